@@ -1,0 +1,75 @@
+"""Command line: ``python -m bot`` (or ``quartierbot``).
+
+With a token the bot polls Telegram (or ``QUARTIERBOT_API_URL``). Without one, or with
+``sandbox``, it starts the local Bot API sandbox and the real bot wired to it, so anyone can
+try it without creating a Telegram bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+
+from bot.app import build_application, run
+from bot.clock import FakeClock
+from bot.config import Config, ConfigError, load_config
+
+SANDBOX_TOKEN = "123456:SANDBOX-local-demo"
+SANDBOX_STAFF_CHAT = -1001000000001
+SANDBOX_ADMIN = 900001
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="quartierbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("sandbox", help="run the local Bot API sandbox and the bot wired to it")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        return 2
+
+    if args.command == "sandbox" or config.token is None:
+        asyncio.run(run_sandbox(config, explain=config.token is None and args.command != "sandbox"))
+    else:
+        asyncio.run(run(build_application(config)))
+    return 0
+
+
+async def run_sandbox(config: Config, *, explain: bool) -> None:
+    from bot.sandbox.server import Sandbox
+
+    clock = FakeClock(ticking=True)
+    sandbox = Sandbox(SANDBOX_TOKEN, clock=clock, strict=False)
+    await sandbox.start(host=config.sandbox_host, port=config.sandbox_port)
+    staff = sandbox.add_group("Kom.ZFB Team", is_forum=True, chat_id=config.staff_chat or SANDBOX_STAFF_CHAT)
+    sandbox_config = replace(
+        config,
+        token=SANDBOX_TOKEN,
+        api_url=sandbox.url,
+        staff_chat=staff["id"],
+        admins=config.admins or frozenset({SANDBOX_ADMIN}),
+    )
+    if explain:
+        print("No QUARTIERBOT_TOKEN is set, so Quartierbot runs against its local sandbox.")
+        print("To connect a real bot, create one with @BotFather and set QUARTIERBOT_TOKEN.")
+    print(f"Sandbox Bot API: {sandbox.url}  (a local demonstration, not Telegram)")
+    try:
+        await run(build_application(sandbox_config, clock=clock))
+    finally:
+        await sandbox.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""The app factory: builds the Application and registers every capability in one list."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.context import SERVICES, BotContext, Services
+from bot.i18n import I18n
+from handlers import common, fallback, onboarding
+from handlers.common import commands_of
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Every capability, in the order its handlers get to see an update. ``fallback`` is last:
+# it answers whatever nobody else took.
+HANDLER_MODULES: Sequence[ModuleType] = (
+    common,
+    onboarding,
+    fallback,
+)
+
+App = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+def build_application(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    storage: Storage | None = None,
+    i18n: I18n | None = None,
+) -> App:
+    if config.token is None:
+        raise ValueError("build_application needs a token")
+    services = Services(
+        config=config,
+        storage=storage or Storage(config.db_path),
+        clock=clock or SystemClock(),
+        i18n=i18n or I18n(config.tz),
+    )
+    application: App = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(tzinfo=config.tz))
+        # The one place that paces requests to Telegram; a 429 is waited out and retried.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .build()
+    )
+    application.bot_data[SERVICES] = services
+    for module in HANDLER_MODULES:
+        module.register(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def startup(application: App) -> None:
+    """Run once after ``initialize()``, by ``run`` and by tests alike (PTB's ``post_init``
+    only runs under ``run_polling``, which we do not use, so that the sandbox can share
+    the event loop)."""
+    services: Services = application.bot_data[SERVICES]
+    await services.storage.open()
+    await publish_commands(application)
+
+
+async def shutdown(application: App) -> None:
+    services: Services = application.bot_data[SERVICES]
+    await services.storage.close()
+
+
+async def publish_commands(application: App) -> None:
+    """Telegram shows each resident the command list in their app's language."""
+    services: Services = application.bot_data[SERVICES]
+    commands = commands_of(application, "private")
+    scope = BotCommandScopeAllPrivateChats()
+    for t in services.i18n.all():
+        if t.language.telegram_code is None:
+            continue
+        bot_commands = [BotCommand(c.name, t._(c.description)) for c in commands]
+        await application.bot.set_my_commands(bot_commands, scope=scope, language_code=t.language.telegram_code)
+        if t.code == "de":  # the default for every other phone language
+            await application.bot.set_my_commands(bot_commands, scope=scope)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("resident unreachable: %s", error)
+        return
+    if isinstance(error, TelegramError):
+        log.warning("Telegram refused a request: %s", error, exc_info=error)
+        return
+    log.error("unhandled error for update %r", update, exc_info=error)
+
+
+async def run(application: App, stop: asyncio.Event | None = None) -> None:
+    """Long polling until SIGINT/SIGTERM; then finish in-flight updates and close the DB."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    async with application:
+        await startup(application)
+        try:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("Quartierbot is running; press Ctrl+C to stop")
+            await stop.wait()
+            log.info("stopping: finishing updates in flight")
+            await application.updater.stop()
+            await application.stop()
+        finally:
+            await shutdown(application)

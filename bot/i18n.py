@@ -1,0 +1,179 @@
+"""The one translator lookup: gettext catalogs per language, Babel for dates and numbers.
+
+A :class:`Translator` is bound to one language and one time zone. Handlers get it from the
+context for the resident of the current update; nothing is ever installed globally, since
+updates of residents with different languages are handled concurrently.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+DOMAIN = "messages"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+# Unicode directional isolates: keep times, numbers, phone numbers and names in order
+# inside right-to-left text (see Unicode TR9).
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    """Our id: stored in the database and used in callback data."""
+    babel: str
+    """Babel locale used for dates, numbers and plural rules."""
+    native_name: str
+    rtl: bool = False
+    telegram_code: str | None = None
+    """Telegram ``language_code`` for setMyCommands (None: no such code exists)."""
+
+
+LANGUAGES: dict[str, Language] = {
+    lang.code: lang
+    for lang in (
+        Language("de", "de", "Deutsch", telegram_code="de"),
+        Language("de_easy", "de", "Leichte Sprache"),
+        Language("en", "en", "English", telegram_code="en"),
+        Language("tr", "tr", "Türkçe", telegram_code="tr"),
+        Language("ar", "ar", "العربية", rtl=True, telegram_code="ar"),
+        Language("uk", "uk", "Українська", telegram_code="uk"),
+        Language("ru", "ru", "Русский", telegram_code="ru"),
+        Language("pl", "pl", "Polski", telegram_code="pl"),
+        Language("bg", "bg", "Български", telegram_code="bg"),
+        Language("ro", "ro", "Română", telegram_code="ro"),
+        Language("fa", "fa", "فارسی", rtl=True, telegram_code="fa"),
+        Language("ku", "ku", "Kurdî (Kurmancî)", telegram_code="ku"),
+    )
+}
+DEFAULT_LANGUAGE = "de"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction where it is defined; translate it where it is shown."""
+    return message
+
+
+def resolve_language(telegram_code: str | None) -> str | None:
+    """Map a Telegram ``language_code`` (``ar``, ``pt-br``, ``uk-UA``…) to one of ours."""
+    if not telegram_code:
+        return None
+    try:
+        locale = Locale.parse(telegram_code.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError):
+        return None
+    if locale.language == "kmr":  # Kurmanji is sometimes sent with its own code
+        return "ku"
+    return locale.language if locale.language in LANGUAGES else None
+
+
+def compile_catalogs(localedir: Path = LOCALES_DIR) -> None:
+    """Compile every ``.po`` whose ``.mo`` is missing or older, so a fresh checkout runs."""
+    for po_path in localedir.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=LANGUAGES[po_path.parent.parent.name].babel)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+class Translator:
+    """Everything a person reads in one language goes through here."""
+
+    def __init__(self, language: Language, catalog: gettext.NullTranslations, tz: ZoneInfo):
+        self.language = language
+        self.code = language.code
+        self.locale = Locale.parse(language.babel)
+        self.tz = tz
+        self._catalog = catalog
+
+    # -- messages -----------------------------------------------------------------------
+    def _(self, message: str, /, **values: Any) -> str:
+        return self._format(self._catalog.gettext(message), values)
+
+    def n_(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        values.setdefault("n", n)
+        return self._format(self._catalog.ngettext(singular, plural, n), values)
+
+    def _format(self, text: str, values: dict[str, Any]) -> str:
+        if not values:
+            return text
+        return text.format(**{k: self.isolate(str(v)) for k, v in values.items()})
+
+    # -- direction ----------------------------------------------------------------------
+    def isolate(self, text: str) -> str:
+        """Wrap an inserted value so it cannot reorder right-to-left text around it."""
+        if not self.language.rtl or not text or text.startswith((FSI, LRI)):
+            return text
+        return f"{FSI}{text}{PDI}"
+
+    def ltr(self, text: str) -> str:
+        """Force left-to-right for things that are always read that way (phone numbers)."""
+        return f"{LRI}{text}{PDI}" if self.language.rtl else text
+
+    # -- dates and times (always in the configured zone) ---------------------------------
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def date(self, value: date | datetime, skeleton: str = "MMMEd") -> str:
+        """A date in the resident's locale; ``skeleton`` names the fields, not their order."""
+        if isinstance(value, datetime):
+            value = self.local(value).date()
+        return self.isolate(format_skeleton(skeleton, value, locale=self.locale))
+
+    def time(self, value: datetime | time) -> str:
+        if isinstance(value, datetime):
+            value = self.local(value).replace(tzinfo=None)
+        return self.isolate(format_skeleton("Hm", value, locale=self.locale))
+
+    def datetime(self, value: datetime, skeleton: str = "MMMEdHm") -> str:
+        return self.isolate(
+            format_skeleton(skeleton, self.local(value).replace(tzinfo=None), locale=self.locale)
+        )
+
+    def time_range(self, start: datetime | time, end: datetime | time) -> str:
+        return self.isolate(
+            f"{self.time(start).strip(FSI + PDI)}–{self.time(end).strip(FSI + PDI)}"
+        )
+
+    def weekday(self, index: int) -> str:
+        return str(get_day_names("wide", locale=self.locale)[index])
+
+
+class I18n:
+    """Loads each catalog once and hands out translators."""
+
+    def __init__(self, tz: ZoneInfo, localedir: Path = LOCALES_DIR) -> None:
+        self.tz = tz
+        self.localedir = localedir
+        compile_catalogs(localedir)
+        self._translators: dict[str, Translator] = {}
+        for code, language in LANGUAGES.items():
+            mo_path = localedir / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            catalog: gettext.NullTranslations
+            if mo_path.exists():
+                with mo_path.open("rb") as mo_file:
+                    catalog = gettext.GNUTranslations(mo_file)
+            else:
+                catalog = gettext.NullTranslations()
+            self._translators[code] = Translator(language, catalog, tz)
+
+    def get(self, code: str | None) -> Translator:
+        return (
+            self._translators.get(code or DEFAULT_LANGUAGE) or self._translators[DEFAULT_LANGUAGE]
+        )
+
+    def all(self) -> list[Translator]:
+        return list(self._translators.values())

@@ -1,0 +1,136 @@
+"""What every capability shares: who is writing (resident and language, resolved once per
+update), the main menu and the command list that modules contribute to, and replying by
+editing the message a button belongs to instead of flooding the chat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, TypeHandler
+
+from bot import callbacks
+from bot.context import BotContext
+from bot.i18n import N_, Translator, resolve_language
+
+MENU = "menu"
+PENDING_LANGUAGE = "language"
+"""user_data key: a language chosen before consent, kept in memory only."""
+COMMANDS = "commands"
+
+CB_MENU = callbacks.kind("menu")
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    order: int
+    icon: str
+    label: str
+    """msgid of the button label; the icon stays out of the catalogs."""
+    callback_data: str
+    needs_consent: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str
+    """msgid of the description shown in Telegram's command menu and in /help."""
+    scope: str = "private"
+    """``private`` for residents, ``staff`` for the staff group, ``admin`` for coordinators."""
+
+
+def add_menu_entry(application: Application, entry: MenuEntry) -> None:  # type: ignore[type-arg]
+    entries: list[MenuEntry] = application.bot_data.setdefault(MENU, [])
+    entries.append(entry)
+    entries.sort(key=lambda e: e.order)
+
+
+def add_commands(application: Application, *commands: Command) -> None:  # type: ignore[type-arg]
+    application.bot_data.setdefault(COMMANDS, []).extend(commands)
+
+
+def commands_of(application: Application, scope: str) -> list[Command]:  # type: ignore[type-arg]
+    return [c for c in application.bot_data.get(COMMANDS, []) if c.scope == scope]
+
+
+# -- resolving the resident of an update ----------------------------------------------------
+async def resolve_resident(update: object, context: BotContext) -> None:
+    """Runs before every other handler: load the resident once, pick their language."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    user = update.effective_user
+    resident = await context.storage.residents.get(user.id)
+    context.resident = resident
+    if resident is not None:
+        context.lang = resident.language
+        await context.storage.residents.touch(resident, context.clock.now())
+    else:
+        pending = context.user_data.get(PENDING_LANGUAGE) if context.user_data is not None else None
+        context.lang = pending or resolve_language(user.language_code)
+
+
+def has_consent(context: BotContext) -> bool:
+    return context.resident is not None and context.resident.consented
+
+
+# -- menu and replies -----------------------------------------------------------------------
+def main_menu(context: BotContext) -> InlineKeyboardMarkup:
+    t = context.t
+    consented = has_consent(context)
+    entries = [e for e in context.application.bot_data.get(MENU, []) if consented or not e.needs_consent]
+    rows = [[InlineKeyboardButton(f"{e.icon} {t._(e.label)}", callback_data=e.callback_data)] for e in entries]
+    return InlineKeyboardMarkup(rows)
+
+
+def menu_text(t: Translator) -> str:
+    return t._(N_("What would you like to do?"))
+
+
+def back_to_menu_button(t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t._(N_("« Main menu")), callback_data=callbacks.make(CB_MENU))
+
+
+async def reply(
+    update: Update,
+    context: BotContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit the message whose button was tapped; otherwise send a new message."""
+    query = update.callback_query
+    if query is not None and query.message is not None and query.message.is_accessible:
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return
+            # Too old or deleted: fall through and send a fresh message.
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def show_menu(update: Update, context: BotContext) -> None:
+    await reply(update, context, menu_text(context.t), main_menu(context))
+
+
+async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Every tapped button gets an answer, or the resident's app shows a spinner."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=alert)
+
+
+def bilingual(context: BotContext, render: Callable[[Translator], str]) -> str:
+    """For a resident whose phone language we do not speak: German, then English."""
+    if context.lang is not None:
+        return render(context.t)
+    i18n = context.services.i18n
+    return f"{render(i18n.get('de'))}\n\n{render(i18n.get('en'))}"
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, resolve_resident), group=-1)

@@ -1,0 +1,71 @@
+"""Whatever no capability handled: unknown commands, stale or forged buttons, text before
+consent. Registered last, so every other module gets the first chance."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.i18n import N_
+from handlers.common import answer_query, bilingual, has_consent, main_menu, menu_text
+from handlers.onboarding import consent_markup, consent_question
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    text = bilingual(
+        context, lambda t: t._(N_("I don't know this command. /help shows what I can do."))
+    )
+    await update.effective_message.reply_text(text)
+
+
+async def before_consent(update: Update, context: BotContext) -> None:
+    """Nothing is stored or forwarded; the resident is told why and how to agree."""
+    assert update.effective_message is not None
+    text = bilingual(
+        context,
+        lambda t: t._(
+            N_(
+                "I have not passed on your message: please agree to the privacy notice first. "
+                "Nothing you write is stored before that."
+            )
+        )
+        + "\n\n"
+        + consent_question(t),
+    )
+    await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
+
+
+async def free_message(update: Update, context: BotContext) -> None:
+    """After consent, with no capability claiming the message: point to the menu."""
+    assert update.effective_message is not None
+    t = context.t
+    text = t._(N_("Please choose from the menu.")) + "\n\n" + menu_text(t)
+    await update.effective_message.reply_text(text, reply_markup=main_menu(context))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    await answer_query(
+        update,
+        context.t._(N_("This button is no longer valid. Please use the current menu.")),
+        alert=True,
+    )
+
+
+async def private_message(update: Update, context: BotContext) -> None:
+    if has_consent(context):
+        await free_message(update, context)
+    else:
+        await before_consent(update, context)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            MessageHandler(private & filters.COMMAND, unknown_command),
+            MessageHandler(private & ~filters.StatusUpdate.ALL, private_message),
+            CallbackQueryHandler(stale_button),
+        ]
+    )

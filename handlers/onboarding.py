@@ -1,0 +1,285 @@
+"""First contact: greeting, privacy notice and consent, language choice, help, main menu.
+
+Nothing a person writes is stored or forwarded before they agree. A language chosen before
+consent lives only in memory (``user_data``) and is saved together with the consent.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.context import BotContext
+from bot.i18n import LANGUAGES, N_, Translator
+from handlers.common import (
+    CB_MENU,
+    PENDING_LANGUAGE,
+    Command,
+    MenuEntry,
+    add_commands,
+    add_menu_entry,
+    answer_query,
+    back_to_menu_button,
+    bilingual,
+    commands_of,
+    has_consent,
+    main_menu,
+    menu_text,
+    reply,
+    show_menu,
+)
+
+OFFICE = "Kom.ZFB, Fabrik Heeder"
+OFFICE_ADDRESS = "Virchowstraße 128C, 47805 Krefeld"
+OFFICE_PHONE = "02151 86 34 63"
+
+CB_CONSENT = callbacks.kind("consent", 1)
+CB_LANG = callbacks.kind("lang", 1)
+CB_LANG_MENU = callbacks.kind("langs")
+CB_HELP = callbacks.kind("help")
+CB_PRIVACY = callbacks.kind("privacy")
+
+
+# -- texts ----------------------------------------------------------------------------------
+def greeting(t: Translator, name: str) -> str:
+    return t._(
+        N_(
+            "Hello {name}! I am Quartierbot, the digital front door of the BIWAQ neighbourhood "
+            "project in Krefeld-Süd (Dießem and Lehmheide). The counselling office Kom.ZFB helps "
+            "you on your way into work and supports small local businesses."
+        ),
+        name=name,
+    )
+
+
+def privacy_notice(t: Translator) -> str:
+    return t._(
+        N_(
+            "Privacy notice\n"
+            "• What we store: your Telegram user number, your language and when you agreed.\n"
+            "• Why: so that the bot can answer you in your language and pass your messages "
+            "on to the counsellors.\n"
+            "• Who sees it: only the counsellors of Kom.ZFB.\n"
+            "• How long: until you withdraw your consent or ask us to delete it.\n"
+            "• Contact: {office}, {address}, phone {phone}."
+        ),
+        office=OFFICE,
+        address=OFFICE_ADDRESS,
+        phone=t.ltr(OFFICE_PHONE),
+    )
+
+
+def consent_question(t: Translator) -> str:
+    return t._(N_("Do you agree that your messages are stored and passed on to the counsellors?"))
+
+
+def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
+    def label(msgid: str) -> str:
+        if context.lang is not None:
+            return context.t._(msgid)
+        i18n = context.services.i18n
+        return f"{i18n.get('de')._(msgid)} / {i18n.get('en')._(msgid)}"
+
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes"))],
+            [InlineKeyboardButton(label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no"))],
+            [InlineKeyboardButton("🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU))],
+        ]
+    )
+
+
+def language_markup(current: str | None) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == current else "") + lang.native_name,
+            callback_data=callbacks.make(CB_LANG, code),
+        )
+        for code, lang in LANGUAGES.items()
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+async def send_consent_request(update: Update, context: BotContext, *, name: str) -> None:
+    text = bilingual(
+        context,
+        lambda t: f"{greeting(t, name)}\n\n{privacy_notice(t)}\n\n{consent_question(t)}",
+    )
+    await reply(update, context, text, consent_markup(context))
+
+
+# -- commands -------------------------------------------------------------------------------
+async def start(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    if has_consent(context):
+        t = context.t
+        await reply(
+            update,
+            context,
+            f"{t._(N_('Welcome back, {name}!'), name=user.first_name)}\n\n{menu_text(t)}",
+            main_menu(context),
+        )
+        return
+    await send_consent_request(update, context, name=user.first_name)
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    await reply(update, context, choose_language_text(context), language_markup(context.lang))
+
+
+def choose_language_text(context: BotContext) -> str:
+    return bilingual(context, lambda t: t._(N_("Please choose your language:")))
+
+
+async def privacy_command(update: Update, context: BotContext) -> None:
+    t = context.t
+    if has_consent(context):
+        assert context.resident is not None and context.resident.consent_at is not None
+        text = f"{privacy_notice(t)}\n\n" + t._(
+            N_("You agreed on {date}."), date=t.date(context.resident.consent_at, "yMMMd")
+        )
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(t._(N_("Withdraw consent")), callback_data=callbacks.make(CB_CONSENT, "withdraw"))],
+                [back_to_menu_button(t)],
+            ]
+        )
+        await reply(update, context, text, markup)
+    else:
+        text = bilingual(context, lambda t: f"{privacy_notice(t)}\n\n{consent_question(t)}")
+        await reply(update, context, text, consent_markup(context))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    t = context.t
+    lines = [t._(N_("This is what I can do:"))]
+    lines += [f"/{c.name} — {t._(c.description)}" for c in commands_of(context.application, "private")]
+    lines.append("")
+    lines.append(
+        t._(
+            N_("You can also call or visit the office: {office}, {address}, phone {phone}."),
+            office=OFFICE,
+            address=OFFICE_ADDRESS,
+            phone=t.ltr(OFFICE_PHONE),
+        )
+    )
+    await reply(update, context, "\n".join(lines), InlineKeyboardMarkup([[back_to_menu_button(t)]]))
+
+
+# -- callbacks ------------------------------------------------------------------------------
+async def on_consent(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    choice = callbacks.parse(query.data)
+    assert choice is not None
+    user_id = update.effective_user.id
+    residents = context.storage.residents
+    now = context.clock.now()
+    if choice.arg(0) == "yes":
+        language = context.lang or context.user_data.get(PENDING_LANGUAGE) or "de"  # type: ignore[union-attr]
+        await residents.give_consent(user_id, language, now)
+        context.resident = await residents.get(user_id)
+        context.lang = language
+        await answer_query(update)
+        t = context.t
+        text = f"{t._(N_('Thank you! You can change your language at any time.'))}\n\n{choose_language_text(context)}"
+        await reply(update, context, text, language_markup(context.lang))
+    elif choice.arg(0) == "no":
+        await answer_query(update)
+        text = bilingual(
+            context,
+            lambda t: t._(
+                N_(
+                    "All right, nothing has been stored. Without your consent I cannot pass your "
+                    "messages on to the counsellors. You can agree at any time with /start."
+                )
+            ),
+        )
+        await reply(update, context, text, main_menu(context))
+    elif choice.arg(0) == "withdraw":
+        await residents.withdraw_consent(user_id)
+        context.resident = await residents.get(user_id)
+        await answer_query(update)
+        t = context.t
+        text = t._(
+            N_(
+                "Your consent is withdrawn. From now on nothing you write is passed on. "
+                "You can agree again at any time with /start."
+            )
+        )
+        await reply(update, context, text, main_menu(context))
+    else:
+        await answer_query(update)
+
+
+async def on_language_menu(update: Update, context: BotContext) -> None:
+    await answer_query(update)
+    await language_command(update, context)
+
+
+async def on_language(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    choice = callbacks.parse(query.data)
+    assert choice is not None
+    code = choice.arg(0)
+    if code not in LANGUAGES:
+        await answer_query(update, context.t._(N_("This button is no longer valid.")), alert=True)
+        return
+    context.lang = code
+    if context.resident is not None:
+        await context.storage.residents.save_language(context.resident.user_id, code, context.clock.now())
+        context.resident = await context.storage.residents.get(context.resident.user_id)
+    else:
+        context.user_data[PENDING_LANGUAGE] = code  # type: ignore[index]
+    t = context.t
+    await answer_query(update, t._(N_("Language: {language}"), language=LANGUAGES[code].native_name))
+    if has_consent(context):
+        await show_menu(update, context)
+    else:
+        await send_consent_request(update, context, name=update.effective_user.first_name)
+
+
+async def on_menu(update: Update, context: BotContext) -> None:
+    await answer_query(update)
+    await show_menu(update, context)
+
+
+async def on_help(update: Update, context: BotContext) -> None:
+    await answer_query(update)
+    await help_command(update, context)
+
+
+async def on_privacy(update: Update, context: BotContext) -> None:
+    await answer_query(update)
+    await privacy_command(update, context)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            CommandHandler("start", start, filters=private),
+            CommandHandler("language", language_command, filters=private),
+            CommandHandler("privacy", privacy_command, filters=private),
+            CommandHandler("help", help_command, filters=private),
+            CallbackQueryHandler(on_consent, pattern=callbacks.matches(CB_CONSENT)),
+            CallbackQueryHandler(on_language_menu, pattern=callbacks.matches(CB_LANG_MENU)),
+            CallbackQueryHandler(on_language, pattern=callbacks.matches(CB_LANG)),
+            CallbackQueryHandler(on_menu, pattern=callbacks.matches(CB_MENU)),
+            CallbackQueryHandler(on_help, pattern=callbacks.matches(CB_HELP)),
+            CallbackQueryHandler(on_privacy, pattern=callbacks.matches(CB_PRIVACY)),
+        ]
+    )
+    add_commands(
+        application,
+        Command("start", N_("Start and main menu")),
+        Command("language", N_("Change language")),
+        Command("help", N_("What this bot can do")),
+        Command("privacy", N_("Privacy and your consent")),
+    )
+    add_menu_entry(application, MenuEntry(80, "🌐", N_("Language"), callbacks.make(CB_LANG_MENU)))
+    add_menu_entry(application, MenuEntry(90, "❓", N_("Help"), callbacks.make(CB_HELP)))
+    add_menu_entry(application, MenuEntry(95, "🔒", N_("Privacy"), callbacks.make(CB_PRIVACY)))

@@ -1,0 +1,24 @@
+"""All SQL lives in this package: the connection owner, migrations and repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.db import Database
+from storage.residents import Resident, Residents
+
+__all__ = ["Database", "Resident", "Residents", "Storage"]
+
+
+class Storage:
+    """The database and its repositories, opened and closed together."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.db = Database(path)
+        self.residents = Residents(self.db)
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
