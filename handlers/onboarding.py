@@ -115,12 +115,8 @@ async def start(update: Update, context: BotContext) -> None:
     assert user is not None
     if has_consent(context):
         t = context.t
-        await reply(
-            update,
-            context,
-            f"{t._(N_('Welcome back, {name}!'), name=user.first_name)}\n\n{menu_text(t)}",
-            main_menu(context),
-        )
+        welcome = t._(N_("Welcome back, {name}!"), name=user.first_name)
+        await reply(update, context, f"{welcome}\n\n{menu_text(t)}", main_menu(context))
         return
     await send_consent_request(update, context, name=user.first_name)
 
@@ -184,7 +180,8 @@ async def on_consent(update: Update, context: BotContext) -> None:
         context.lang = language
         await answer_query(update)
         t = context.t
-        text = f"{t._(N_('Thank you! You can change your language at any time.'))}\n\n{choose_language_text(context)}"
+        thanks = t._(N_("Thank you! You can change your language at any time."))
+        text = f"{thanks}\n\n{choose_language_text(context)}"
         await reply(update, context, text, language_markup(context.lang))
     elif choice.arg(0) == "no":
         await answer_query(update)
