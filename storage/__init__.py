@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.closures import Closures, StoredClosure
 from storage.db import Database
 from storage.residents import Resident, Residents
 
-__all__ = ["Database", "Resident", "Residents", "Storage"]
+__all__ = ["Closures", "Database", "Resident", "Residents", "Storage", "StoredClosure"]
 
 
 class Storage:
@@ -16,6 +17,7 @@ class Storage:
     def __init__(self, path: Path | str) -> None:
         self.db = Database(path)
         self.residents = Residents(self.db)
+        self.closures = Closures(self.db)
 
     async def open(self) -> None:
         await self.db.open()
