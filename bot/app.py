@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Sequence
@@ -16,8 +17,10 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services
+from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
+from bot.directory import load_directory
 from bot.i18n import I18n
-from handlers import common, fallback, onboarding
+from handlers import common, fallback, hours, onboarding
 from handlers.common import commands_of
 from storage import Storage
 
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES: Sequence[ModuleType] = (
     common,
     onboarding,
+    hours,
     fallback,
 )
 
@@ -43,11 +47,14 @@ def build_application(
 ) -> App:
     if config.token is None:
         raise ValueError("build_application needs a token")
+    directory_path = config.directory or DEFAULT_DIRECTORY
     services = Services(
         config=config,
         storage=storage or Storage(config.db_path),
         clock=clock or SystemClock(),
         i18n=i18n or I18n(config.tz),
+        directory=load_directory(directory_path),
+        directory_path=directory_path,
     )
     application: App = (
         ApplicationBuilder()
@@ -90,7 +97,9 @@ async def publish_commands(application: App) -> None:
         if t.language.telegram_code is None:
             continue
         bot_commands = [BotCommand(c.name, t._(c.description)) for c in commands]
-        await application.bot.set_my_commands(bot_commands, scope=scope, language_code=t.language.telegram_code)
+        await application.bot.set_my_commands(
+            bot_commands, scope=scope, language_code=t.language.telegram_code
+        )
         if t.code == "de":  # the default for every other phone language
             await application.bot.set_my_commands(bot_commands, scope=scope)
 
@@ -111,10 +120,8 @@ async def run(application: App, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-            pass
     async with application:
         await startup(application)
         try:

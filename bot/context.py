@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.directory import Directory
 from bot.i18n import I18n, Translator
 from storage import Resident, Storage
 
@@ -23,6 +25,9 @@ class Services:
     storage: Storage
     clock: Clock
     i18n: I18n
+    directory: Directory
+    """Replaced as a whole by /reload; handlers read it once per update."""
+    directory_path: Path
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

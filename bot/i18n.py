@@ -7,6 +7,7 @@ updates of residents with different languages are handled concurrently.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -143,7 +144,7 @@ class Translator:
             format_skeleton(skeleton, self.local(value).replace(tzinfo=None), locale=self.locale)
         )
 
-    def time_range(self, start: datetime | time, end: datetime | time) -> str:
+    def time_range(self, start: dt.datetime | dt.time, end: dt.datetime | dt.time) -> str:
         return self.isolate(
             f"{self.time(start).strip(FSI + PDI)}–{self.time(end).strip(FSI + PDI)}"
         )

@@ -42,17 +42,17 @@ class Command:
     """``private`` for residents, ``staff`` for the staff group, ``admin`` for coordinators."""
 
 
-def add_menu_entry(application: Application, entry: MenuEntry) -> None:  # type: ignore[type-arg]
+def add_menu_entry(application: Application, entry: MenuEntry) -> None:
     entries: list[MenuEntry] = application.bot_data.setdefault(MENU, [])
     entries.append(entry)
     entries.sort(key=lambda e: e.order)
 
 
-def add_commands(application: Application, *commands: Command) -> None:  # type: ignore[type-arg]
+def add_commands(application: Application, *commands: Command) -> None:
     application.bot_data.setdefault(COMMANDS, []).extend(commands)
 
 
-def commands_of(application: Application, scope: str) -> list[Command]:  # type: ignore[type-arg]
+def commands_of(application: Application, scope: str) -> list[Command]:
     return [c for c in application.bot_data.get(COMMANDS, []) if c.scope == scope]
 
 
@@ -72,6 +72,28 @@ async def resolve_resident(update: object, context: BotContext) -> None:
         context.lang = pending or resolve_language(user.language_code)
 
 
+def is_admin(update: Update, context: BotContext) -> bool:
+    """Coordinators are named by user id in the configuration; nothing else counts."""
+    user = update.effective_user
+    return user is not None and user.id in context.config.admins
+
+
+def staff_or_private(update: Update, context: BotContext) -> bool:
+    """Staff commands work in the staff group or in a private chat with the bot, never in
+    some other group where residents' data would be exposed."""
+    chat = update.effective_chat
+    return chat is not None and (chat.type == chat.PRIVATE or chat.id == context.config.staff_chat)
+
+
+async def refuse(update: Update, context: BotContext) -> None:
+    """The same answer for every refused command, revealing nothing."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(
+            context.t._(N_("Sorry, this command is only for the project's staff."))
+        )
+
+
 def has_consent(context: BotContext) -> bool:
     return context.resident is not None and context.resident.consented
 
@@ -80,8 +102,13 @@ def has_consent(context: BotContext) -> bool:
 def main_menu(context: BotContext) -> InlineKeyboardMarkup:
     t = context.t
     consented = has_consent(context)
-    entries = [e for e in context.application.bot_data.get(MENU, []) if consented or not e.needs_consent]
-    rows = [[InlineKeyboardButton(f"{e.icon} {t._(e.label)}", callback_data=e.callback_data)] for e in entries]
+    entries = [
+        e for e in context.application.bot_data.get(MENU, []) if consented or not e.needs_consent
+    ]
+    rows = [
+        [InlineKeyboardButton(f"{e.icon} {t._(e.label)}", callback_data=e.callback_data)]
+        for e in entries
+    ]
     return InlineKeyboardMarkup(rows)
 
 
@@ -132,5 +159,5 @@ def bilingual(context: BotContext, render: Callable[[Translator], str]) -> str:
     return f"{render(i18n.get('de'))}\n\n{render(i18n.get('en'))}"
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, resolve_resident), group=-1)

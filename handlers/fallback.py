@@ -25,14 +25,16 @@ async def before_consent(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     text = bilingual(
         context,
-        lambda t: t._(
-            N_(
-                "I have not passed on your message: please agree to the privacy notice first. "
-                "Nothing you write is stored before that."
+        lambda t: (
+            t._(
+                N_(
+                    "I have not passed on your message: please agree to the privacy notice first. "
+                    "Nothing you write is stored before that."
+                )
             )
-        )
-        + "\n\n"
-        + consent_question(t),
+            + "\n\n"
+            + consent_question(t)
+        ),
     )
     await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
 
@@ -60,7 +62,7 @@ async def private_message(update: Update, context: BotContext) -> None:
         await before_consent(update, context)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handlers(
         [

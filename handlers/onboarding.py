@@ -83,9 +83,21 @@ def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
 
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes"))],
-            [InlineKeyboardButton(label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no"))],
-            [InlineKeyboardButton("🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU))],
+            [
+                InlineKeyboardButton(
+                    label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
+                )
+            ],
         ]
     )
 
@@ -138,7 +150,12 @@ async def privacy_command(update: Update, context: BotContext) -> None:
         )
         markup = InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(t._(N_("Withdraw consent")), callback_data=callbacks.make(CB_CONSENT, "withdraw"))],
+                [
+                    InlineKeyboardButton(
+                        t._(N_("Withdraw consent")),
+                        callback_data=callbacks.make(CB_CONSENT, "withdraw"),
+                    )
+                ],
                 [back_to_menu_button(t)],
             ]
         )
@@ -151,7 +168,9 @@ async def privacy_command(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     t = context.t
     lines = [t._(N_("This is what I can do:"))]
-    lines += [f"/{c.name} — {t._(c.description)}" for c in commands_of(context.application, "private")]
+    lines += [
+        f"/{c.name} — {t._(c.description)}" for c in commands_of(context.application, "private")
+    ]
     lines.append("")
     lines.append(
         t._(
@@ -227,12 +246,16 @@ async def on_language(update: Update, context: BotContext) -> None:
         return
     context.lang = code
     if context.resident is not None:
-        await context.storage.residents.save_language(context.resident.user_id, code, context.clock.now())
+        await context.storage.residents.save_language(
+            context.resident.user_id, code, context.clock.now()
+        )
         context.resident = await context.storage.residents.get(context.resident.user_id)
     else:
         context.user_data[PENDING_LANGUAGE] = code  # type: ignore[index]
     t = context.t
-    await answer_query(update, t._(N_("Language: {language}"), language=LANGUAGES[code].native_name))
+    await answer_query(
+        update, t._(N_("Language: {language}"), language=LANGUAGES[code].native_name)
+    )
     if has_consent(context):
         await show_menu(update, context)
     else:
@@ -254,7 +277,7 @@ async def on_privacy(update: Update, context: BotContext) -> None:
     await privacy_command(update, context)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
     application.add_handlers(
         [

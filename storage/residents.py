@@ -68,10 +68,13 @@ class Residents:
         )
 
     async def withdraw_consent(self, user_id: int) -> None:
-        await self.db.execute("UPDATE residents SET consent_at = NULL WHERE user_id = ?", (user_id,))
+        await self.db.execute(
+            "UPDATE residents SET consent_at = NULL WHERE user_id = ?", (user_id,)
+        )
 
     async def touch(self, resident: Resident, now: datetime) -> None:
         if now - resident.last_seen >= LAST_SEEN_RESOLUTION:
             await self.db.execute(
-                "UPDATE residents SET last_seen = ? WHERE user_id = ?", (to_db(now), resident.user_id)
+                "UPDATE residents SET last_seen = ? WHERE user_id = ?",
+                (to_db(now), resident.user_id),
             )

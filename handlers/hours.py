@@ -1,0 +1,497 @@
+"""Consultation hours and places: "when and where can I get help?".
+
+Residents browse topics → offers → places, see the next dates (always computed for "now"
+from the one clock, in the configured zone), and get each place as a map pin. Coordinators
+reload the directory file and add or lift closures from the chat.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.context import BotContext
+from bot.directory import (
+    OFFICE_ID,
+    Directory,
+    DirectoryError,
+    Occurrence,
+    Place,
+    Text,
+    load_directory,
+    open_between,
+    public_holiday,
+    status_now,
+)
+from bot.i18n import N_, Translator
+from handlers.common import (
+    Command,
+    MenuEntry,
+    add_commands,
+    add_menu_entry,
+    answer_query,
+    back_to_menu_button,
+    is_admin,
+    refuse,
+    reply,
+    staff_or_private,
+)
+from storage import StoredClosure
+
+CB_TOPICS = callbacks.kind("hrs")
+CB_TOPIC = callbacks.kind("hrt", 1)
+CB_OFFER = callbacks.kind("hro", 1)
+CB_PLACE = callbacks.kind("hrp", 2)
+CB_GLANCE = callbacks.kind("hrg", 1)
+
+DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})$")
+
+
+# -- texts ----------------------------------------------------------------------------------
+class Texts:
+    """Collects directory texts for one resident and remembers whether any was only German."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+        self.german_only = False
+
+    def __call__(self, text: Text | None) -> str:
+        if text is None:
+            return ""
+        value, fell_back = text.get(self.t.code)
+        self.german_only |= fell_back and self.t.code != "de"
+        return value
+
+    def footer(self) -> str:
+        if not self.german_only:
+            return ""
+        return "\n\n" + self.t._(N_("Some of these texts are only available in German."))
+
+
+def closed_line(t: Translator, occurrence: Occurrence) -> str:
+    assert occurrence.closed_reason is not None
+    kind, reason = occurrence.closed_reason
+    day = t.date(occurrence.start)
+    if kind == "holiday":
+        name = public_holiday(occurrence.start.date(), t.code) or reason
+        return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
+    return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
+
+
+def status_lines(
+    t: Translator,
+    directory: Directory,
+    offer_id: str,
+    place_id: str,
+    now: datetime,
+    closures: list[StoredClosure],
+) -> list[str]:
+    status = status_now(directory, offer_id, place_id, now, closures, tz=t.tz)
+    lines = []
+    if status.open_now is not None and status.open_until is not None:
+        lines.append("🟢 " + t._(N_("open now until {time}"), time=t.time(status.open_until)))
+    for closed in status.closed:
+        lines.append("⛔ " + closed_line(t, closed))
+    nxt = status.next_open
+    if nxt is not None:
+        lines.append(
+            "🕒 "
+            + t._(
+                N_("next: {date}, {hours}"),
+                date=t.date(nxt.start),
+                hours=t.time_range(nxt.start, nxt.end),
+            )
+            + (" *" if nxt.example else "")
+        )
+    elif status.open_now is None:
+        lines.append(t._(N_("no dates in the coming weeks")))
+    return lines
+
+
+def example_note(t: Translator) -> str:
+    return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
+
+
+# -- views ----------------------------------------------------------------------------------
+async def closures_now(context: BotContext) -> list[StoredClosure]:
+    today = context.clock.now().astimezone(context.config.tz).date()
+    return await context.storage.closures.current(today)
+
+
+async def topics_view(update: Update, context: BotContext) -> None:
+    t = context.t
+    texts = Texts(t)
+    directory = context.services.directory
+    rows = [
+        [InlineKeyboardButton(texts(topic.title), callback_data=callbacks.make(CB_TOPIC, topic.id))]
+        for topic in directory.topics
+        if directory.offers_for_topic(topic.id)
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "📅 " + t._(N_("Open today")), callback_data=callbacks.make(CB_GLANCE, "today")
+            ),
+            InlineKeyboardButton(
+                "🗓 " + t._(N_("This week")), callback_data=callbacks.make(CB_GLANCE, "week")
+            ),
+        ]
+    )
+    rows.append([back_to_menu_button(t)])
+    text = t._(N_("What kind of help are you looking for?")) + texts.footer()
+    await reply(update, context, text, InlineKeyboardMarkup(rows))
+
+
+async def topic_view(update: Update, context: BotContext, topic_id: str) -> None:
+    t = context.t
+    texts = Texts(t)
+    directory = context.services.directory
+    try:
+        topic = directory.topic(topic_id)
+    except KeyError:
+        await topics_view(update, context)
+        return
+    rows = [
+        [InlineKeyboardButton(texts(offer.title), callback_data=callbacks.make(CB_OFFER, offer.id))]
+        for offer in directory.offers_for_topic(topic.id)
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "« " + t._(N_("All topics")), callback_data=callbacks.make(CB_TOPICS)
+            )
+        ]
+    )
+    lines = [texts(topic.title)]
+    if topic.description:
+        lines.append(texts(topic.description))
+    await reply(update, context, "\n\n".join(lines) + texts.footer(), InlineKeyboardMarkup(rows))
+
+
+async def offer_view(update: Update, context: BotContext, offer_id: str) -> None:
+    t = context.t
+    texts = Texts(t)
+    directory = context.services.directory
+    try:
+        offer = directory.offer(offer_id)
+    except KeyError:
+        await topics_view(update, context)
+        return
+    closures = await closures_now(context)
+    now = context.clock.now()
+    parts = [f"ℹ️ {texts(offer.title)}"]
+    if offer.description:
+        parts.append(texts(offer.description))
+    rows = []
+    examples = False
+    for place_id in offer.place_ids:
+        place = directory.place(place_id)
+        lines = status_lines(t, directory, offer.id, place_id, now, closures)
+        examples |= any(line.endswith(" *") for line in lines)
+        parts.append(f"📍 {texts(place.name)}\n" + "\n".join(lines))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "📍 " + texts(place.name),
+                    callback_data=callbacks.make(CB_PLACE, offer.id, place_id),
+                )
+            ]
+        )
+    if examples:
+        parts.append(example_note(t))
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "« " + t._(N_("Back")), callback_data=callbacks.make(CB_TOPIC, offer.topic_id)
+            )
+        ]
+    )
+    await reply(update, context, "\n\n".join(parts) + texts.footer(), InlineKeyboardMarkup(rows))
+
+
+def place_details(t: Translator, texts: Texts, place: Place) -> str:
+    lines = [f"📍 {texts(place.name)}"]
+    if place.address:
+        lines.append(
+            t.isolate(f"{place.address.street}, {place.address.postcode} {place.address.city}")
+        )
+    else:
+        lines.append(t._(N_("The address will be added soon. Please ask at the office.")))
+    if place.phone:
+        lines.append("☎️ " + t._(N_("Phone: {phone}"), phone=t.ltr(place.phone)))
+    if place.email:
+        lines.append("✉️ " + t.ltr(place.email))
+    if place.accessibility:
+        lines.append("♿ " + texts(place.accessibility))
+    if place.notes:
+        lines.append(texts(place.notes))
+    return "\n".join(lines)
+
+
+async def place_view(update: Update, context: BotContext, offer_id: str, place_id: str) -> None:
+    t = context.t
+    texts = Texts(t)
+    directory = context.services.directory
+    try:
+        offer = directory.offer(offer_id)
+        place = directory.place(place_id)
+    except KeyError:
+        await topics_view(update, context)
+        return
+    closures = await closures_now(context)
+    lines = status_lines(t, directory, offer.id, place.id, context.clock.now(), closures)
+    text = f"{place_details(t, texts, place)}\n\n{texts(offer.title)}:\n" + "\n".join(lines)
+    if any(line.endswith(" *") for line in lines):
+        text += "\n\n" + example_note(t)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "« " + t._(N_("Back")), callback_data=callbacks.make(CB_OFFER, offer.id)
+                )
+            ]
+        ]
+    )
+    await reply(update, context, text + texts.footer(), markup)
+    chat = update.effective_chat
+    if chat is not None and place.lat is not None and place.lon is not None:
+        address = (
+            f"{place.address.street}, {place.address.postcode} {place.address.city}"
+            if place.address
+            else ""
+        )
+        await context.bot.send_venue(
+            chat.id,
+            latitude=place.lat,
+            longitude=place.lon,
+            title=str(texts(place.name))[:100] or place.id,
+            address=address or place.id,
+        )
+
+
+def occurrence_line(
+    t: Translator, texts: Texts, directory: Directory, occ: Occurrence, now: datetime
+) -> str:
+    if occ.offer_id == OFFICE_ID:
+        title = t._(N_("Office hours"))
+    else:
+        title = texts(directory.offer(occ.offer_id).title)
+    place = texts(directory.place(occ.place_id).name)
+    if not occ.is_open:
+        return f"⛔ {title} — {place}: {closed_line(t, occ)}"
+    marker = "🟢" if occ.start <= now < occ.end else "🕒"
+    example = " *" if occ.example else ""
+    return f"{marker} {t.time_range(occ.start, occ.end)}{example} {title} — {place}"
+
+
+async def glance_view(update: Update, context: BotContext, span: str) -> None:
+    t = context.t
+    texts = Texts(t)
+    directory = context.services.directory
+    now = context.clock.now()
+    today = now.astimezone(context.config.tz).date()
+    last = today if span == "today" else today + timedelta(days=6)
+    closures = await closures_now(context)
+    found = open_between(
+        directory, today, last, closures, tz=context.config.tz, include_closed=True
+    )
+    heading = t._(N_("Open today")) if span == "today" else t._(N_("This week"))
+    parts = [f"{heading}:"]
+    day: date | None = None
+    shown = [occ for occ in found if occ.end > now]
+    for occ in shown:
+        occ_day = occ.start.astimezone(context.config.tz).date()
+        if occ_day != day:
+            day = occ_day
+            parts.append(f"\n{t.date(occ_day, 'MMMMEEEEd')}")
+        parts.append(occurrence_line(t, texts, directory, occ, now))
+    if len(parts) == 1:
+        parts.append(
+            t._(
+                N_(
+                    "Nothing is open on these days. Please look at the next days or call the office."
+                )
+            )
+        )
+    if any(occ.example and occ.is_open for occ in shown):
+        parts.append("\n" + example_note(t))
+    other = "week" if span == "today" else "today"
+    other_label = "🗓 " + t._(N_("This week")) if span == "today" else "📅 " + t._(N_("Open today"))
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(other_label, callback_data=callbacks.make(CB_GLANCE, other))],
+            [
+                InlineKeyboardButton(
+                    "« " + t._(N_("All topics")), callback_data=callbacks.make(CB_TOPICS)
+                )
+            ],
+        ]
+    )
+    await reply(update, context, "\n".join(parts) + texts.footer(), markup)
+
+
+# -- commands -------------------------------------------------------------------------------
+async def hours_command(update: Update, context: BotContext) -> None:
+    await topics_view(update, context)
+
+
+async def today_command(update: Update, context: BotContext) -> None:
+    await glance_view(update, context, "today")
+
+
+async def reload_command(update: Update, context: BotContext) -> None:
+    """Coordinators edit the file, then reload; a broken file never replaces a good one."""
+    assert update.effective_message is not None
+    if not is_admin(update, context) or not staff_or_private(update, context):
+        await refuse(update, context)
+        return
+    t = context.t
+    path = context.services.directory_path
+    try:
+        directory = load_directory(path)
+    except DirectoryError as exc:
+        problems = "\n".join(f"• {p}" for p in exc.problems[:20])
+        more = len(exc.problems) - 20
+        text = t._(N_("The directory file has errors. Nothing was changed:")) + "\n" + problems
+        if more > 0:
+            text += "\n" + t.n_(N_("… and {n} more problem"), N_("… and {n} more problems"), more)
+        await update.effective_message.reply_text(text[:4000])
+        return
+    context.services.directory = directory
+    await update.effective_message.reply_text(
+        t._(
+            N_("Directory reloaded: {offers} offers at {places} places."),
+            offers=len(directory.offers),
+            places=len(directory.places),
+        )
+    )
+
+
+def parse_day(text: str) -> date | None:
+    try:
+        if "." in text:
+            day, month, year = (int(p) for p in text.split("."))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+async def closed_command(update: Update, context: BotContext) -> None:
+    """``/closed`` lists; ``/closed <place|all> <day>[..<day>] <reason>`` adds;
+    ``/closed lift <id>`` lifts."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    if not is_admin(update, context) or not staff_or_private(update, context):
+        await refuse(update, context)
+        return
+    t = context.t
+    directory = context.services.directory
+    args = context.args or []
+    usage = t._(
+        N_(
+            "Usage:\n/closed <place or all> <date>[..<date>] <reason>\n/closed lift <number>\n"
+            "Dates as 2026-12-24 or 24.12.2026. Places: {places}"
+        ),
+        places=", ".join(p.id for p in directory.places),
+    )
+    if not args:
+        closures = await closures_now(context)
+        lines = [t._(N_("Current closures:"))] if closures else [t._(N_("There are no closures."))]
+        lines += [closure_line(t, c) for c in closures]
+        await message.reply_text("\n".join(lines) + "\n\n" + usage)
+        return
+    if args[0] == "lift":
+        closure_id = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+        lifted = await context.storage.closures.lift(closure_id) if closure_id is not None else None
+        if lifted is None:
+            await message.reply_text(
+                t._(N_("There is no closure with this number.")) + "\n\n" + usage
+            )
+        else:
+            await message.reply_text(t._(N_("Closure lifted:")) + "\n" + closure_line(t, lifted))
+        return
+    place_arg = args[0]
+    known = {p.id for p in directory.places}
+    first_text, _, last_text = (args[1] if len(args) > 1 else "").partition("..")
+    first = parse_day(first_text)
+    last = parse_day(last_text) if last_text else first
+    reason = " ".join(args[2:]).strip()
+    if (
+        (place_arg != "all" and place_arg not in known)
+        or first is None
+        or last is None
+        or last < first
+        or not reason
+    ):
+        await message.reply_text(usage)
+        return
+    closure = await context.storage.closures.add(
+        None if place_arg == "all" else place_arg,
+        first,
+        last,
+        reason[:200],
+        update.effective_user.id,
+        context.clock.now(),
+    )
+    await message.reply_text(t._(N_("Closure added:")) + "\n" + closure_line(t, closure))
+
+
+def closure_line(t: Translator, closure: StoredClosure) -> str:
+    days = t.date(closure.first_day)
+    if closure.last_day != closure.first_day:
+        days = t.isolate(f"{days}–{t.date(closure.last_day)}")
+    place = closure.place_id or t._(N_("all places"))
+    return f"#{closure.id} {place}: {days} — {closure.reason}"
+
+
+# -- callbacks ------------------------------------------------------------------------------
+async def on_hours(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    cb = callbacks.parse(query.data)
+    assert cb is not None
+    await answer_query(update)
+    if cb.kind == CB_TOPICS:
+        await topics_view(update, context)
+    elif cb.kind == CB_TOPIC:
+        await topic_view(update, context, cb.arg(0))
+    elif cb.kind == CB_OFFER:
+        await offer_view(update, context, cb.arg(0))
+    elif cb.kind == CB_PLACE:
+        await place_view(update, context, cb.arg(0), cb.arg(1))
+    elif cb.kind == CB_GLANCE:
+        await glance_view(update, context, "week" if cb.arg(0) == "week" else "today")
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            CommandHandler("hours", hours_command, filters=private),
+            CommandHandler("today", today_command, filters=private),
+            CommandHandler("reload", reload_command),
+            CommandHandler("closed", closed_command),
+            *(
+                CallbackQueryHandler(on_hours, pattern=callbacks.matches(kind))
+                for kind in (CB_TOPICS, CB_TOPIC, CB_OFFER, CB_PLACE, CB_GLANCE)
+            ),
+        ]
+    )
+    add_commands(
+        application,
+        Command("hours", N_("Consultation hours and places")),
+        Command("today", N_("What is open today")),
+        Command("reload", N_("Reload the directory file"), scope="admin"),
+        Command("closed", N_("Add, list or lift closures"), scope="admin"),
+    )
+    add_menu_entry(
+        application, MenuEntry(10, "🕒", N_("Hours & places"), callbacks.make(CB_TOPICS))
+    )
+    add_menu_entry(
+        application, MenuEntry(15, "📅", N_("Open today"), callbacks.make(CB_GLANCE, "today"))
+    )

@@ -1,0 +1,148 @@
+"""First contact, end to end: /start, consent, language, help, bad input, restarts."""
+
+from __future__ import annotations
+
+from telegram.error import Forbidden
+
+from bot.i18n import FSI, LRI, PDI
+from tests.conftest import Harness, button_texts
+
+
+async def test_start_in_german_asks_for_consent_before_storing(bot: Harness) -> None:
+    user = bot.user("Aylin", "de")
+    [welcome] = await bot.send(user, "/start")
+    assert welcome["text"].startswith("Hallo Aylin!")
+    assert "Datenschutz" in welcome["text"]
+    assert "02151 86 34 63" in welcome["text"]
+    assert button_texts(welcome)[:2] == ["Ja, ich stimme zu", "Nein, danke"]
+    assert await bot.storage.residents.get(user["id"]) is None
+
+    after = await bot.tap(user, welcome, data="1:consent:yes")
+    assert "Sprache" in after["text"]
+    assert "✓ Deutsch" in button_texts(after)
+    resident = await bot.storage.residents.get(user["id"])
+    assert resident is not None and resident.consented and resident.language == "de"
+
+    menu = await bot.tap(user, after, text="✓ Deutsch")
+    assert menu["text"] == "Was möchten Sie tun?"
+    assert any("Sprache" in b for b in button_texts(menu))
+
+
+async def test_arabic_phone_sees_arabic_with_isolates(bot: Harness) -> None:
+    user = bot.user("Omar", "ar")
+    [welcome] = await bot.send(user, "/start")
+    text = welcome["text"]
+    assert "\u0600" <= text[0] <= "\u06ff", "an RTL message must start with an RTL letter"
+    assert f"{FSI}Omar{PDI}" in text
+    assert f"{LRI}02151 86 34 63{PDI}" in text
+    assert "Hallo" not in text and "Hello" not in text
+
+
+async def test_unsupported_language_gets_german_and_english(bot: Harness) -> None:
+    user = bot.user("Kenji", "ja")
+    [welcome] = await bot.send(user, "/start")
+    assert "Hallo Kenji!" in welcome["text"]
+    assert "Hello Kenji!" in welcome["text"]
+    assert "Ja, ich stimme zu / Yes, I agree" in button_texts(welcome)
+
+
+async def test_declining_stores_nothing(bot: Harness) -> None:
+    user = bot.user("Mia", "de")
+    [welcome] = await bot.send(user, "/start")
+    after = await bot.tap(user, welcome, data="1:consent:no")
+    assert "nichts gespeichert" in after["text"]
+    assert await bot.storage.residents.get(user["id"]) is None
+
+
+async def test_text_before_consent_is_not_passed_on(bot: Harness) -> None:
+    user = bot.user("Jan", "pl")
+    [answer] = await bot.send(user, "Dzień dobry, mam pytanie")
+    assert "zgod" in answer["text"].lower()
+    assert await bot.storage.residents.get(user["id"]) is None
+
+
+async def test_language_before_consent_stays_in_memory_and_is_saved_with_consent(bot: Harness) -> None:
+    user = bot.user("Olena", "de")
+    [welcome] = await bot.send(user, "/start")
+    picker = await bot.tap(user, welcome, data="1:langs")
+    notice = await bot.tap(user, picker, text="Українська")
+    assert "Olena" in notice["text"] and "Так" in " ".join(button_texts(notice))
+    assert await bot.storage.residents.get(user["id"]) is None
+    await bot.tap(user, notice, data="1:consent:yes")
+    resident = await bot.storage.residents.get(user["id"])
+    assert resident is not None and resident.language == "uk"
+
+
+async def test_change_language_and_restart_keeps_it(bot: Harness) -> None:
+    user = await bot.onboard("Ayşe", "de")
+    [picker] = await bot.send(user, "/language")
+    menu = await bot.tap(user, picker, text="Türkçe")
+    assert menu["text"] == "Ne yapmak istersiniz?"
+    await bot.restart()
+    [again] = await bot.send(user, "/start")
+    assert again["text"].startswith("Tekrar hoş geldiniz, Ayşe!")
+
+
+async def test_help_lists_commands_in_the_residents_language(bot: Harness) -> None:
+    user = await bot.onboard("Dan", "en")
+    [help_message] = await bot.send(user, "/help")
+    assert help_message["text"].startswith("This is what I can do:")
+    for command in ("/start", "/language", "/privacy", "/hours"):
+        assert command in help_message["text"]
+
+
+async def test_unknown_command(bot: Harness) -> None:
+    user = await bot.onboard("Ion", "ro")
+    [answer] = await bot.send(user, "/foobar")
+    assert "/help" in answer["text"]
+    assert "comand" in answer["text"].lower()
+
+
+async def test_stale_and_forged_buttons_get_a_clear_answer(bot: Harness) -> None:
+    user = await bot.onboard("Ivan", "ru")
+    [menu] = await bot.send(user, "/start")
+    for data in ("0:menu", "1:lang:xx", "1:nonsense:1", "garbage"):
+        before = len(bot.sandbox.callback_answers)
+        bot.sandbox.tap_raw(user, menu, data)
+        await bot.sandbox.wait_for(lambda b=before: len(bot.sandbox.callback_answers) > b)
+        answer = bot.sandbox.callback_answers[-1]
+        assert answer.get("show_alert") is True
+        assert "кнопка" in answer["text"].lower()
+    resident = await bot.storage.residents.get(user["id"])
+    assert resident is not None and resident.language == "ru"
+
+
+async def test_privacy_and_withdrawal(bot: Harness) -> None:
+    user = await bot.onboard("Sara", "de")
+    [notice] = await bot.send(user, "/privacy")
+    assert "Sie haben am" in notice["text"]
+    after = await bot.tap(user, notice, text="Einwilligung widerrufen")
+    assert "widerrufen" in after["text"]
+    resident = await bot.storage.residents.get(user["id"])
+    assert resident is not None and not resident.consented
+    [answer] = await bot.send(user, "Hallo?")
+    assert "nicht weitergegeben" in answer["text"]
+
+
+async def test_commands_are_published_in_every_language(bot: Harness) -> None:
+    commands = {c.params.get("language_code") for c in bot.sandbox.calls("setMyCommands")}
+    assert {None, "de", "en", "tr", "ar", "uk", "ru", "pl", "bg", "ro", "fa", "ku"} <= commands
+    arabic = bot.sandbox.commands("ar", {"type": "all_private_chats"})
+    assert any(c["command"] == "start" and "\u0600" <= c["description"][0] <= "\u06ff" for c in arabic)
+
+
+async def test_429_from_telegram_is_waited_out(bot: Harness) -> None:
+    user = bot.user("Lena", "de")
+    bot.sandbox.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    [welcome] = await bot.send(user, "/start")
+    assert welcome["text"].startswith("Hallo Lena!")
+
+
+async def test_blocked_bot_is_handled(bot: Harness) -> None:
+    user = await bot.onboard("Kai", "de")
+    bot.expect(Forbidden)
+    bot.sandbox.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    bot.sandbox.send_text(user, "/help")
+    await bot.sandbox.settle()
+    [answer] = await bot.send(user, "/help")
+    assert "Das kann ich" in answer["text"]
