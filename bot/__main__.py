@@ -12,10 +12,12 @@ import asyncio
 import logging
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from bot.app import build_application, run
 from bot.clock import FakeClock
 from bot.config import Config, ConfigError, load_config
+from bot.directory import DirectoryError, load_directory
 
 SANDBOX_TOKEN = "123456:SANDBOX-local-demo"
 SANDBOX_STAFF_CHAT = -1001000000001
@@ -27,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("sandbox", help="run the local Bot API sandbox and the bot wired to it")
+    check = sub.add_parser("check-directory", help="validate a directory file and list every problem")
+    check.add_argument("file", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "check-directory":
+        return check_directory(args.file)
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -47,13 +53,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def check_directory(path: Path) -> int:
+    """What a coordinator runs before ``/reload``: every problem, with its line."""
+    try:
+        directory = load_directory(path)
+    except DirectoryError as exc:
+        print(f"{path}: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            print(f"  {problem}")
+        return 1
+    print(
+        f"{path}: OK ({len(directory.topics)} topics, {len(directory.offers)} offers, "
+        f"{len(directory.places)} places)"
+    )
+    return 0
+
+
 async def run_sandbox(config: Config, *, explain: bool) -> None:
     from bot.sandbox.server import Sandbox
 
     clock = FakeClock(ticking=True)
     sandbox = Sandbox(SANDBOX_TOKEN, clock=clock, strict=False)
     await sandbox.start(host=config.sandbox_host, port=config.sandbox_port)
-    staff = sandbox.add_group("Kom.ZFB Team", is_forum=True, chat_id=config.staff_chat or SANDBOX_STAFF_CHAT)
+    staff = sandbox.add_group(
+        "Kom.ZFB Team", is_forum=True, chat_id=config.staff_chat or SANDBOX_STAFF_CHAT
+    )
     sandbox_config = replace(
         config,
         token=SANDBOX_TOKEN,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.app import App, build_application, shutdown, startup
 from bot.clock import FakeClock
@@ -55,6 +56,7 @@ class Harness:
         self.i18n = i18n
         self.errors: list[BaseException] = []
         self.expected: tuple[type[BaseException], ...] = ()
+        self.last_processed = 0
         self.app: App | None = None
         self.staff_chat = config.staff_chat
 
@@ -66,7 +68,12 @@ class Harness:
             if not isinstance(context.error, self.expected):
                 self.errors.append(context.error)
 
+        async def processed(update: Update, context: BotContext) -> None:
+            self.last_processed = max(self.last_processed, update.update_id)
+
         app.add_error_handler(record)
+        # The last group runs after every handler of an update has finished.
+        app.add_handler(TypeHandler(Update, processed), group=1_000_000)
         await app.initialize()
         await startup(app)
         await app.start()
@@ -86,6 +93,12 @@ class Harness:
         await app.stop()
         await shutdown(app)
         await app.shutdown()
+
+    async def idle(self) -> None:
+        """Wait until the bot has fully handled every update people have made so far."""
+        last = self.sandbox.world.next_update_id - 1
+        await self.sandbox.wait_for(lambda: self.last_processed >= last, message=f"update {last} handled")
+        await self.sandbox.settle()
 
     def expect(self, *errors: type[BaseException]) -> None:
         """A test that provokes an error from Telegram declares it; anything else fails."""
@@ -108,20 +121,13 @@ class Harness:
     async def send(self, user: JSON, text: str, count: int = 1) -> list[JSON]:
         """A resident writes in the private chat; returns the bot's new messages."""
         self.sandbox.send_text(user, text)
+        await self.idle()
         return await self.sandbox.wait_bot_messages(user["id"], count)
 
     async def tap(self, user: JSON, message: JSON, *, data: str | None = None, text: str | None = None) -> JSON:
         """Tap a button; returns the message as it is afterwards (edited in place)."""
-        before = len(self.sandbox.calls())
-        query = self.sandbox.tap(user, message, data=data, text=text)
-        await self.sandbox.wait_for(
-            lambda: any(
-                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query["id"]
-                for c in self.sandbox.calls()[before:]
-            ),
-            message="the bot to answer the callback query",
-        )
-        await self.sandbox.settle()
+        self.sandbox.tap(user, message, data=data, text=text)
+        await self.idle()
         return self.current(user["id"], message["message_id"])
 
     def current(self, chat_id: int, message_id: int) -> JSON:

@@ -1,0 +1,937 @@
+"""An HTTP server that answers the Bot API like Telegram, plus helpers for tests.
+
+The real python-telegram-bot stack (HTTP client, retries, rate limiter, update
+fetching) runs unchanged against it, so tests exercise what production does.
+Tests play the people: they inject messages and button taps and read back what the
+bot sent, waiting on the sandbox rather than sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import contextlib
+import functools
+import logging
+import math
+import socket
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.sandbox.methods import METHODS
+from bot.sandbox.schema import ApiSchema, Problem, Upload, decode_loose, find_schema
+from bot.sandbox.world import (
+    JSON,
+    TINY_PNG,
+    ApiError,
+    Call,
+    Fault,
+    SandboxError,
+    World,
+)
+
+__all__ = ["Sandbox", "SandboxError"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATIC_DIR = Path(__file__).with_name("static")
+_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot "
+    "instance is running"
+)
+# Minimal valid-looking payloads so tests can send "a voice message" without fixtures.
+OGG_STUB = b"OggS\x00\x02" + b"\x00" * 58
+WEBP_STUB = b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 14
+MP4_STUB = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 12
+
+
+def _is_sending(method: str) -> bool:
+    return (method.startswith("send") and method != "sendChatAction") or method in (
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_schema(path: str, mtime: float) -> ApiSchema:
+    del mtime  # part of the cache key only, so an edited schema is re-read
+    return ApiSchema.load(path)
+
+
+class Sandbox:
+    """A local Telegram: Bot API over HTTP on one side, people on the other."""
+
+    def __init__(
+        self,
+        token: str = "123456:SANDBOX",
+        *,
+        clock: Clock | None = None,
+        schema: ApiSchema | None = None,
+        strict: bool = True,
+        max_per_second: float | None = None,
+        group_per_minute: int | None = None,
+    ) -> None:
+        self.token = token
+        self.world = World(token, clock)
+        self.strict = strict
+        self.max_per_second = max_per_second
+        self.group_per_minute = group_per_minute
+        if schema is None:
+            path = find_schema()
+            if path is not None:
+                schema = _load_schema(str(path), path.stat().st_mtime)
+            elif strict:
+                raise FileNotFoundError(
+                    "Bot API schema (shared/telegram-bot-api/api.json) not found; set "
+                    "QUARTIERBOT_API_SCHEMA or create the Sandbox with strict=False"
+                )
+            else:
+                log.warning("Bot API schema not found; the sandbox will not validate calls")
+        self.schema = schema
+        self.stats: collections.Counter[str] = collections.Counter()
+        self._methods = {name.lower(): name for name in METHODS}
+        self._methods["getupdates"] = "getUpdates"
+        self._window_all: collections.deque[float] = collections.deque()
+        self._window_group: dict[int, collections.deque[float]] = {}
+        self._update_event = asyncio.Event()
+        self._activity_event = asyncio.Event()
+        self._last_activity = time.monotonic()
+        self._in_flight = 0
+        self._poll_generation = 0
+        self._stopping = False
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._host = "127.0.0.1"
+        self.world.on_change(self._on_change)
+        self.app = self._make_app()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_get("/sandbox/api/state", self._handle_state)
+        app.router.add_post("/sandbox/api/action", self._handle_action)
+        app.router.add_get("/sandbox/api/files/{file_id}", self._handle_file_by_id)
+        if STATIC_DIR.is_dir():
+            app.router.add_get("/sandbox/", self._handle_index)
+            app.router.add_static("/sandbox/static/", STATIC_DIR)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port``; port 0 picks a free one (see :attr:`url`)."""
+        if self._runner is not None:
+            raise RuntimeError("sandbox already started")
+        self._stopping = False
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+        site = web.SockSite(runner, sock)
+        await site.start()
+        self._runner = runner
+        self._host = host
+        self._port = int(sock.getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop serving; pending long polls return at once instead of holding shutdown."""
+        self._stopping = True
+        self._wake_polls()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("sandbox not started")
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as ``base_url`` to PTB (it appends the token)."""
+        return f"{self.url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"{self.url}/file/bot"
+
+    # -------------------------------------------------------------- events
+
+    def _on_change(self) -> None:
+        self._touch()
+        self._wake_polls()
+
+    def _wake_polls(self) -> None:
+        self._update_event.set()
+        self._update_event = asyncio.Event()
+        self._activity_event.set()
+        self._activity_event = asyncio.Event()
+
+    def _touch(self) -> None:
+        self._last_activity = time.monotonic()
+
+    # ------------------------------------------------------------ Bot API
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        requested = request.match_info["method"]
+        name = self._canonical(requested)
+        if name is None:
+            self.world.violations.append(f"{requested}: unknown method")
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        polling = name == "getUpdates"
+        if not polling:
+            self._in_flight += 1
+            self._touch()
+        try:
+            return await self._answer(request, name)
+        finally:
+            if not polling:
+                self._in_flight -= 1
+                self._touch()
+            self._activity_event.set()
+            self._activity_event = asyncio.Event()
+
+    def _canonical(self, method: str) -> str | None:
+        if self.schema is not None:
+            known = self.schema.canonical(method)
+            if known is not None:
+                return known
+        return self._methods.get(method.lower())
+
+    async def _answer(self, request: web.Request, name: str) -> web.Response:
+        call = Call(name, {}, at=self.world.clock.now(), monotonic=time.monotonic())
+        self.stats["calls"] += 1
+        try:
+            raw = await _read_params(request)
+            problems: list[Problem] = []
+            if self.schema is not None:
+                params, problems = self.schema.check(name, raw)
+            else:
+                params = decode_loose(raw)
+            call.params = params
+            self.world.call_log.append(call)
+            for problem in problems:
+                self.world.violations.append(f"{name}: {problem}")
+            if problems and self.strict:
+                first = problems[0]
+                raise ApiError.bad_request(first.telegram or str(first))
+            fault = self.world.take_fault(name, params.get("chat_id"))
+            if fault is not None:
+                raise ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
+            self._rate_limit(name, params)
+            if name == "getUpdates":
+                result: Any = await self._get_updates(params)
+            else:
+                handler = METHODS.get(name)
+                if handler is None:
+                    self.world.violations.append(f"{name}: not implemented by the sandbox")
+                    raise ApiError.bad_request(f"method {name} is not supported by the sandbox")
+                result = handler(self.world, params)
+            call.result = result
+            return web.json_response({"ok": True, "result": result})
+        except ApiError as exc:
+            if call not in self.world.call_log:
+                self.world.call_log.append(call)
+            call.error_code, call.description = exc.code, exc.description
+            body: JSON = {"ok": False, "error_code": exc.code, "description": exc.description}
+            if exc.code == 429:
+                self.stats["429"] += 1
+                body["parameters"] = {"retry_after": max(1, exc.retry_after or 1)}
+            self.stats["errors"] += 1
+            return web.json_response(body, status=exc.code if 400 <= exc.code < 600 else 400)
+
+    def _rate_limit(self, name: str, params: JSON) -> None:
+        if name == "getUpdates":
+            return
+        now = time.monotonic()
+        if self.max_per_second:
+            span = 1.0 if self.max_per_second >= 1 else 1.0 / self.max_per_second
+            allowed = max(1, int(self.max_per_second * span))
+            window = self._window_all
+            while window and window[0] <= now - span:
+                window.popleft()
+            if len(window) >= allowed:
+                retry = max(1, math.ceil(window[0] + span - now))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+        chat_id = params.get("chat_id")
+        group_window: collections.deque[float] | None = None
+        if self.group_per_minute and _is_sending(name) and isinstance(chat_id, int) and chat_id < 0:
+            group_window = self._window_group.setdefault(chat_id, collections.deque())
+            while group_window and group_window[0] <= now - 60.0:
+                group_window.popleft()
+            if len(group_window) >= self.group_per_minute:
+                retry = max(1, math.ceil(group_window[0] + 60.0 - now))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+        if self.max_per_second:
+            self._window_all.append(now)
+        if group_window is not None:
+            group_window.append(now)
+
+    async def _get_updates(self, params: JSON) -> list[JSON]:
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._wake_polls()  # an older long poll must learn it has been superseded
+        offset = params.get("offset")
+        limit = params.get("limit")
+        timeout = params.get("timeout")
+        allowed = params.get("allowed_updates")
+        deadline = time.monotonic() + (float(timeout) if isinstance(timeout, int | float) else 0.0)
+        while True:
+            event = self._update_event
+            if generation != self._poll_generation:
+                raise ApiError(409, _CONFLICT)
+            updates = self.world.fetch_updates(
+                offset if isinstance(offset, int) else None,
+                limit if isinstance(limit, int) else 100,
+                allowed if isinstance(allowed, list) else None,
+            )
+            remaining = deadline - time.monotonic()
+            if updates:
+                self._touch()
+                return updates
+            if self._stopping or remaining <= 0:
+                return updates
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        stored = self.world.files_by_path.get(request.match_info["path"])
+        if request.match_info["token"] != self.token or stored is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        return web.Response(body=stored.data, content_type="application/octet-stream")
+
+    # ------------------------------------------------------- control API
+
+    async def _handle_index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC_DIR / "index.html")
+
+    async def _handle_file_by_id(self, request: web.Request) -> web.StreamResponse:
+        stored = self.world.files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=stored.data, content_type="application/octet-stream")
+
+    async def _handle_state(self, request: web.Request) -> web.Response:
+        """Snapshot; with ``since``/``wait`` it long-polls until the state moves on."""
+        try:
+            since = int(request.query.get("since", "-1"))
+            wait = min(float(request.query.get("wait", "0")), 60.0)
+        except ValueError:
+            raise web.HTTPBadRequest(text="since/wait must be numbers") from None
+        deadline = time.monotonic() + wait
+        while self.world.version <= since and not self._stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            event = self._activity_event
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                break
+        return web.json_response(self.world.state())
+
+    async def _handle_action(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+            result = self.perform(body)
+        except (SandboxError, ValueError, KeyError, TypeError, binascii.Error) as exc:
+            return web.json_response(
+                {"ok": False, "error": f"{type(exc).__name__}: {exc}"}, status=400
+            )
+        return web.json_response({"ok": True, "result": result})
+
+    def perform(self, action: JSON) -> Any:
+        """Run a JSON-described people action (the control API's and chat page's entry)."""
+        kind = str(action.get("action", ""))
+        w = self.world
+
+        def user() -> JSON:
+            return w.user(int(action["user_id"]))
+
+        def message() -> JSON:
+            chat = w.chat(int(action["chat_id"]))
+            mid = int(action["message_id"])
+            if mid not in chat.messages:
+                raise SandboxError(f"no message {mid} in chat {chat.id}")
+            return chat.messages[mid]
+
+        where: dict[str, Any] = {
+            "chat_id": int(action["chat_id"]) if action.get("chat_id") is not None else None,
+            "thread_id": int(action["thread_id"]) if action.get("thread_id") else None,
+            "reply_to": int(action["reply_to"]) if action.get("reply_to") else None,
+        }
+        media_kinds = ("photo", "document", "voice", "audio", "video", "video_note", "sticker")
+        if kind == "add_user":
+            return w.add_user(
+                str(action["first_name"]),
+                last_name=action.get("last_name"),
+                username=action.get("username"),
+                language_code=action.get("language_code", "de"),
+                user_id=action.get("user_id"),
+            )
+        if kind == "add_group":
+            return w.add_group(
+                str(action["title"]),
+                is_forum=bool(action.get("is_forum", True)),
+                chat_id=action.get("chat_id"),
+            )
+        if kind == "send_text":
+            return w.send_text(user(), str(action["text"]), **where)
+        if kind.startswith("send_") and kind[5:] in media_kinds:
+            data = base64.b64decode(action["data"]) if action.get("data") else None
+            return w.send_media(
+                user(),
+                kind[5:],
+                data if data is not None else _stub(kind[5:]),
+                caption=action.get("caption"),
+                file_name=action.get("file_name"),
+                mime_type=action.get("mime_type"),
+                **where,
+            )
+        if kind == "send_location":
+            return w.user_send(
+                user(),
+                {
+                    "location": {
+                        "latitude": float(action["latitude"]),
+                        "longitude": float(action["longitude"]),
+                    }
+                },
+                **where,
+            )
+        if kind == "send_contact":
+            return self.send_contact(
+                user(), str(action["phone"]), str(action["first_name"]), **where
+            )
+        if kind == "edit_text":
+            return w.edit_text(user(), message(), str(action["text"]))
+        if kind == "tap":
+            return w.tap(user(), message(), data=action.get("data"), text=action.get("text"))
+        if kind == "block":
+            return w.block(user())
+        if kind == "unblock":
+            return w.unblock(user())
+        by = w.user(int(action["by_user_id"])) if action.get("by_user_id") else None
+        if kind == "create_topic":
+            return w.create_topic(int(action["chat_id"]), str(action["name"]), by=by)
+        if kind in ("close_topic", "reopen_topic"):
+            w.close_topic(
+                int(action["chat_id"]),
+                int(action["thread_id"]),
+                by=by,
+                closed=kind == "close_topic",
+            )
+            return True
+        if kind == "delete_topic":
+            w.delete_topic(int(action["chat_id"]), int(action["thread_id"]))
+            return True
+        raise SandboxError(f"unknown action {kind!r}")
+
+    # ------------------------------------------------------ people acting
+
+    def add_user(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "de",
+        user_id: int | None = None,
+    ) -> JSON:
+        """Create a person (and their private chat with the bot); returns a User dict."""
+        return self.world.add_user(
+            first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            user_id=user_id,
+        )
+
+    def add_group(
+        self,
+        title: str,
+        *,
+        is_forum: bool = True,
+        chat_id: int | None = None,
+        admins: Iterable[JSON] = (),
+    ) -> JSON:
+        """Create a supergroup the bot administers; the first of ``admins`` is its creator."""
+        return self.world.add_group(title, is_forum=is_forum, chat_id=chat_id, admins=admins)
+
+    def set_admin(self, chat_id: int, user: JSON, is_admin: bool = True) -> None:
+        self.world.set_admin(chat_id, user, is_admin)
+
+    def send_text(
+        self,
+        user: JSON,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_text(
+            user, text, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to
+        )
+
+    def send_photo(
+        self,
+        user: JSON,
+        data: bytes = TINY_PNG,
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "photo",
+            data,
+            caption=caption,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_document(
+        self,
+        user: JSON,
+        data: bytes,
+        file_name: str,
+        mime_type: str,
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "document",
+            data,
+            caption=caption,
+            file_name=file_name,
+            mime_type=mime_type,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_voice(
+        self,
+        user: JSON,
+        data: bytes = OGG_STUB,
+        caption: str | None = None,
+        *,
+        duration: int = 3,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "voice",
+            data,
+            caption=caption,
+            extra={"duration": duration},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_audio(
+        self,
+        user: JSON,
+        data: bytes = b"ID3\x03\x00",
+        caption: str | None = None,
+        *,
+        file_name: str = "audio.mp3",
+        mime_type: str = "audio/mpeg",
+        duration: int = 30,
+        performer: str | None = None,
+        title: str | None = None,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "audio",
+            data,
+            caption=caption,
+            file_name=file_name,
+            mime_type=mime_type,
+            extra={"duration": duration, "performer": performer, "title": title},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_video(
+        self,
+        user: JSON,
+        data: bytes = MP4_STUB,
+        caption: str | None = None,
+        *,
+        duration: int = 5,
+        width: int = 640,
+        height: int = 360,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "video",
+            data,
+            caption=caption,
+            file_name="video.mp4",
+            mime_type="video/mp4",
+            extra={"duration": duration, "width": width, "height": height},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_video_note(
+        self,
+        user: JSON,
+        data: bytes = MP4_STUB,
+        *,
+        duration: int = 5,
+        length: int = 240,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "video_note",
+            data,
+            extra={"duration": duration, "length": length},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_sticker(
+        self,
+        user: JSON,
+        data: bytes = WEBP_STUB,
+        *,
+        emoji: str = "👍",
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.send_media(
+            user,
+            "sticker",
+            data,
+            extra={"emoji": emoji},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_location(
+        self,
+        user: JSON,
+        lat: float,
+        lon: float,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        return self.world.user_send(
+            user,
+            {"location": {"latitude": float(lat), "longitude": float(lon)}},
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+        )
+
+    def send_contact(
+        self,
+        user: JSON,
+        phone: str,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        contact_user_id: int | None = None,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: JSON | int | None = None,
+    ) -> JSON:
+        """``contact_user_id`` = the sender's id is what a request_contact button produces."""
+        contact: JSON = {"phone_number": phone, "first_name": first_name}
+        if last_name:
+            contact["last_name"] = last_name
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        return self.world.user_send(
+            user, {"contact": contact}, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to
+        )
+
+    def send_media_group(
+        self,
+        user: JSON,
+        items: Iterable[tuple[str, bytes, str | None]],
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> list[JSON]:
+        """Several messages sharing a media_group_id, each delivered as its own update."""
+        return self.world.send_media_group(user, items, chat_id=chat_id, thread_id=thread_id)
+
+    def edit_text(self, user: JSON, message: JSON, new_text: str) -> JSON:
+        return self.world.edit_text(user, message, new_text)
+
+    def tap(
+        self, user: JSON, message: JSON, *, data: str | None = None, text: str | None = None
+    ) -> JSON:
+        """Press an inline button of ``message`` (by callback_data or label)."""
+        return self.world.tap(user, message, data=data, text=text)
+
+    def tap_raw(self, user: JSON, message: JSON, data: str) -> JSON:
+        """A callback with arbitrary data, as from an old keyboard or a forged client."""
+        return self.world.tap_raw(user, message, data)
+
+    def block(self, user: JSON) -> JSON:
+        return self.world.block(user)
+
+    def unblock(self, user: JSON) -> JSON:
+        return self.world.unblock(user)
+
+    def create_topic(
+        self, chat_id: int, name: str, *, by: JSON | None = None, icon_color: int = 7322096
+    ) -> JSON:
+        return self.world.create_topic(chat_id, name, by=by, icon_color=icon_color)
+
+    def close_topic(self, chat_id: int, thread_id: int, *, by: JSON | None = None) -> None:
+        self.world.close_topic(chat_id, thread_id, by=by, closed=True)
+
+    def reopen_topic(self, chat_id: int, thread_id: int, *, by: JSON | None = None) -> None:
+        self.world.close_topic(chat_id, thread_id, by=by, closed=False)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        self.world.delete_topic(chat_id, thread_id)
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (to ``chat_id``) fail like this."""
+        if error_code == 429 and retry_after is None:
+            retry_after = 1
+        self.world.add_fault(
+            Fault(method.lower(), error_code, description, retry_after, times, chat_id)
+        )
+
+    # ------------------------------------------------------- reading
+
+    @property
+    def bot_user(self) -> JSON:
+        return dict(self.world.bot)
+
+    @property
+    def violations(self) -> list[str]:
+        return self.world.violations
+
+    @property
+    def callback_answers(self) -> list[JSON]:
+        return self.world.callback_answers
+
+    @property
+    def chat_actions(self) -> list[JSON]:
+        return self.world.chat_actions
+
+    def calls(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
+        return self.world.calls(method, chat_id)
+
+    def messages(self, chat_id: int, thread_id: int | None = None) -> list[JSON]:
+        return self.world.messages(chat_id, thread_id)
+
+    def bot_messages(self, chat_id: int, thread_id: int | None = None) -> list[JSON]:
+        return self.world.bot_messages(chat_id, thread_id)
+
+    def last_bot_message(self, chat_id: int, thread_id: int | None = None) -> JSON | None:
+        msgs = self.world.bot_messages(chat_id, thread_id)
+        return msgs[-1] if msgs else None
+
+    def topics(self, chat_id: int) -> list[JSON]:
+        return self.world.topics(chat_id)
+
+    def commands(self, language_code: str | None = None, scope: JSON | None = None) -> list[JSON]:
+        return self.world.commands(language_code, scope)
+
+    def reply_keyboard(self, chat_id: int) -> JSON | None:
+        """The custom reply keyboard currently shown in ``chat_id`` (None if removed/never)."""
+        return self.world.reply_keyboards.get(chat_id)
+
+    def file_bytes(self, file_id: str) -> bytes:
+        stored = self.world.files.get(file_id)
+        if stored is None:
+            raise SandboxError(f"unknown file_id {file_id!r}")
+        return stored.data
+
+    # ------------------------------------------------------- waiting
+
+    def _recent_calls(self, n: int = 8) -> str:
+        calls = [c for c in self.world.call_log if c.method != "getUpdates"][-n:]
+        lines = [f"  {c}" for c in calls] or ["  (no calls besides getUpdates)"]
+        polls = sum(1 for c in self.world.call_log if c.method == "getUpdates")
+        text = "last calls:\n" + "\n".join(lines) + f"\n  ({polls} getUpdates calls)"
+        if self.world.violations:
+            text += "\nviolations:\n" + "\n".join(f"  {v}" for v in self.world.violations[-5:])
+        return text
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], T],
+        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait
+        *,
+        message: str | None = None,
+    ) -> T:
+        """Poll ``predicate`` after every API call (and every 20 ms) until it is truthy."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                what = message or getattr(predicate, "__name__", "condition")
+                raise TimeoutError(f"{what} not met within {timeout}s; {self._recent_calls()}")
+            event = self._activity_event
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(0.02, remaining))
+
+    async def wait_bot_messages(
+        self,
+        chat_id: int,
+        count: int = 1,
+        thread_id: int | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[JSON]:
+        """Wait for ``count`` bot messages newer than the last thing a person did there.
+
+        Returns all such messages present at that moment (possibly more than ``count``).
+        """
+
+        def fresh() -> list[JSON]:
+            msgs = [
+                m
+                for m in self.world.bot_messages(chat_id, thread_id)
+                if self.world.is_new_since_user_action(chat_id, m["message_id"])
+            ]
+            return msgs if len(msgs) >= count else []
+
+        return await self.wait_for(
+            fresh,
+            timeout,
+            message=f"{count} new bot message(s) in chat {chat_id}"
+            + (f" thread {thread_id}" if thread_id is not None else ""),
+        )
+
+    async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until every update was confirmed and the bot has been quiet for ``quiet`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            if (
+                not self.world.updates
+                and self._in_flight == 0
+                and now - self._last_activity >= quiet
+            ):
+                return
+            if now >= deadline:
+                raise TimeoutError(
+                    f"sandbox did not settle within {timeout}s: {len(self.world.updates)} "
+                    f"unconfirmed update(s), {self._in_flight} call(s) in flight; "
+                    + self._recent_calls()
+                )
+            await asyncio.sleep(min(0.01, max(quiet / 4, 0.001)))
+
+
+def _stub(kind: str) -> bytes:
+    return {
+        "photo": TINY_PNG,
+        "voice": OGG_STUB,
+        "sticker": WEBP_STUB,
+        "video": MP4_STUB,
+        "video_note": MP4_STUB,
+    }.get(kind, b"sandbox file")
+
+
+async def _read_params(request: web.Request) -> JSON:
+    """Collect parameters from the query string and any of Telegram's three body formats."""
+    params: JSON = dict(request.query)
+    if not request.can_read_body:
+        return params
+    ctype = request.content_type
+    if ctype == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError.bad_request("can't parse JSON encoded request body") from None
+        if not isinstance(body, dict):
+            raise ApiError.bad_request("JSON body must be an object")
+        params.update(body)
+    elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                params[key] = Upload(
+                    value.filename or "", value.content_type or "", value.file.read()
+                )
+            else:
+                params[key] = str(value)
+    return params

@@ -1,0 +1,136 @@
+"""Consultation hours and places, end to end, with the clock injected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.i18n import FSI, PDI
+from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def open_first_offer(bot: Harness, user: dict) -> dict:
+    [topics] = await bot.send(user, "/hours")
+    topic = await bot.tap(user, topics, text=button_texts(topics)[0])
+    return await bot.tap(user, topic, text=button_texts(topic)[0])
+
+
+async def test_browse_in_german_to_a_venue(bot: Harness) -> None:
+    user = await bot.onboard("Aylin", "de")
+    [topics] = await bot.send(user, "/hours")
+    assert "Arbeit und Beruf" in " ".join(button_texts(topics))
+    offer = await open_first_offer(bot, user)
+    assert "📍" in offer["text"]
+    assert "nächster Termin" in offer["text"] or "geöffnet" in offer["text"]
+    place_button = next(b for b in button_texts(offer) if "Fabrik Heeder" in b)
+    details = await bot.tap(user, offer, text=place_button)
+    assert "Virchowstraße 128C" in details["text"]
+    assert "02151 86 34 63" in details["text"]
+    [venue] = [c for c in bot.sandbox.calls("sendVenue")]
+    assert venue.params["address"].startswith("Virchowstraße 128C")
+
+
+async def test_browse_in_arabic_and_turkish(bot: Harness) -> None:
+    for name, code, word in (("Omar", "ar", "\u0627"), ("Emre", "tr", "Saat")):
+        user = await bot.onboard(name, code)
+        offer = await open_first_offer(bot, user)
+        assert offer["text"][0] != FSI
+        if code == "ar":
+            assert FSI in offer["text"] and PDI in offer["text"]
+        assert offer["text"]
+
+
+async def test_today_at_a_glance(bot: Harness) -> None:
+    user = await bot.onboard("Mia", "de")
+    [today] = await bot.send(user, "/today")
+    assert today["text"].startswith("Heute geöffnet:")
+    week = await bot.tap(user, today, text="🗓 Diese Woche")
+    assert week["text"].startswith("Diese Woche:")
+
+
+async def test_holiday_shows_as_closed(bot: Harness) -> None:
+    bot.clock.set(datetime(2026, 12, 24, 18, 0, tzinfo=BERLIN))
+    user = await bot.onboard("Mia", "de")
+    [week] = await bot.send(user, "/today")
+    week = await bot.tap(user, week, text="🗓 Diese Woche")
+    assert "Feiertag" in week["text"] and "Weihnacht" in week["text"]
+
+
+async def test_corpus_christi_shows_as_closed(bot: Harness) -> None:
+    bot.clock.set(datetime(2027, 5, 26, 18, 0, tzinfo=BERLIN))  # Fronleichnam: Thu 27 May 2027
+    user = await bot.onboard("Mia", "de")
+    [today] = await bot.send(user, "/today")
+    week = await bot.tap(user, today, text="🗓 Diese Woche")
+    assert "Fronleichnam" in week["text"]
+
+
+async def test_coordinator_closure_hides_the_day(bot: Harness) -> None:
+    user = await bot.onboard("Mia", "de")
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26..2026-11-27 Betriebsausflug")
+    assert "Schließung eingetragen" in answer["text"]
+    [today] = await bot.send(user, "/today")
+    week = await bot.tap(user, today, text="🗓 Diese Woche")
+    assert "Betriebsausflug" in week["text"]
+    [listing] = await bot.send(admin, "/closed")
+    assert "#1" in listing["text"]
+    [lifted] = await bot.send(admin, "/closed lift 1")
+    assert "aufgehoben" in lifted["text"]
+    [today] = await bot.send(user, "/today")
+    week = await bot.tap(user, today, text="🗓 Diese Woche")
+    assert "Betriebsausflug" not in week["text"]
+
+
+async def test_reload_refuses_a_broken_file_and_keeps_the_old_one(bot: Harness, tmp_path: Path) -> None:
+    services = bot.app.bot_data["services"]  # type: ignore[union-attr]
+    good = services.directory
+    broken = tmp_path / "directory.yaml"
+    broken.write_text((ROOT / "bot/data/directory.yaml").read_text().replace('start: "09:00"', 'start: "25:00"', 1))
+    services.directory_path = broken
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    [answer] = await bot.send(admin, "/reload")
+    assert "Fehler" in answer["text"] and "line" in answer["text"].lower() or "Zeile" in answer["text"]
+    assert services.directory is good
+    services.directory_path = ROOT / "bot/data/directory.yaml"
+    [answer] = await bot.send(admin, "/reload")
+    assert "neu geladen" in answer["text"]
+    assert services.directory is not good
+
+
+async def test_residents_cannot_reload_or_close(bot: Harness) -> None:
+    user = await bot.onboard("Mia", "de")
+    for command in ("/reload", "/closed all 2026-12-01 test", "/closed"):
+        [answer] = await bot.send(user, command)
+        assert "nur für" in answer["text"]
+    assert await bot.storage.closures.current(datetime(2026, 1, 1).date()) == []
+    # Not from another group either, even as a coordinator.
+    other = bot.sandbox.add_group("Elsewhere", is_forum=False)
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    bot.sandbox.send_text(admin, "/closed all 2026-12-01 test", chat_id=other["id"])
+    await bot.sandbox.wait_bot_messages(other["id"])
+    assert await bot.storage.closures.current(datetime(2026, 1, 1).date()) == []
+    bot.sandbox.send_text(admin, "/closed all 2026-12-01 Teamtag", chat_id=STAFF_CHAT)
+    [ok] = await bot.sandbox.wait_bot_messages(STAFF_CHAT)
+    assert "Teamtag" in ok["text"]
+
+
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "check-directory", str(path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+
+
+def test_check_directory_command(tmp_path: Path) -> None:
+    good = check(ROOT / "bot/data/directory.yaml")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "OK" in good.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ntopics:\n  - id: work\n    titel: {de: Arbeit}\nplaces: []\noffers: []\n")
+    result = check(bad)
+    assert result.returncode == 1
+    assert "line 4" in result.stdout
