@@ -78,7 +78,7 @@ async def main(n: int) -> None:
                 storage = app.bot_data["services"].storage
                 clock = app.bot_data["services"].clock
                 for user in users:
-                    await storage.residents.give_consent(user["id"], "de", clock.now())
+                    await storage.residents.give_consent(user["id"], "de", user["first_name"], clock.now())
                 full_time = await drive(sandbox, app, users, n)
                 await shutdown(app)
             assert not sandbox.violations, sandbox.violations

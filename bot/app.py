@@ -20,8 +20,9 @@ from bot.context import SERVICES, BotContext, Services
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.i18n import I18n
+from bot.scheduler import Scheduler
 from handlers import common, fallback, hours, onboarding
-from handlers.common import commands_of
+from handlers.common import STARTUP_HOOKS, commands_of
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,6 @@ def build_application(
 ) -> App:
     if config.token is None:
         raise ValueError("build_application needs a token")
-    directory_path = config.directory or DEFAULT_DIRECTORY
-    services = Services(
-        config=config,
-        storage=storage or Storage(config.db_path),
-        clock=clock or SystemClock(),
-        i18n=i18n or I18n(config.tz),
-        directory=load_directory(directory_path),
-        directory_path=directory_path,
-    )
     application: App = (
         ApplicationBuilder()
         .token(config.token)
@@ -67,7 +59,17 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .build()
     )
-    application.bot_data[SERVICES] = services
+    clock = clock or SystemClock()
+    directory_path = config.directory or DEFAULT_DIRECTORY
+    application.bot_data[SERVICES] = Services(
+        config=config,
+        storage=storage or Storage(config.db_path),
+        clock=clock,
+        i18n=i18n or I18n(config.tz),
+        directory=load_directory(directory_path),
+        directory_path=directory_path,
+        scheduler=Scheduler(application, clock),
+    )
     for module in HANDLER_MODULES:
         module.register(application)
     application.add_error_handler(on_error)
@@ -80,6 +82,8 @@ async def startup(application: App) -> None:
     the event loop)."""
     services: Services = application.bot_data[SERVICES]
     await services.storage.open()
+    for hook in application.bot_data.get(STARTUP_HOOKS, []):
+        await hook(application)
     await publish_commands(application)
 
 

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
+from bot.scheduler import Scheduler
 from storage import Resident, Storage
 
 SERVICES = "services"
@@ -28,6 +29,7 @@ class Services:
     directory: Directory
     """Replaced as a whole by /reload; handlers read it once per update."""
     directory_path: Path
+    scheduler: Scheduler
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -57,6 +59,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def clock(self) -> Clock:
         return self.services.clock
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.services.scheduler
 
     @property
     def config(self) -> Config:

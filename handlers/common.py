@@ -4,7 +4,7 @@ editing the message a button belongs to instead of flooding the chat."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -16,6 +16,7 @@ from bot.context import BotContext
 from bot.i18n import N_, Translator, resolve_language
 
 MENU = "menu"
+STARTUP_HOOKS = "startup_hooks"
 PENDING_LANGUAGE = "language"
 """user_data key: a language chosen before consent, kept in memory only."""
 COMMANDS = "commands"
@@ -50,6 +51,12 @@ def add_menu_entry(application: Application, entry: MenuEntry) -> None:
 
 def add_commands(application: Application, *commands: Command) -> None:
     application.bot_data.setdefault(COMMANDS, []).extend(commands)
+
+
+def add_startup(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
+    """Run ``hook`` at start-up, after the database is open (e.g. to schedule stored
+    reminders again)."""
+    application.bot_data.setdefault(STARTUP_HOOKS, []).append(hook)
 
 
 def commands_of(application: Application, scope: str) -> list[Command]:

@@ -194,7 +194,7 @@ async def on_consent(update: Update, context: BotContext) -> None:
     now = context.clock.now()
     if choice.arg(0) == "yes":
         language = context.lang or context.user_data.get(PENDING_LANGUAGE) or "de"  # type: ignore[union-attr]
-        await residents.give_consent(user_id, language, now)
+        await residents.give_consent(user_id, language, update.effective_user.first_name, now)
         context.resident = await residents.get(user_id)
         context.lang = language
         await answer_query(update)

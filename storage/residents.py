@@ -18,6 +18,7 @@ LAST_SEEN_RESOLUTION = timedelta(hours=1)
 class Resident:
     user_id: int
     language: str
+    first_name: str
     consent_at: datetime | None
     created_at: datetime
     last_seen: datetime
@@ -34,6 +35,7 @@ def _resident(row: aiosqlite.Row) -> Resident:
     return Resident(
         user_id=row["user_id"],
         language=row["language"],
+        first_name=row["first_name"],
         consent_at=from_db(row["consent_at"]),
         created_at=created_at,
         last_seen=last_seen,
@@ -50,21 +52,18 @@ class Residents:
 
     async def save_language(self, user_id: int, language: str, now: datetime) -> None:
         await self.db.execute(
-            "INSERT INTO residents (user_id, language, created_at, last_seen)"
-            " VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
-            " last_seen = excluded.last_seen",
-            (user_id, language, to_db(now), to_db(now)),
+            "UPDATE residents SET language = ?, last_seen = ? WHERE user_id = ?",
+            (language, to_db(now), user_id),
         )
 
-    async def give_consent(self, user_id: int, language: str, now: datetime) -> None:
+    async def give_consent(self, user_id: int, language: str, first_name: str, now: datetime) -> None:
         await self.db.execute(
-            "INSERT INTO residents (user_id, language, consent_at, created_at, last_seen)"
-            " VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO residents (user_id, language, first_name, consent_at, created_at, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET"
             " consent_at = coalesce(residents.consent_at, excluded.consent_at),"
-            " last_seen = excluded.last_seen",
-            (user_id, language, to_db(now), to_db(now), to_db(now)),
+            " first_name = excluded.first_name, last_seen = excluded.last_seen",
+            (user_id, language, first_name[:64], to_db(now), to_db(now), to_db(now)),
         )
 
     async def withdraw_consent(self, user_id: int) -> None:
