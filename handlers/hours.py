@@ -358,7 +358,7 @@ async def reload_command(update: Update, context: BotContext) -> None:
         more = len(exc.problems) - 20
         text = t._(N_("The directory file has errors. Nothing was changed:")) + "\n" + problems
         if more > 0:
-            text += "\n" + t.n_(N_("… and {n} more problem"), N_("… and {n} more problems"), more)
+            text += "\n" + t.n_("… and {n} more problem", "… and {n} more problems", more)
         await update.effective_message.reply_text(text[:4000])
         return
     context.services.directory = directory
