@@ -134,3 +134,17 @@ def test_check_directory_command(tmp_path: Path) -> None:
     result = check(bad)
     assert result.returncode == 1
     assert "line 4" in result.stdout
+
+
+async def test_resident_is_told_when_a_text_is_only_in_german(bot: Harness) -> None:
+    from bot.directory import load_directory
+
+    bot.app.bot_data["services"].directory = load_directory(ROOT / "tests/data/directory/good.yaml")  # type: ignore[union-attr]
+    user = await bot.onboard("Emre", "tr")
+    [topics] = await bot.send(user, "/hours")
+    topic = await bot.tap(user, topics, text=button_texts(topics)[0])
+    offer = await bot.tap(user, topic, text="Wöchentlich")
+    assert "Almanca" in offer["text"]
+    english = await bot.onboard("Dan", "en")
+    [topics] = await bot.send(english, "/hours")
+    assert "only available in German" not in topics["text"]
