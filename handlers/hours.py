@@ -183,7 +183,7 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
         return
     closures = await closures_now(context)
     now = context.clock.now()
-    parts = [f"ℹ️ {texts(offer.title)}"]
+    parts = [f"📌 {texts(offer.title)}"]
     if offer.description:
         parts.append(texts(offer.description))
     rows = []
