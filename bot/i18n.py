@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -25,7 +26,7 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 # Unicode directional isolates: keep times, numbers, phone numbers and names in order
 # inside right-to-left text (see Unicode TR9).
-FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+FSI, LRI, PDI, RLM = "\u2068", "\u2066", "\u2069", "\u200f"
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,19 @@ class Translator:
         if not self.language.rtl or not text or text.startswith((FSI, LRI)):
             return text
         return f"{FSI}{text}{PDI}"
+
+    def paragraph(self, text: str) -> str:
+        """Telegram takes a message's direction from its first strong character: in
+        Arabic or Farsi, a message that opens with a Latin name gets a right-to-left mark."""
+        if not self.language.rtl:
+            return text
+        for char in text:
+            direction = unicodedata.bidirectional(char)
+            if direction in ("R", "AL"):
+                return text
+            if direction == "L":
+                return RLM + text
+        return text
 
     def ltr(self, text: str) -> str:
         """Force left-to-right for things that are always read that way (phone numbers)."""

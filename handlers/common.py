@@ -134,6 +134,7 @@ async def reply(
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Edit the message whose button was tapped; otherwise send a new message."""
+    text = context.t.paragraph(text)
     query = update.callback_query
     if query is not None and query.message is not None and query.message.is_accessible:
         try:

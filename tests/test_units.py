@@ -66,7 +66,17 @@ def test_callbacks_round_trip_and_reject_forgeries() -> None:
     assert parsed == callbacks.Callback("test", ("a", "12"))
     assert parsed.int_arg(1) == 12
     assert callbacks.matches("test")(data)
-    for forged in ["", "x" * 65, "0:test:a", "1:test", "1:nope:a", "1:test:a:b:c", "1:test:a b", None, 5]:
+    for forged in [
+        "",
+        "x" * 65,
+        "0:test:a",
+        "1:test",
+        "1:nope:a",
+        "1:test:a:b:c",
+        "1:test:a b",
+        None,
+        5,
+    ]:
         assert callbacks.parse(forged) is None
     with pytest.raises(ValueError):
         callbacks.make(kind, "x" * 41)
@@ -108,3 +118,11 @@ def test_fake_clock_moves_and_notifies() -> None:
     assert jumps == [clock.now()]
     with pytest.raises(ValueError):
         clock.advance(timedelta(seconds=-1))
+
+
+def test_rtl_messages_start_right_to_left() -> None:
+    i18n = I18n(BERLIN)
+    ar, de = i18n.get("ar"), i18n.get("de")
+    assert ar.paragraph("📍 Fabrik Heeder في كريفلد") == "\u200f📍 Fabrik Heeder في كريفلد"
+    assert ar.paragraph("📍 مركز الأسرة") == "📍 مركز الأسرة"
+    assert de.paragraph("📍 Fabrik Heeder") == "📍 Fabrik Heeder"
