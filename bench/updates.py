@@ -71,21 +71,31 @@ async def main(n: int) -> None:
 
             # Same echo bot, paced like ours (Telegram allows ~30 messages/s overall).
             paced = (
-                ApplicationBuilder().token(TOKEN).base_url(f"{sandbox.url}/bot")
-                .rate_limiter(AIORateLimiter(max_retries=3)).build()
+                ApplicationBuilder()
+                .token(TOKEN)
+                .base_url(f"{sandbox.url}/bot")
+                .rate_limiter(AIORateLimiter(max_retries=3))
+                .build()
             )
             paced.add_handler(MessageHandler(filters.TEXT, echo))
             async with paced:
                 paced_time = await drive(sandbox, paced, users, n)
 
-            config = Config(token=TOKEN, api_url=sandbox.url, db_path=Path(tmp) / "bench.sqlite3", tz=ZoneInfo("Europe/Berlin"))
+            config = Config(
+                token=TOKEN,
+                api_url=sandbox.url,
+                db_path=Path(tmp) / "bench.sqlite3",
+                tz=ZoneInfo("Europe/Berlin"),
+            )
             app = build_application(config)
             async with app:
                 await startup(app)
                 storage = app.bot_data["services"].storage
                 clock = app.bot_data["services"].clock
                 for user in users:
-                    await storage.residents.give_consent(user["id"], "de", user["first_name"], clock.now())
+                    await storage.residents.give_consent(
+                        user["id"], "de", user["first_name"], clock.now()
+                    )
                 full_time = await drive(sandbox, app, users, n)
                 await shutdown(app)
             assert not sandbox.violations, sandbox.violations

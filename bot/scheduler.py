@@ -39,7 +39,9 @@ class _Pending:
 
 
 class Scheduler:
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], clock: Clock) -> None:
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], clock: Clock
+    ) -> None:
         self.application = application
         self.clock = clock
         self._pending: dict[str, _Pending] = {}
@@ -51,7 +53,14 @@ class Scheduler:
         self._pending[job_id] = _Pending(when, callback, data)
         self._hand_over(job_id)
 
-    def every(self, job_id: str, first: datetime, interval: timedelta, callback: JobCallback, data: Any = None) -> None:
+    def every(
+        self,
+        job_id: str,
+        first: datetime,
+        interval: timedelta,
+        callback: JobCallback,
+        data: Any = None,
+    ) -> None:
         """Run at ``first`` and then every ``interval`` (e.g. a daily purge)."""
         self._pending[job_id] = _Pending(first, callback, data, every=interval)
         self._hand_over(job_id)

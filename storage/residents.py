@@ -56,7 +56,9 @@ class Residents:
             (language, to_db(now), user_id),
         )
 
-    async def give_consent(self, user_id: int, language: str, first_name: str, now: datetime) -> None:
+    async def give_consent(
+        self, user_id: int, language: str, first_name: str, now: datetime
+    ) -> None:
         await self.db.execute(
             "INSERT INTO residents (user_id, language, first_name, consent_at, created_at, last_seen)"
             " VALUES (?, ?, ?, ?, ?, ?)"

@@ -97,7 +97,9 @@ class Harness:
     async def idle(self) -> None:
         """Wait until the bot has fully handled every update people have made so far."""
         last = self.sandbox.world.next_update_id - 1
-        await self.sandbox.wait_for(lambda: self.last_processed >= last, message=f"update {last} handled")
+        await self.sandbox.wait_for(
+            lambda: self.last_processed >= last, message=f"update {last} handled"
+        )
         await self.sandbox.settle()
 
     def expect(self, *errors: type[BaseException]) -> None:
@@ -124,7 +126,9 @@ class Harness:
         await self.idle()
         return await self.sandbox.wait_bot_messages(user["id"], count)
 
-    async def tap(self, user: JSON, message: JSON, *, data: str | None = None, text: str | None = None) -> JSON:
+    async def tap(
+        self, user: JSON, message: JSON, *, data: str | None = None, text: str | None = None
+    ) -> JSON:
         """Tap a button; returns the message as it is afterwards (edited in place)."""
         self.sandbox.tap(user, message, data=data, text=text)
         await self.idle()
@@ -141,7 +145,9 @@ class Harness:
         assert message is not None, f"the bot sent nothing to {chat_id}"
         return message
 
-    async def onboard(self, name: str = "Aylin", language_code: str | None = "de", language: str | None = None) -> JSON:
+    async def onboard(
+        self, name: str = "Aylin", language_code: str | None = "de", language: str | None = None
+    ) -> JSON:
         """A resident who has said /start, agreed and chosen a language."""
         user = self.user(name, language_code)
         [welcome] = await self.send(user, "/start")
@@ -191,7 +197,9 @@ def config(tmp_path: Path, sandbox: Sandbox) -> Config:
 
 
 @pytest.fixture
-async def bot(sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n) -> AsyncIterator[Harness]:
+async def bot(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
+) -> AsyncIterator[Harness]:
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     harness = Harness(sandbox, config, clock, i18n)
@@ -203,7 +211,9 @@ async def bot(sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n) ->
         await harness.stop()
         logging.getLogger().removeHandler(errors)
     assert not harness.errors, f"the bot raised: {harness.errors!r}"
-    assert not errors.records, "errors were logged:\n" + "\n".join(r.getMessage() for r in errors.records)
+    assert not errors.records, "errors were logged:\n" + "\n".join(
+        r.getMessage() for r in errors.records
+    )
 
 
 def with_config(config: Config, **changes: Any) -> Config:

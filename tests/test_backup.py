@@ -57,7 +57,11 @@ def test_backup_command(tmp_path: Path) -> None:
     target = tmp_path / "copy.sqlite3"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "backup", str(target)],
-        env={**os.environ, "QUARTIERBOT_DB": str(db)}, capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={**os.environ, "QUARTIERBOT_DB": str(db)},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(target) as conn:

@@ -31,10 +31,29 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
     """A string added in code but not extracted would reach residents untranslated."""
     out = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "pyproject.toml",
-         "-k", "_", "-k", "n_:1,2", "-k", "N_", "--no-location", "--sort-output",
-         "-o", str(out), "bot", "handlers"],
-        check=True, capture_output=True, cwd=LOCALES_DIR.parent,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "pyproject.toml",
+            "-k",
+            "_",
+            "-k",
+            "n_:1,2",
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(out),
+            "bot",
+            "handlers",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=LOCALES_DIR.parent,
     )
     with out.open("rb") as f:
         fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
@@ -60,7 +79,9 @@ def test_catalog_complete(code: str) -> None:
         if isinstance(message.id, tuple):
             expected_forms = catalog.num_plurals
             if len(strings) != expected_forms:
-                problems.append(f"{len(strings)} plural forms, expected {expected_forms}: {singular!r}")
+                problems.append(
+                    f"{len(strings)} plural forms, expected {expected_forms}: {singular!r}"
+                )
         wanted = set(PLACEHOLDER.findall(singular))
         for s in strings:
             if set(PLACEHOLDER.findall(s)) - {"{n}"} != wanted - {"{n}"}:
@@ -68,5 +89,7 @@ def test_catalog_complete(code: str) -> None:
         if code != "en" and strings[0] == singular and singular not in SAME_EVERYWHERE:
             problems.append(f"English copied in: {singular!r}")
         if LANGUAGES[code].rtl and not re.match(r"^\W*[\u0600-\u06FF]", strings[0]):
-            problems.append(f"right-to-left text should start with an RTL letter: {strings[0][:30]!r}")
+            problems.append(
+                f"right-to-left text should start with an RTL letter: {strings[0][:30]!r}"
+            )
     assert not problems, f"{code}:\n" + "\n".join(problems)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import unicodedata
 import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -88,11 +88,17 @@ async def test_coordinator_closure_hides_the_day(bot: Harness) -> None:
     assert "Betriebsausflug" not in week["text"]
 
 
-async def test_reload_refuses_a_broken_file_and_keeps_the_old_one(bot: Harness, tmp_path: Path) -> None:
+async def test_reload_refuses_a_broken_file_and_keeps_the_old_one(
+    bot: Harness, tmp_path: Path
+) -> None:
     services = bot.app.bot_data["services"]  # type: ignore[union-attr]
     good = services.directory
     broken = tmp_path / "directory.yaml"
-    broken.write_text((ROOT / "bot/data/directory.yaml").read_text().replace('start: "09:00"', 'start: "25:00"', 1))
+    broken.write_text(
+        (ROOT / "bot/data/directory.yaml")
+        .read_text()
+        .replace('start: "09:00"', 'start: "25:00"', 1)
+    )
     services.directory_path = broken
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
     [answer] = await bot.send(admin, "/reload")
@@ -124,7 +130,10 @@ async def test_residents_cannot_reload_or_close(bot: Harness) -> None:
 def check(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "check-directory", str(path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -133,7 +142,9 @@ def test_check_directory_command(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stdout + good.stderr
     assert "OK" in good.stdout
     bad = tmp_path / "bad.yaml"
-    bad.write_text("version: 1\ntopics:\n  - id: work\n    titel: {de: Arbeit}\nplaces: []\noffers: []\n")
+    bad.write_text(
+        "version: 1\ntopics:\n  - id: work\n    titel: {de: Arbeit}\nplaces: []\noffers: []\n"
+    )
     result = check(bad)
     assert result.returncode == 1
     assert "line 4" in result.stdout

@@ -61,7 +61,9 @@ async def test_text_before_consent_is_not_passed_on(bot: Harness) -> None:
     assert await bot.storage.residents.get(user["id"]) is None
 
 
-async def test_language_before_consent_stays_in_memory_and_is_saved_with_consent(bot: Harness) -> None:
+async def test_language_before_consent_stays_in_memory_and_is_saved_with_consent(
+    bot: Harness,
+) -> None:
     user = bot.user("Olena", "de")
     [welcome] = await bot.send(user, "/start")
     picker = await bot.tap(user, welcome, data="1:langs")
@@ -128,7 +130,9 @@ async def test_commands_are_published_in_every_language(bot: Harness) -> None:
     commands = {c.params.get("language_code") for c in bot.sandbox.calls("setMyCommands")}
     assert {None, "de", "en", "tr", "ar", "uk", "ru", "pl", "bg", "ro", "fa", "ku"} <= commands
     arabic = bot.sandbox.commands("ar", {"type": "all_private_chats"})
-    assert any(c["command"] == "start" and "\u0600" <= c["description"][0] <= "\u06ff" for c in arabic)
+    assert any(
+        c["command"] == "start" and "\u0600" <= c["description"][0] <= "\u06ff" for c in arabic
+    )
 
 
 async def test_429_from_telegram_is_waited_out(bot: Harness) -> None:
