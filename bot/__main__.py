@@ -36,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         "check-directory", help="validate a directory file and list every problem"
     )
     check.add_argument("file", type=Path)
-    backup_cmd = sub.add_parser("backup", help="copy the live database consistently (online backup)")
-    backup_cmd.add_argument("target", type=Path, nargs="?", help="default: data/backups/<time>.sqlite3")
+    backup_cmd = sub.add_parser(
+        "backup", help="copy the live database consistently (online backup)"
+    )
+    backup_cmd.add_argument(
+        "target", type=Path, nargs="?", help="default: data/backups/<time>.sqlite3"
+    )
     args = parser.parse_args(argv)
     if args.command == "check-directory":
         return check_directory(args.file)
