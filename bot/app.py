@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -20,9 +20,22 @@ from bot.context import SERVICES, BotContext, Services
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.i18n import I18n
+from bot.outbox import SharedRateLimiter
 from bot.scheduler import Scheduler
-from handlers import common, fallback, hours, onboarding
-from handlers.common import STARTUP_HOOKS, commands_of
+from bot.staffpost import StaffPost
+from handlers import (
+    agenda,
+    booking,
+    broadcast,
+    common,
+    fallback,
+    hours,
+    news,
+    onboarding,
+    questions,
+    staff,
+)
+from handlers.common import SHUTDOWN_HOOKS, STARTUP_HOOKS, commands_of
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -33,6 +46,12 @@ HANDLER_MODULES: Sequence[ModuleType] = (
     common,
     onboarding,
     hours,
+    news,
+    broadcast,
+    booking,
+    agenda,
+    staff,
+    questions,
     fallback,
 )
 
@@ -56,19 +75,25 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=config.tz))
         # The one place that paces requests to Telegram; a 429 is waited out and retried.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Not per group: the only group the bot posts into is the staff group, and
+        # bot.staffpost paces that one durably in clock time (20/min). aiolimiter's group
+        # bucket would add real-time waits on top and stall the outbox worker.
+        .rate_limiter(SharedRateLimiter(group_max_rate=0, max_retries=3))
         .build()
     )
     clock = clock or SystemClock()
     directory_path = config.directory or DEFAULT_DIRECTORY
+    storage = storage or Storage(config.db_path)
+    scheduler = Scheduler(application, clock)
     application.bot_data[SERVICES] = Services(
         config=config,
-        storage=storage or Storage(config.db_path),
+        storage=storage,
         clock=clock,
         i18n=i18n or I18n(config.tz),
         directory=load_directory(directory_path),
         directory_path=directory_path,
-        scheduler=Scheduler(application, clock),
+        scheduler=scheduler,
+        staffpost=StaffPost(application, storage, clock, config, scheduler),
     )
     for module in HANDLER_MODULES:
         module.register(application)
@@ -89,6 +114,9 @@ async def startup(application: App) -> None:
 
 async def shutdown(application: App) -> None:
     services: Services = application.bot_data[SERVICES]
+    for hook in application.bot_data.get(SHUTDOWN_HOOKS, []):
+        await hook(application)
+    await services.staffpost.stop()
     await services.storage.close()
 
 

@@ -42,6 +42,12 @@ class Config:
     directory: Path | None = None
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
+    staff_per_minute: int = 20
+    """Messages per minute the bot posts into the staff group (Telegram allows ~20)."""
+    show_staff_names: bool = False
+    """Whether residents see the first name of the counsellor who answers."""
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    """How long before an appointment residents are reminded (QUARTIERBOT_REMINDERS)."""
 
     @property
     def base_url(self) -> str:
@@ -120,6 +126,37 @@ def load_config(
         else:
             problems.append(f"QUARTIERBOT_SANDBOX_PORT: {raw!r} is not a port number")
 
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    if (raw := get("REMINDERS")) is not None:
+        parsed: set[timedelta] = set()
+        for part in raw.split(","):
+            try:
+                offset = parse_duration(part)
+            except ValueError:
+                problems.append(
+                    f"QUARTIERBOT_REMINDERS: {part.strip()!r} is not a duration (e.g. 24h,2h;"
+                    " units s, m, h, d)"
+                )
+                continue
+            if offset <= timedelta(0):
+                problems.append(f"QUARTIERBOT_REMINDERS: {part.strip()!r} must be more than 0")
+            parsed.add(offset)
+        reminders = tuple(sorted(parsed, reverse=True))
+
+    staff_per_minute = 20
+    if (raw := get("STAFF_PER_MINUTE")) is not None:
+        if raw.isdigit() and 1 <= int(raw) <= 30:
+            staff_per_minute = int(raw)
+        else:
+            problems.append(f"QUARTIERBOT_STAFF_PER_MINUTE: {raw!r} is not a number from 1 to 30")
+
+    show_staff_names = False
+    if (raw := get("SHOW_STAFF_NAMES")) is not None:
+        if raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            show_staff_names = raw.lower() in ("1", "true", "yes", "on")
+        else:
+            problems.append(f"QUARTIERBOT_SHOW_STAFF_NAMES: {raw!r} is not yes or no")
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -132,4 +169,7 @@ def load_config(
         directory=directory,
         sandbox_host=get("SANDBOX_HOST") or "127.0.0.1",
         sandbox_port=sandbox_port,
+        reminders=reminders,
+        staff_per_minute=staff_per_minute,
+        show_staff_names=show_staff_names,
     )

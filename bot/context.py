@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
 from bot.scheduler import Scheduler
+from bot.staffpost import StaffPost
 from storage import Resident, Storage
 
 SERVICES = "services"
@@ -30,6 +31,8 @@ class Services:
     """Replaced as a whole by /reload; handlers read it once per update."""
     directory_path: Path
     scheduler: Scheduler
+    staffpost: StaffPost
+    """The one paced outbox for everything posted into the staff group."""
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

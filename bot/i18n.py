@@ -153,10 +153,13 @@ class Translator:
             value = self.local(value).replace(tzinfo=None)
         return self.isolate(format_skeleton("Hm", value, locale=self.locale))
 
-    def datetime(self, value: datetime, skeleton: str = "MMMEdHm") -> str:
-        return self.isolate(
-            format_skeleton(skeleton, self.local(value).replace(tzinfo=None), locale=self.locale)
-        )
+    def datetime(self, value: dt.datetime, skeleton: str = "MMMEd") -> str:
+        """Date and time joined the locale's way (Babel has no combined skeletons)."""
+        local = self.local(value).replace(tzinfo=None)
+        day = format_skeleton(skeleton, local, locale=self.locale)
+        clock = format_skeleton("Hm", local, locale=self.locale)
+        pattern = str(self.locale.datetime_formats.get("medium", "{1} {0}"))
+        return self.isolate(pattern.replace("{1}", day).replace("{0}", clock))
 
     def time_range(self, start: dt.datetime | dt.time, end: dt.datetime | dt.time) -> str:
         return self.isolate(

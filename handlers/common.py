@@ -17,6 +17,7 @@ from bot.i18n import N_, Translator, resolve_language
 
 MENU = "menu"
 STARTUP_HOOKS = "startup_hooks"
+SHUTDOWN_HOOKS = "shutdown_hooks"
 PENDING_LANGUAGE = "language"
 """user_data key: a language chosen before consent, kept in memory only."""
 COMMANDS = "commands"
@@ -59,6 +60,12 @@ def add_startup(application: Application, hook: Callable[[Application], Awaitabl
     application.bot_data.setdefault(STARTUP_HOOKS, []).append(hook)
 
 
+def add_shutdown(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
+    """Run ``hook`` at shutdown, before the database is closed (e.g. to stop a sender
+    task cleanly)."""
+    application.bot_data.setdefault(SHUTDOWN_HOOKS, []).append(hook)
+
+
 def commands_of(application: Application, scope: str) -> list[Command]:
     return [c for c in application.bot_data.get(COMMANDS, []) if c.scope == scope]
 
@@ -74,6 +81,8 @@ async def resolve_resident(update: object, context: BotContext) -> None:
     if resident is not None:
         context.lang = resident.language
         await context.storage.residents.touch(resident, context.clock.now())
+        if resident.unreachable_since is not None:  # they wrote again: broadcasts resume
+            await context.storage.residents.mark_reachable(resident.user_id)
     else:
         pending = context.user_data.get(PENDING_LANGUAGE) if context.user_data is not None else None
         context.lang = pending or resolve_language(user.language_code)

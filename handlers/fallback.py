@@ -1,5 +1,6 @@
 """Whatever no capability handled: unknown commands, stale or forged buttons, text before
-consent. Registered last, so every other module gets the first chance."""
+consent. Registered last, so every other module gets the first chance. After consent, a
+free message is a question for the counsellors (``handlers.questions`` takes it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.context import BotContext
 from bot.i18n import N_
-from handlers.common import answer_query, bilingual, has_consent, main_menu, menu_text
+from handlers.common import answer_query, bilingual, has_consent
 from handlers.onboarding import consent_markup, consent_question
 
 
@@ -39,14 +40,6 @@ async def before_consent(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
 
 
-async def free_message(update: Update, context: BotContext) -> None:
-    """After consent, with no capability claiming the message: point to the menu."""
-    assert update.effective_message is not None
-    t = context.t
-    text = t._(N_("Please choose from the menu.")) + "\n\n" + menu_text(t)
-    await update.effective_message.reply_text(text, reply_markup=main_menu(context))
-
-
 async def stale_button(update: Update, context: BotContext) -> None:
     await answer_query(
         update,
@@ -56,9 +49,9 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 
 async def private_message(update: Update, context: BotContext) -> None:
-    if has_consent(context):
-        await free_message(update, context)
-    else:
+    """Before consent nothing is passed on; after consent ``handlers.questions`` has
+    already taken the message (it runs earlier), so there is nothing left to do here."""
+    if not has_consent(context):
         await before_consent(update, context)
 
 

@@ -28,6 +28,7 @@ from bot.directory import (
     status_now,
 )
 from bot.i18n import N_, Translator
+from handlers.booking import closure_added
 from handlers.common import (
     Command,
     MenuEntry,
@@ -439,6 +440,7 @@ async def closed_command(update: Update, context: BotContext) -> None:
         context.clock.now(),
     )
     await message.reply_text(t._(N_("Closure added:")) + "\n" + closure_line(t, closure))
+    await closure_added(context, closure)  # appointments on those days: cancel, tell residents
 
 
 def closure_line(t: Translator, closure: StoredClosure) -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.bookings import Bookings, Drafts, Reminders, Waitlist
+from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
+from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 
 __all__ = ["Closures", "Database", "Resident", "Residents", "Storage", "StoredClosure"]
@@ -18,6 +21,15 @@ class Storage:
         self.db = Database(path)
         self.residents = Residents(self.db)
         self.closures = Closures(self.db)
+        self.requests = Requests(self.db)
+        self.outbox = StaffOutbox(self.db)
+        self.bookings = Bookings(self.db)
+        self.booking_reminders = Reminders(self.db)
+        self.waitlist = Waitlist(self.db)
+        self.booking_drafts = Drafts(self.db)
+        self.subscriptions = Subscriptions(self.db)
+        self.broadcasts = Broadcasts(self.db)
+        self.broadcast_drafts = BroadcastDrafts(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -22,6 +22,8 @@ class Resident:
     consent_at: datetime | None
     created_at: datetime
     last_seen: datetime
+    unreachable_since: datetime | None = None
+    """Telegram refused delivery (blocked, account gone); cleared when they write again."""
 
     @property
     def consented(self) -> bool:
@@ -39,6 +41,7 @@ def _resident(row: aiosqlite.Row) -> Resident:
         consent_at=from_db(row["consent_at"]),
         created_at=created_at,
         last_seen=last_seen,
+        unreachable_since=from_db(row["unreachable_since"]),
     )
 
 
@@ -79,3 +82,16 @@ class Residents:
                 "UPDATE residents SET last_seen = ? WHERE user_id = ?",
                 (to_db(now), resident.user_id),
             )
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        """No further broadcasts until the resident writes again."""
+        await self.db.execute(
+            "UPDATE residents SET unreachable_since = coalesce(unreachable_since, ?)"
+            " WHERE user_id = ?",
+            (to_db(now), user_id),
+        )
+
+    async def mark_reachable(self, user_id: int) -> None:
+        await self.db.execute(
+            "UPDATE residents SET unreachable_since = NULL WHERE user_id = ?", (user_id,)
+        )

@@ -126,3 +126,11 @@ def test_rtl_messages_start_right_to_left() -> None:
     assert ar.paragraph("📍 Fabrik Heeder في كريفلد") == "\u200f📍 Fabrik Heeder في كريفلد"
     assert ar.paragraph("📍 مركز الأسرة") == "📍 مركز الأسرة"
     assert de.paragraph("📍 Fabrik Heeder") == "📍 Fabrik Heeder"
+
+
+def test_datetime_joins_date_and_time_in_the_locale() -> None:
+    i18n = I18n(BERLIN)
+    moment = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    assert i18n.get("de").datetime(moment) == "Do., 26. Nov., 09:00"
+    assert "09:00" in i18n.get("tr").datetime(moment)
+    assert i18n.get("ar").datetime(moment).startswith(FSI)

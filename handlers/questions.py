@@ -1,0 +1,265 @@
+"""Questions to counsellors, the resident's side.
+
+Whatever a resident writes after consent and outside a flow — text, a photo of a letter from
+the Jobcenter, a voice message, a document — is a question for the counselling staff. It is
+queued for the staff group (``bot.staffpost``: durable and paced, by reference, never by
+content) and becomes (or continues) the resident's open request. The resident gets one short
+receipt per conversation: when counsellors answer, the office hours, and that this chat is
+not for emergencies. Staff answers come back through ``handlers.staff``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.directory import OFFICE_ID, status_now
+from bot.i18n import N_, Translator
+from handlers.common import has_consent
+from handlers.fallback import before_consent
+from handlers.hours import closed_line, closures_now, example_note
+from handlers.staff import STAFF_LANGUAGE
+from storage.requests import Request
+
+# The receipt is sent once per conversation: for a new request, or again after this long.
+RECEIPT_EVERY = timedelta(hours=12)
+# Told again at most this often that their messages are not passed on.
+BAN_NOTICE_EVERY = timedelta(days=1)
+# Per-resident flood limit: a burst of FLOOD_BURST messages is fine, then one every
+# FLOOD_REFILL (a token bucket in clock time; kept in memory, a restart forgives).
+FLOOD_BURST = 30
+FLOOD_REFILL = timedelta(seconds=2)
+FLOOD = "questions_flood"
+"""bot_data key: user id -> (tokens, moment)."""
+
+EMERGENCY_POLICE = "110"
+EMERGENCY_FIRE = "112"
+
+SUPPORTED = (
+    filters.TEXT
+    | filters.PHOTO
+    | filters.Document.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.LOCATION
+    | filters.CONTACT
+)
+
+
+# -- texts ----------------------------------------------------------------------------------
+def office_phone(context: BotContext) -> str | None:
+    directory = context.services.directory
+    if directory.office is None:
+        return None
+    try:
+        return directory.place(directory.office.place_id).phone
+    except KeyError:
+        return None
+
+
+async def office_hours_lines(context: BotContext, t: Translator, now: datetime) -> list[str]:
+    """Open now (until when), or when the office opens next; closures in between."""
+    directory = context.services.directory
+    if directory.office is None:
+        return []
+    closures = await closures_now(context)
+    status = status_now(directory, OFFICE_ID, None, now, closures, tz=t.tz)
+    lines = []
+    if status.open_now is not None and status.open_until is not None:
+        lines.append(
+            "🟢 " + t._(N_("The office is open now until {time}."), time=t.time(status.open_until))
+        )
+    else:
+        for closed in status.closed:
+            lines.append("⛔ " + closed_line(t, closed))
+        nxt = status.next_open
+        if nxt is not None:
+            lines.append(
+                "🕒 "
+                + t._(
+                    N_(
+                        "The office is closed right now. The next office hours are on {date}, {hours}."
+                    ),
+                    date=t.date(nxt.start),
+                    hours=t.time_range(nxt.start, nxt.end),
+                )
+                + (" *" if nxt.example else "")
+            )
+    return lines
+
+
+async def receipt_text(context: BotContext, t: Translator, now: datetime) -> str:
+    parts = [
+        "✅ "
+        + t._(
+            N_(
+                "Thank you, your message has been passed on to our counsellors. They usually "
+                "answer within one working day, during office hours. You can simply write "
+                "more here."
+            )
+        )
+    ]
+    hours = await office_hours_lines(context, t, now)
+    if hours:
+        parts.append("\n".join(hours))
+        if any(line.endswith(" *") for line in hours):
+            parts.append(example_note(t))
+    parts.append(
+        "🚨 "
+        + t._(
+            N_(
+                "This chat is not for emergencies. In an emergency call {police} (police) or "
+                "{fire} (fire brigade and ambulance)."
+            ),
+            police=t.ltr(EMERGENCY_POLICE),
+            fire=t.ltr(EMERGENCY_FIRE),
+        )
+    )
+    return "\n\n".join(parts)
+
+
+def call_office(context: BotContext, t: Translator) -> str:
+    phone = office_phone(context)
+    if phone is None:
+        return ""
+    return " " + t._(N_("Please call the office: {phone}"), phone=t.ltr(phone))
+
+
+# -- flood limit ----------------------------------------------------------------------------
+@dataclass
+class _Bucket:
+    tokens: float
+    at: datetime
+
+
+def take_token(context: BotContext, user_id: int, now: datetime) -> bool:
+    """False when the resident floods: the message is refused with a message, not dropped."""
+    buckets: dict[int, _Bucket] = context.bot_data.setdefault(FLOOD, {})
+    bucket = buckets.get(user_id)
+    if bucket is None:
+        bucket = buckets[user_id] = _Bucket(float(FLOOD_BURST), now)
+    refill = (now - bucket.at) / FLOOD_REFILL
+    bucket.tokens = min(float(FLOOD_BURST), bucket.tokens + max(refill, 0.0))
+    bucket.at = now
+    if bucket.tokens < 1.0:
+        return False
+    bucket.tokens -= 1.0
+    return True
+
+
+# -- handlers -------------------------------------------------------------------------------
+def needs_receipt(request: Request, is_new: bool, now: datetime) -> bool:
+    return is_new or request.receipt_at is None or now - request.receipt_at >= RECEIPT_EVERY
+
+
+async def on_message(update: Update, context: BotContext) -> None:
+    """A resident's free message: queue it for the staff group, then acknowledge."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    if not has_consent(context):
+        await before_consent(update, context)
+        return
+    t = context.t
+    now = context.clock.now()
+    staffpost = context.services.staffpost
+    if not staffpost.enabled:
+        await message.reply_text(
+            t._(N_("Sorry, messages cannot be passed on to the counsellors at the moment."))
+            + call_office(context, t)
+        )
+        return
+    requests = context.storage.requests
+    ban = await requests.ban_of(user.id)
+    if ban is not None:
+        if ban.notified_at is None or now - ban.notified_at >= BAN_NOTICE_EVERY:
+            await requests.ban_notified(user.id, now)
+            await message.reply_text(
+                t._(N_("Your messages are not passed on to the counsellors at the moment."))
+                + call_office(context, t)
+            )
+        return
+    if not SUPPORTED.check_update(update):
+        await message.reply_text(
+            t._(
+                N_(
+                    "Sorry, I cannot pass this on. Please write text or send a photo, a "
+                    "document or a voice message."
+                )
+            )
+        )
+        return
+    if not take_token(context, user.id, now):
+        await message.reply_text(
+            t._(
+                N_(
+                    "You are sending many messages at once. This message was not passed on: "
+                    "please wait a minute and send it again."
+                )
+            ),
+            do_quote=True,
+        )
+        return
+    request, is_new = await requests.on_resident_message(user.id, now)
+    if is_new and await requests.previous(user.id, request.id):
+        await staffpost.send_text(
+            context.services.i18n.get(STAFF_LANGUAGE)._(
+                N_("🆕 New request #{ref}"), ref=request.ref
+            ),
+            resident_id=user.id,
+        )
+    # Stored before the receipt: once the resident reads "passed on", it is on its way.
+    await staffpost.copy(
+        message.chat_id,
+        [message.message_id],
+        resident_id=user.id,
+        group_key=message.media_group_id,
+    )
+    if needs_receipt(request, is_new, now):
+        await requests.mark_receipt(request.id, now)
+        await message.reply_text(await receipt_text(context, t, now))
+
+
+async def on_edit(update: Update, context: BotContext) -> None:
+    """A resident corrected a message they had sent: staff see the new version as a reply
+    to the old one."""
+    message = update.edited_message
+    user = update.effective_user
+    if message is None or user is None or not has_consent(context):
+        return
+    staffpost = context.services.staffpost
+    requests = context.storage.requests
+    if not staffpost.enabled or await requests.ban_of(user.id) is not None:
+        return
+    if await requests.staff_copy_of(user.id, message.message_id) is None:
+        return  # never passed on (before consent, refused, or too old)
+    staff_t = context.services.i18n.get(STAFF_LANGUAGE)
+    await staffpost.send_text(
+        "✏️ " + staff_t._(N_("The resident edited this message:")),
+        resident_id=user.id,
+    )
+    await staffpost.copy(
+        message.chat_id,
+        [message.message_id],
+        resident_id=user.id,
+        reply_to_resident_message=message.message_id,
+    )
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            MessageHandler(
+                private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                on_message,
+            ),
+            MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edit),
+        ]
+    )
