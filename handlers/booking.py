@@ -209,18 +209,12 @@ async def staff_line(context: BotContext, booking: Booking) -> str:
 # -- sending --------------------------------------------------------------------------------
 async def post_to_staff(
     context: BotContext, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
-) -> Message | None:
-    """The one way appointments write into the staff group (General topic) — notices, the
-    agenda, answers to staff commands — so it can later be routed through the shared paced
-    outbox."""
-    chat_id = context.config.staff_chat
-    if chat_id is None:
-        return None
-    try:
-        return await context.bot.send_message(chat_id, text[:4096], reply_markup=markup)
-    except (Forbidden, BadRequest) as exc:
-        log.warning("could not post to the staff group: %s", exc)
-        return None
+) -> None:
+    """The one way appointments write into the staff group (General topic): through the
+    shared paced outbox, so a burst of bookings never runs into Telegram's group limit."""
+    if context.config.staff_chat is None:
+        return
+    await context.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
 
 
 async def send_to_resident(

@@ -56,8 +56,20 @@ _PHONE_RE = re.compile(r"\+?\d[\d\s()/.-]{3,}\d")
 # -- the topic and its card -----------------------------------------------------------------
 async def open_appointment_lines(context: BotContext, user_id: int) -> list[str]:
     """The resident's upcoming appointments for the topic card, one line each."""
-    # wired by the lead once bookings exist
-    return []
+    t = staff_translator(context)
+    bookings = await context.storage.bookings.upcoming(user_id, context.clock.now())
+    directory = context.services.directory
+    lines = []
+    for booking in bookings:
+        try:
+            title, _ = directory.offer(booking.offer_id).title.get(t.code)
+        except KeyError:
+            title = booking.offer_id
+        line = f"#{booking.id} {t.datetime(booking.starts_at)} {title}"
+        if booking.status == "requested":
+            line += " — " + t._(N_("not yet confirmed"))
+        lines.append(line)
+    return lines
 
 
 def display_name(first_name: str) -> str:
