@@ -32,6 +32,7 @@ from handlers import (
     hours,
     news,
     onboarding,
+    privacy,
     questions,
     staff,
 )
@@ -50,6 +51,7 @@ HANDLER_MODULES: Sequence[ModuleType] = (
     broadcast,
     booking,
     agenda,
+    privacy,
     staff,
     questions,
     fallback,

@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,12 +42,17 @@ class Config:
     directory: Path | None = None
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
+    retention_days: int = 90
     staff_per_minute: int = 20
     """Messages per minute the bot posts into the staff group (Telegram allows ~20)."""
     show_staff_names: bool = False
     """Whether residents see the first name of the counsellor who answers."""
     reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     """How long before an appointment residents are reminded (QUARTIERBOT_REMINDERS)."""
+    min_cell: int = 3
+    """Figures below this count are shown as "<3" in /stats and /export (QUARTIERBOT_MIN_CELL)."""
+    funding_start: date = date(2023, 1, 1)
+    """First day of the funding period, for ``/stats all`` (QUARTIERBOT_FUNDING_START)."""
 
     @property
     def base_url(self) -> str:
@@ -119,6 +124,13 @@ def load_config(
         if not directory.is_file():
             problems.append(f"QUARTIERBOT_DIRECTORY: file {raw!r} does not exist")
 
+    retention_days = 90
+    if (raw := get("RETENTION_DAYS")) is not None:
+        if raw.isdigit() and int(raw) > 0:
+            retention_days = int(raw)
+        else:
+            problems.append(f"QUARTIERBOT_RETENTION_DAYS: {raw!r} is not a positive number of days")
+
     sandbox_port = 8080
     if (raw := get("SANDBOX_PORT")) is not None:
         if raw.isdigit() and 0 <= int(raw) < 65536:
@@ -157,6 +169,20 @@ def load_config(
         else:
             problems.append(f"QUARTIERBOT_SHOW_STAFF_NAMES: {raw!r} is not yes or no")
 
+    min_cell = 3
+    if (raw := get("MIN_CELL")) is not None:
+        if raw.isdigit() and 1 <= int(raw) <= 100:
+            min_cell = int(raw)
+        else:
+            problems.append(f"QUARTIERBOT_MIN_CELL: {raw!r} is not a number from 1 to 100")
+
+    funding_start = date(2023, 1, 1)
+    if (raw := get("FUNDING_START")) is not None:
+        try:
+            funding_start = date.fromisoformat(raw)
+        except ValueError:
+            problems.append(f"QUARTIERBOT_FUNDING_START: {raw!r} is not a date (YYYY-MM-DD)")
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -169,7 +195,10 @@ def load_config(
         directory=directory,
         sandbox_host=get("SANDBOX_HOST") or "127.0.0.1",
         sandbox_port=sandbox_port,
+        retention_days=retention_days,
         reminders=reminders,
         staff_per_minute=staff_per_minute,
         show_staff_names=show_staff_names,
+        min_cell=min_cell,
+        funding_start=funding_start,
     )

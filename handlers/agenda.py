@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.slots import day_bounds
 from handlers import booking as bk
-from handlers.common import Command, add_commands, answer_query, refuse
+from handlers.common import Command, add_commands, answer_query, audit, refuse
 from handlers.hours import parse_day
 from storage.bookings import Booking
 
@@ -221,6 +221,8 @@ async def cancel_with_reason(
     user = update.effective_user
     name = user.first_name if user else "?"
     done = await staff_cancel(context, booking_id, reason, name)
+    if done is not None:
+        await audit(update, context, "cancel booking", done.user_id, f"#{done.id} {reason}")
     if done is None:
         await bk.post_to_staff(
             context,
@@ -270,6 +272,7 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
             await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
             return
         await answer_query(update, t._(N_("Confirmed.")))
+        await audit(update, context, "confirm booking", confirmed.user_id, f"#{confirmed.id}")
         await bk.schedule_reminders(context, confirmed.id)
         rt = await bk.t_for(context, confirmed.user_id)
         await bk.send_to_resident(
@@ -289,6 +292,7 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
             await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
             return
         await answer_query(update, t._(N_("Declined.")))
+        await audit(update, context, "decline booking", declined.user_id, f"#{declined.id}")
         rt = await bk.t_for(context, declined.user_id)
         await bk.send_to_resident(
             context,
@@ -314,6 +318,7 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
                 alert=True,
             )
             return
+        await audit(update, context, status.replace("_", "-"), marked.user_id, f"#{marked.id}")
         label = (
             t._(N_("#{id} attended."), id=booking.id)
             if status == "attended"

@@ -1307,6 +1307,32 @@ async def appointments_command(update: Update, context: BotContext) -> None:
         await mine_view(update, context)
 
 
+# -- residents who leave --------------------------------------------------------------------
+async def cancel_all_for(context: BotContext, user_id: int) -> int:
+    """A resident deletes their data: every appointment still ahead is cancelled, staff are
+    told, the seats go to the waiting list and the reminders are dropped."""
+    now = context.clock.now()
+    count = 0
+    for booking in await context.storage.bookings.upcoming(user_id, now):
+        cancelled = await context.storage.bookings.cancel(
+            booking.id, now=now, by="resident", user_id=user_id
+        )
+        if cancelled is None:
+            continue
+        count += 1
+        unschedule_reminders(context, cancelled.id)
+        st = staff_t(context)
+        await post_to_staff(
+            context,
+            join(
+                "❌ " + st._(N_("Appointment cancelled because the resident deleted their data:")),
+                await staff_line(context, cancelled),
+            ),
+        )
+        await seat_freed(context, cancelled)
+    return count
+
+
 # -- closures -------------------------------------------------------------------------------
 async def closure_added(context: BotContext, closure: StoredClosure) -> int:
     """Called by /closed after a closure is stored: cancel the appointments on those days,

@@ -29,6 +29,7 @@ from handlers.common import (
     add_shutdown,
     add_startup,
     answer_query,
+    audit,
     is_admin,
     refuse,
     reply,
@@ -582,6 +583,10 @@ async def on_confirm(update: Update, context: BotContext) -> None:
         await answer_query(update, stale(t), alert=True)
         return
     await answer_query(update)
+    await audit(
+        update, context, "broadcast" if send_now else "schedule broadcast", None,
+        f"#{broadcast.id} {broadcast.topic}",
+    )
     if send_now:
         await reply(update, context, progress_text(context.services, broadcast, {}, final=False))
         await start(context, broadcast.id)
@@ -696,6 +701,7 @@ async def on_cancel(update: Update, context: BotContext) -> None:
         await list_view(update, context)
         return
     context.scheduler.cancel(f"{JOB_PREFIX}{cancelled.id}")
+    await audit(update, context, "cancel broadcast", None, f"#{cancelled.id}")
     await answer_query(update)
     await list_view(
         update, context, "✖ " + t._(N_("Broadcast #{id} is cancelled."), id=cancelled.id)

@@ -110,6 +110,14 @@ async def refuse(update: Update, context: BotContext) -> None:
         )
 
 
+async def audit(
+    update: Update | None, context: BotContext, action: str, resident_id: int | None, detail: str = ""
+) -> None:
+    """Write down a staff action that touches a resident (who, what, whom, when)."""
+    actor = update.effective_user.id if update is not None and update.effective_user else 0
+    await context.storage.audit.record(actor, action, resident_id, context.clock.now(), detail)
+
+
 def has_consent(context: BotContext) -> bool:
     return context.resident is not None and context.resident.consented
 

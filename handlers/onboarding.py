@@ -29,6 +29,7 @@ from handlers.common import (
     reply,
     show_menu,
 )
+from handlers.privacy import CB_DELETE, retention_text
 
 OFFICE = "Kom.ZFB, Fabrik Heeder"
 OFFICE_ADDRESS = "Virchowstraße 128C, 47805 Krefeld"
@@ -53,8 +54,8 @@ def greeting(t: Translator, name: str) -> str:
     )
 
 
-def privacy_notice(t: Translator) -> str:
-    return t._(
+def privacy_notice(t: Translator, retention_days: int) -> str:
+    main = t._(
         N_(
             "Privacy notice\n"
             "• What we store: your Telegram user number, your language and when you agreed.\n"
@@ -68,6 +69,7 @@ def privacy_notice(t: Translator) -> str:
         address=OFFICE_ADDRESS,
         phone=t.ltr(OFFICE_PHONE),
     )
+    return f"{main}\n{retention_text(t, retention_days)}"
 
 
 def consent_question(t: Translator) -> str:
@@ -114,9 +116,10 @@ def language_markup(current: str | None) -> InlineKeyboardMarkup:
 
 
 async def send_consent_request(update: Update, context: BotContext, *, name: str) -> None:
+    days = context.config.retention_days
     text = bilingual(
         context,
-        lambda t: f"{greeting(t, name)}\n\n{privacy_notice(t)}\n\n{consent_question(t)}",
+        lambda t: f"{greeting(t, name)}\n\n{privacy_notice(t, days)}\n\n{consent_question(t)}",
     )
     await reply(update, context, text, consent_markup(context))
 
@@ -145,7 +148,7 @@ async def privacy_command(update: Update, context: BotContext) -> None:
     t = context.t
     if has_consent(context):
         assert context.resident is not None and context.resident.consent_at is not None
-        text = f"{privacy_notice(t)}\n\n" + t._(
+        text = f"{privacy_notice(t, context.config.retention_days)}\n\n" + t._(
             N_("You agreed on {date}."), date=t.date(context.resident.consent_at, "yMMMd")
         )
         markup = InlineKeyboardMarkup(
@@ -161,7 +164,8 @@ async def privacy_command(update: Update, context: BotContext) -> None:
         )
         await reply(update, context, text, markup)
     else:
-        text = bilingual(context, lambda t: f"{privacy_notice(t)}\n\n{consent_question(t)}")
+        days = context.config.retention_days
+        text = bilingual(context, lambda t: f"{privacy_notice(t, days)}\n\n{consent_question(t)}")
         await reply(update, context, text, consent_markup(context))
 
 
@@ -225,7 +229,18 @@ async def on_consent(update: Update, context: BotContext) -> None:
                 "You can agree again at any time with /start."
             )
         )
-        await reply(update, context, text, main_menu(context))
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        "🗑 " + t._(N_("Delete my data")),
+                        callback_data=callbacks.make(CB_DELETE, "ask"),
+                    )
+                ],
+                *main_menu(context).inline_keyboard,
+            ]
+        )
+        await reply(update, context, text, markup)
     else:
         await answer_query(update)
 

@@ -28,7 +28,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.context import SERVICES, BotContext, Services
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.staffpost import TopicInfo
-from handlers.common import Command, add_commands, add_startup, is_admin, refuse
+from handlers.common import Command, add_commands, add_startup, audit, is_admin, refuse
 from storage import Resident
 from storage.requests import Request
 
@@ -408,6 +408,7 @@ async def claim_command(update: Update, context: BotContext) -> None:
     if claimed is None:
         await answer(update, context, t._(N_("There is no open request to claim.")))
         return
+    await audit(update, context, "claim", user_id, claimed.ref)
     await answer(
         update,
         context,
@@ -432,6 +433,7 @@ async def close_command(update: Update, context: BotContext) -> None:
     if closed is None:
         await answer(update, context, t._(N_("This request is already closed.")))
         return
+    await audit(update, context, "close", user_id, closed.ref)
     await answer(
         update,
         context,
@@ -461,6 +463,7 @@ async def reopen_command(update: Update, context: BotContext) -> None:
     if reopened is None:
         await answer(update, context, t._(N_("This request is still open.")))
         return
+    await audit(update, context, "reopen", user_id, reopened.ref)
     await context.services.staffpost.reopen_topic(user_id)
     await answer(update, context, "🔄 " + t._(N_("Request #{ref} reopened."), ref=reopened.ref))
 
@@ -484,6 +487,7 @@ async def ban_command(update: Update, context: BotContext) -> None:
     now = context.clock.now()
     requests = context.storage.requests
     await requests.ban(user_id, reason, update.effective_user.id, now)
+    await audit(update, context, "ban", user_id, reason)
     if request is not None:
         await requests.close(request.id, now)
     await answer(
@@ -509,6 +513,7 @@ async def unban_command(update: Update, context: BotContext) -> None:
     if not await context.storage.requests.unban(user_id):
         await answer(update, context, t._(N_("This resident is not banned.")))
         return
+    await audit(update, context, "unban", user_id)
     await answer(update, context, "✅ " + t._(N_("Ban lifted: messages are passed on again.")))
 
 

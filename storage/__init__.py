@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.audit import Audit
 from storage.bookings import Bookings, Drafts, Reminders, Waitlist
 from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
+from storage.privacy import Privacy
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 
@@ -30,6 +32,8 @@ class Storage:
         self.subscriptions = Subscriptions(self.db)
         self.broadcasts = Broadcasts(self.db)
         self.broadcast_drafts = BroadcastDrafts(self.db)
+        self.audit = Audit(self.db)
+        self.privacy = Privacy(self.db)
 
     async def open(self) -> None:
         await self.db.open()

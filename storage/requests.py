@@ -195,10 +195,11 @@ class Requests:
         """Staff answered: nobody waits any more; whoever answers first has claimed it."""
         row = await self.db.fetchone(
             "UPDATE requests SET state = 'answered', waiting_since = NULL, answered_at = ?,"
+            " first_answered_at = coalesce(first_answered_at, ?),"
             " claimed_by = coalesce(claimed_by, ?), claimed_name = coalesce(claimed_name, ?)"
             " WHERE id = (SELECT max(id) FROM requests WHERE user_id = ?) AND state != 'closed'"
             " RETURNING *",
-            (to_db(now), staff_id, staff_name[:64], user_id),
+            (to_db(now), to_db(now), staff_id, staff_name[:64], user_id),
         )
         return _request(row) if row else None
 

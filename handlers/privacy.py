@@ -1,0 +1,283 @@
+"""Data rights: a resident sees everything stored about them (/mydata) and erases it
+(/delete); stored data expires after the retention period; coordinators read the audit
+trail of staff actions (/audit)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.context import BotContext
+from bot.i18n import N_, Translator
+from handlers.booking import cancel_all_for
+from handlers.common import (
+    PENDING_LANGUAGE,
+    Command,
+    add_commands,
+    add_startup,
+    answer_query,
+    back_to_menu_button,
+    is_admin,
+    refuse,
+    reply,
+    staff_or_private,
+)
+from storage.db import to_db
+
+log = logging.getLogger(__name__)
+
+CB_DELETE = callbacks.kind("del", 1)
+PURGE_JOB = "privacy:purge"
+PURGE_AT = time(3, 0)
+"""Local time of the daily retention purge: when nobody is booking."""
+
+
+# -- texts ----------------------------------------------------------------------------------
+def retention_text(t: Translator, days: int) -> str:
+    return t._(
+        N_(
+            "• Also stored: your first name, your appointments, your questions to the "
+            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
+            "and the news you subscribed to.\n"
+            "• Closed questions and past appointments are deleted after {days} days.\n"
+            "• /mydata shows everything we store about you, /delete erases it."
+        ),
+        days=days,
+    )
+
+
+def summary_text(t: Translator, data: dict[str, Any]) -> str:
+    profile = data["profile"] or {}
+    lines = [t._(N_("This is everything Quartierbot stores about you:"))]
+    lines.append(
+        "• "
+        + t._(
+            N_("Language: {language}, first name: {name}"),
+            language=profile.get("language", "?"),
+            name=profile.get("first_name") or "—",
+        )
+    )
+    if profile.get("consent_at"):
+        lines.append(
+            "• "
+            + t._(
+                N_("Consent given on {date}"), date=t.date(_parse(profile["consent_at"]), "yMMMd")
+            )
+        )
+    counts = (
+        (
+            len(data["appointments"]),
+            t.n_("{n} appointment", "{n} appointments", len(data["appointments"])),
+        ),
+        (
+            len(data["requests"]),
+            t.n_(
+                "{n} question to the counsellors",
+                "{n} questions to the counsellors",
+                len(data["requests"]),
+            ),
+        ),
+        (
+            len(data["subscriptions"]),
+            t.n_("{n} news subscription", "{n} news subscriptions", len(data["subscriptions"])),
+        ),
+    )
+    lines += [f"• {text}" for _, text in counts]
+    lines.append(t._(N_("The attached file contains all details. /delete erases everything.")))
+    return "\n".join(lines)
+
+
+def _parse(value: str) -> datetime:
+    from storage.db import from_db
+
+    parsed = from_db(value)
+    assert parsed is not None
+    return parsed
+
+
+# -- commands -------------------------------------------------------------------------------
+async def mydata_command(update: Update, context: BotContext) -> None:
+    assert update.effective_user is not None and update.effective_message is not None
+    t = context.t
+    data = await context.storage.privacy.export(update.effective_user.id)
+    if data["profile"] is None:
+        await update.effective_message.reply_text(
+            t.paragraph(t._(N_("We do not store anything about you.")))
+        )
+        return
+    document = json.dumps(
+        {"quartierbot": "data stored about you", "exported_at": to_db(context.clock.now()), **data},
+        ensure_ascii=False,
+        indent=2,
+    ).encode()
+    summary = summary_text(t, data)
+    await context.bot.send_document(
+        update.effective_user.id,
+        InputFile(document, filename="quartierbot-my-data.json"),
+        caption=t.paragraph(summary)[:1024],
+    )
+
+
+def delete_markup(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "🗑 " + t._(N_("Yes, delete everything")),
+                    callback_data=callbacks.make(CB_DELETE, "yes"),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t._(N_("No, keep my data")), callback_data=callbacks.make(CB_DELETE, "no")
+                )
+            ],
+        ]
+    )
+
+
+async def delete_command(update: Update, context: BotContext) -> None:
+    t = context.t
+    if context.resident is None:
+        await reply(update, context, t._(N_("We do not store anything about you.")))
+        return
+    text = t._(
+        N_(
+            "This deletes everything we store about you: your profile, your appointments "
+            "(they will be cancelled), your questions and your subscriptions. It cannot be "
+            "undone. Do you want to delete your data?"
+        )
+    )
+    await reply(update, context, text, delete_markup(t))
+
+
+# -- callbacks ------------------------------------------------------------------------------
+async def on_delete(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    cb = callbacks.parse(query.data)
+    assert cb is not None
+    t = context.t
+    if cb.arg(0) == "ask":
+        await answer_query(update)
+        await delete_command(update, context)
+        return
+    if cb.arg(0) != "yes":
+        await answer_query(update)
+        await reply(
+            update,
+            context,
+            t._(N_("Nothing was deleted.")),
+            InlineKeyboardMarkup([[back_to_menu_button(t)]]),
+        )
+        return
+    user_id = update.effective_user.id
+    if await context.storage.residents.get(user_id) is None:  # a double tap
+        await answer_query(update, t._(N_("Your data has already been deleted.")), alert=True)
+        return
+    await answer_query(update)
+    erased = await erase_resident(context, user_id)
+    context.resident = None
+    if context.user_data is not None:
+        context.user_data.clear()
+        context.user_data[PENDING_LANGUAGE] = t.code
+    text = t._(
+        N_(
+            "Your data has been deleted: your profile, {appointments} appointment(s) "
+            "(cancelled), {requests} question(s) and {subscriptions} subscription(s). "
+            "If you write /start again, we begin from scratch."
+        ),
+        appointments=erased[0],
+        requests=erased[1],
+        subscriptions=erased[2],
+    )
+    await reply(update, context, text)
+
+
+async def erase_resident(context: BotContext, user_id: int) -> tuple[int, int, int]:
+    """Cancel what is still ahead (staff are told, seats freed), leave a note in the
+    resident's staff topic, then erase every row about them in one transaction."""
+    cancelled = await cancel_all_for(context, user_id)
+    topic = await context.storage.requests.current_topic(user_id)
+    if topic is not None and context.config.staff_chat is not None:
+        st = context.services.i18n.get("de")
+        await context.services.staffpost.send_text(
+            "🗑 "
+            + st._(
+                N_("The resident has deleted their data. This topic is no longer linked to anyone.")
+            ),
+            thread_id=topic.thread_id,
+        )
+    erased = await context.storage.privacy.erase(user_id)
+    log.info("resident data erased on request")
+    return (max(cancelled, erased.appointments), erased.requests, erased.subscriptions)
+
+
+# -- retention ------------------------------------------------------------------------------
+async def purge(context: BotContext, data: Any) -> None:
+    cutoff = context.clock.now() - timedelta(days=context.config.retention_days)
+    counts = await context.storage.privacy.purge(cutoff)
+    log.info("retention purge before %s: %s", to_db(cutoff), counts)
+
+
+def next_purge(now: datetime, tz: Any) -> datetime:
+    local = now.astimezone(tz)
+    first = datetime.combine(local.date(), PURGE_AT, tzinfo=tz)
+    return (
+        first
+        if first > local
+        else datetime.combine(local.date() + timedelta(days=1), PURGE_AT, tzinfo=tz)
+    )
+
+
+async def on_startup(application: Application) -> None:
+    services = application.bot_data["services"]
+    services.scheduler.every(
+        PURGE_JOB, next_purge(services.clock.now(), services.config.tz), timedelta(days=1), purge
+    )
+
+
+# -- coordinators ---------------------------------------------------------------------------
+async def audit_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    if not is_admin(update, context) or not staff_or_private(update, context):
+        await refuse(update, context)
+        return
+    t = context.t
+    entries = await context.storage.audit.recent(30)
+    if not entries:
+        await message.reply_text(t._(N_("No staff actions recorded yet.")))
+        return
+    lines = [t._(N_("Latest staff actions (newest first):"))]
+    for entry in entries:
+        whom = f" → {entry.resident_id}" if entry.resident_id is not None else ""
+        detail = f" ({entry.detail})" if entry.detail else ""
+        lines.append(f"{t.datetime(entry.at)} · {entry.actor_id} · {entry.action}{whom}{detail}")
+    text = "\n".join(lines)
+    await message.reply_text(text[:4000])
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            CommandHandler("mydata", mydata_command, filters=private),
+            CommandHandler("delete", delete_command, filters=private),
+            CommandHandler("audit", audit_command),
+            CallbackQueryHandler(on_delete, pattern=callbacks.matches(CB_DELETE)),
+        ]
+    )
+    add_commands(
+        application,
+        Command("mydata", N_("See everything stored about you")),
+        Command("delete", N_("Delete all your data")),
+        Command("audit", N_("Latest staff actions"), scope="admin"),
+    )
+    add_startup(application, on_startup)

@@ -1,0 +1,137 @@
+"""A resident's rights over their data: everything stored about them, exported or erased,
+and the retention purge.
+
+Every table that holds something about a resident is named here, so export and erasure
+stay complete; ``tests/test_privacy.py`` walks every table of the schema to prove it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, to_db
+
+# (table, column naming the resident) for every table with residents' rows. The order is
+# the order of erasure: children first.
+RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
+    ("booking_reminders", "booking_id IN (SELECT id FROM bookings WHERE user_id = ?)"),
+    ("booking_waitlist", "user_id = ?"),
+    ("booking_drafts", "user_id = ?"),
+    ("bookings", "user_id = ?"),
+    ("relay_map", "user_id = ?"),
+    ("staff_topics", "user_id = ?"),
+    ("staff_outbox", "user_id = ?1 OR from_chat_id = ?1"),
+    ("requests", "user_id = ?"),
+    ("bans", "user_id = ?"),
+    ("outbox", "user_id = ?"),
+    ("subscriptions", "user_id = ?"),
+    ("broadcast_drafts", "user_id = ?"),
+    ("residents", "user_id = ?"),
+)
+
+# What the resident sees in their export: no internal bookkeeping columns of the queue.
+EXPORT_QUERIES: dict[str, str] = {
+    "profile": "SELECT user_id, first_name, language, consent_at, created_at, last_seen,"
+    " unreachable_since FROM residents WHERE user_id = ?",
+    "appointments": "SELECT id, offer_id, place_id, starts_at, ends_at, status, note,"
+    " cancelled_by, cancel_reason, created_at FROM bookings WHERE user_id = ? ORDER BY starts_at",
+    "reminders": "SELECT r.booking_id, r.due_at, r.sent_at FROM booking_reminders r"
+    " JOIN bookings b ON b.id = r.booking_id WHERE b.user_id = ? ORDER BY r.due_at",
+    "waiting_list": "SELECT offer_id, place_id, status, created_at FROM booking_waitlist"
+    " WHERE user_id = ?",
+    "requests": "SELECT id, state, opened_at, answered_at, closed_at FROM requests"
+    " WHERE user_id = ? ORDER BY id",
+    "subscriptions": "SELECT topic, created_at FROM subscriptions WHERE user_id = ?",
+    "broadcasts_received": "SELECT o.broadcast_id, b.topic, o.status FROM outbox o"
+    " JOIN broadcasts b ON b.id = o.broadcast_id WHERE o.user_id = ?",
+    "ban": "SELECT reason, banned_at FROM bans WHERE user_id = ?",
+    "staff_actions": "SELECT at, action FROM audit WHERE resident_id = ? ORDER BY id",
+}
+
+
+@dataclass(frozen=True)
+class Erased:
+    """How much of each kind was erased, for the resident's confirmation."""
+
+    profile: int
+    appointments: int
+    requests: int
+    subscriptions: int
+    other: int
+
+
+class Privacy:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, sql in EXPORT_QUERIES.items():
+            rows = await self.db.fetchall(sql, (user_id,))
+            result[name] = [dict(row) for row in rows]
+        result["profile"] = result["profile"][0] if result["profile"] else None
+        result["ban"] = result["ban"][0] if result["ban"] else None
+        return result
+
+    async def erase(self, user_id: int) -> Erased:
+        """Everything about the resident, in one transaction. Audit entries of staff
+        actions stay (accountability), but no longer say whom they were about."""
+        counts: dict[str, int] = {}
+        async with self.db.transaction() as conn:
+            for table, where in RESIDENT_TABLES:
+                cursor = await conn.execute(f"DELETE FROM {table} WHERE {where}", (user_id,))
+                counts[table] = cursor.rowcount
+            await conn.execute(
+                "UPDATE audit SET resident_id = NULL, detail = '' WHERE resident_id = ?", (user_id,)
+            )
+        main = {"residents", "bookings", "requests", "subscriptions"}
+        return Erased(
+            profile=counts["residents"],
+            appointments=counts["bookings"],
+            requests=counts["requests"],
+            subscriptions=counts["subscriptions"],
+            other=sum(n for table, n in counts.items() if table not in main),
+        )
+
+    async def purge(self, before: datetime) -> dict[str, int]:
+        """Retention: closed requests older than the period are deleted; past appointments
+        lose whom they were for and the note (the project still counts that the slot was
+        booked, attended or missed); the staff-message mapping and sent queue items of
+        that age go too."""
+        cutoff = to_db(before)
+        statements = {
+            "requests": "DELETE FROM requests WHERE state = 'closed' AND closed_at < ?",
+            "booking_reminders": "DELETE FROM booking_reminders WHERE booking_id IN"
+            " (SELECT id FROM bookings WHERE ends_at < ?)",
+            "booking_waitlist": "DELETE FROM booking_waitlist WHERE status = 'done'"
+            " AND created_at < ?",
+            # A negative id per row: never a Telegram user, unique for the seat indexes.
+            "bookings": "UPDATE bookings SET user_id = -id, note = '', cancel_reason = NULL"
+            " WHERE ends_at < ? AND user_id > 0",
+            "relay_map": "DELETE FROM relay_map WHERE created_at < ?",
+            "staff_outbox": "DELETE FROM staff_outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
+            "audit": "DELETE FROM audit WHERE at < ?",
+        }
+        counts = {}
+        async with self.db.transaction() as conn:
+            for table, sql in statements.items():
+                cursor = await conn.execute(sql, (cutoff,))
+                counts[table] = cursor.rowcount
+        return counts
+
+    async def rows_mentioning(self, user_id: int) -> dict[str, int]:
+        """For tests and operators: rows in any table with a column equal to ``user_id``."""
+        found: dict[str, int] = {}
+        for table in await self.db.tables():
+            columns = [row[1] for row in await self.db.fetchall(f"PRAGMA table_info({table})")]
+            if not columns:
+                continue
+            where = " OR ".join(f'"{c}" = ?' for c in columns)
+            row = await self.db.fetchone(
+                f"SELECT count(*) FROM {table} WHERE {where}", [user_id] * len(columns)
+            )
+            if row and row[0]:
+                found[table] = row[0]
+        return found

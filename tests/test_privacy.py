@@ -1,0 +1,166 @@
+"""Data rights end to end: export, deletion, consent withdrawal, retention, audit, access."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import callbacks
+from handlers.common import commands_of
+from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, button_texts
+from tests.test_booking import book
+from tests.test_questions import posted, staff_posts, topic_of
+
+JSON = dict[str, Any]
+
+
+async def active_resident(bot: Harness, name: str = "Zeynep") -> tuple[JSON, int]:
+    """Onboarded, one appointment booked, one question asked, news subscribed."""
+    user = await bot.onboard(name, "en")
+    await book(bot, user)
+    await bot.send(user, "My question about the Jobcenter letter")
+    thread = await topic_of(bot, user)
+    await staff_posts(bot, thread, 2)
+    await bot.storage.subscriptions.subscribe(user["id"], "general", bot.clock.now())
+    return user, thread
+
+
+async def test_mydata_exports_everything_readably(bot: Harness) -> None:
+    user, _ = await active_resident(bot)
+    bot.sandbox.send_text(user, "/mydata")
+    await bot.idle()
+    [call] = [
+        c
+        for c in bot.sandbox.calls("sendDocument", user["id"])
+        if c.ok and "my-data" in str(c.result)
+    ]
+    document = call.result["document"]
+    data = json.loads(bot.sandbox.file_bytes(document["file_id"]))
+    assert data["profile"]["first_name"] == "Zeynep"
+    assert data["profile"]["language"] == "en"
+    assert len(data["appointments"]) == 1
+    assert len(data["requests"]) == 1
+    assert data["subscriptions"][0]["topic"] == "general"
+    caption = call.result["caption"]
+    assert "1 appointment" in caption and "1 question" in caption
+
+
+async def test_delete_erases_every_trace(bot: Harness) -> None:
+    user, thread = await active_resident(bot)
+    assert await bot.storage.privacy.rows_mentioning(user["id"])
+    [question] = await bot.send(user, "/delete")
+    assert "cannot be undone" in question["text"]
+    done = await bot.tap(user, question, data="1:del:yes")
+    assert "Your data has been deleted" in done["text"]
+    await bot.idle()
+
+    # Nothing of the resident is left in any table of the schema.
+    assert await bot.storage.privacy.rows_mentioning(user["id"]) == {}
+    assert bot.app is not None
+    assert not bot.app.bot_data["services"].scheduler.pending("booking-remind")
+    # Staff were told: the appointment was cancelled, and the topic has a note.
+    notes = await bot.sandbox.wait_for(
+        lambda: [m for m in posted(bot, thread) if "deleted their data" in m.get("text", "")]
+    )
+    assert notes
+    await bot.sandbox.wait_for(
+        lambda: [m for m in posted(bot, None) if "deleted their data" in m.get("text", "")]
+    )
+    # A double tap deletes nothing twice and says so.
+    bot.sandbox.tap_raw(user, done, "1:del:yes")
+    await bot.idle()
+    assert "already been deleted" in bot.sandbox.callback_answers[-1]["text"]
+    # A later /start begins from scratch.
+    [welcome] = await bot.send(user, "/start")
+    assert "Privacy notice" in welcome["text"]
+    assert await bot.storage.residents.get(user["id"]) is None
+
+
+async def test_withdrawing_consent_stops_forwarding_and_offers_deletion(bot: Harness) -> None:
+    user, thread = await active_resident(bot, "Olga")
+    [notice] = await bot.send(user, "/privacy")
+    assert "after 90 days" in notice["text"]
+    after = await bot.tap(user, notice, text="Withdraw consent")
+    assert "🗑 Delete my data" in button_texts(after)
+    before = len(posted(bot, thread))
+    [answer] = await bot.send(user, "Is anyone there?")
+    assert "agree" in answer["text"].lower()
+    await bot.sandbox.settle()
+    assert len(posted(bot, thread)) == before
+    question = await bot.tap(user, after, text="🗑 Delete my data")
+    assert "cannot be undone" in question["text"]
+
+
+async def test_retention_purge_runs_daily_with_the_clock(bot: Harness) -> None:
+    user, thread = await active_resident(bot, "Mira")
+    staff = bot.sandbox.add_user("Jana", language_code="de")
+    bot.sandbox.send_text(staff, "/close", chat_id=STAFF_CHAT, thread_id=thread)
+    await bot.idle()
+    request = await bot.storage.requests.latest(user["id"])
+    assert request.state == "closed"
+    bot.clock.advance(days=45)
+    await bot.idle()
+    assert await bot.storage.requests.latest(user["id"]) is not None
+    bot.clock.advance(days=50)
+    await bot.idle()
+
+    async def purged() -> bool:
+        return await bot.storage.requests.latest(user["id"]) is None
+
+    for _ in range(100):
+        if await purged():
+            break
+        await bot.sandbox.settle()
+    assert await purged()
+    # The past appointment is still counted, but no longer says for whom.
+    mentions = await bot.storage.privacy.rows_mentioning(user["id"])
+    assert "bookings" not in mentions and "requests" not in mentions
+
+
+async def test_staff_actions_are_audited_and_only_coordinators_read_them(bot: Harness) -> None:
+    user, thread = await active_resident(bot, "Ali")
+    staff = bot.sandbox.add_user("Jana", language_code="de")
+    bot.sandbox.send_text(staff, "/claim", chat_id=STAFF_CHAT, thread_id=thread)
+    await bot.idle()
+    [entry] = await bot.storage.audit.recent()
+    assert (entry.actor_id, entry.action, entry.resident_id) == (staff["id"], "claim", user["id"])
+    [refused] = await bot.send(user, "/audit")
+    assert "only for the project's staff" in refused["text"]
+    admin = bot.sandbox.add_user("Koordination", language_code="en", user_id=ADMIN_ID)
+    [listing] = await bot.send(admin, "/audit")
+    assert f"claim → {user['id']}" in listing["text"]
+
+
+async def test_every_staff_command_refuses_residents_and_other_groups(bot: Harness) -> None:
+    """No staff or coordinator command gives anything away outside the staff chat."""
+    victim, _ = await active_resident(bot, "Secretname")
+    intruder = await bot.onboard("Mallory", "en")
+    elsewhere = bot.sandbox.add_group("Elsewhere", is_forum=False)
+    assert bot.app is not None
+    commands = commands_of(bot.app, "staff") + commands_of(bot.app, "admin")
+    assert len(commands) >= 10
+    for command in commands:
+        for chat_id in (intruder["id"], elsewhere["id"]):
+            before = len(bot.sandbox.bot_messages(chat_id))
+            bot.sandbox.send_text(intruder, f"/{command.name} #1 all 2026-12-01 x", chat_id=chat_id)
+            await bot.idle()
+            for message in bot.sandbox.bot_messages(chat_id)[before:]:
+                text = message.get("text", "") + message.get("caption", "")
+                assert "Secretname" not in text and str(victim["id"]) not in text, command.name
+                assert "#1" not in text or "only for" in text, (command.name, text)
+    # Forged staff buttons from a resident's chat.
+    [menu] = await bot.send(intruder, "/start")
+    for kind in ("bsok", "bsno", "bsat", "bsns", "bscx", "bcok", "bcx", "bcl"):
+        bot.sandbox.tap_raw(intruder, menu, f"{callbacks.VERSION}:{kind}:1")
+        await bot.idle()
+        answer = bot.sandbox.callback_answers[-1]
+        assert "Secretname" not in answer.get("text", ""), kind
+    assert await bot.storage.bookings.upcoming(victim["id"], bot.clock.now())
+
+
+async def test_closing_questions_does_not_leak_between_residents(bot: Harness) -> None:
+    first, _ = await active_resident(bot, "Anna")
+    second = await bot.onboard("Berta", "en")
+    [data] = await bot.send(second, "/mydata")
+    assert "Anna" not in json.dumps(data)
+    assert first["id"] != second["id"]
