@@ -203,7 +203,10 @@ async def staff_line(context: BotContext, booking: Booking) -> str:
         else "?"
     )
     head = t._(N_("#{id} {name} ({language})"), id=booking.id, name=name, language=language)
-    return join(head, details(t, directory, booking, booking.note))
+    note = (
+        "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
+    )
+    return join(head, details(t, directory, booking), note)
 
 
 # -- sending --------------------------------------------------------------------------------

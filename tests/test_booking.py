@@ -253,7 +253,7 @@ async def test_full_booking_in_english_with_calendar_file(bot: Harness) -> None:
     ]
     [notice] = staff_posts(bot)
     assert (
-        f"#{stored.id} Aylin (English)" in notice["text"]
+        f"#{stored.id} Aylin (Sprache: English)" in notice["text"]
         and "Letter from the Jobcenter" in notice["text"]
     )
     assert "message_thread_id" not in notice
@@ -318,7 +318,7 @@ async def test_cancel_from_my_appointments(bot: Harness) -> None:
     assert await bot.storage.booking_reminders.pending() == []
     assert bot.app is not None
     assert not bot.app.bot_data["services"].scheduler.pending("booking-remind:")
-    assert "cancelled by the resident" in staff_posts(bot)[-1]["text"]
+    assert "von der Person abgesagt" in staff_posts(bot)[-1]["text"]
     # The same button again: a clear answer, nothing changes.
     bot.sandbox.tap_raw(user, done, data_of(ask, "1:bkcy:")[0])
     await bot.idle()
@@ -347,7 +347,7 @@ async def test_reschedule_moves_booking_and_reminders(bot: Harness) -> None:
     assert bot.app is not None
     pending = bot.app.bot_data["services"].scheduler.pending("booking-remind:")
     assert pending and all(k.startswith(f"booking-remind:{new.id}:") for k in pending)
-    assert f"was #{old.id}" in staff_posts(bot)[-1]["text"]
+    assert f"vorher #{old.id}" in staff_posts(bot)[-1]["text"]
     assert len(documents(bot, user)) == 2
 
 
@@ -484,7 +484,7 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     assert "Wasserschaden" not in (bot.sandbox.last_bot_message(neighbour["id"]) or {}).get(
         "text", ""
     )
-    assert "Closure #1" in staff_posts(bot)[-1]["text"]
+    assert "Schließung #1" in staff_posts(bot)[-1]["text"]
     # Rebooking offers no slot on the closed day.
     days = await bot.tap(user, told, data="1:bko:job-counselling")
     days = await bot.tap(user, days, data=data_ending(days, "1:bkp:", ":fabrik-heeder"))

@@ -193,7 +193,7 @@ async def test_edit_is_passed_on_as_reply_to_the_original(bot: Harness) -> None:
     bot.sandbox.edit_text(user, original, "My appointment is on Tuesday")
     await bot.idle()
     posts = await staff_posts(bot, thread, 4)
-    assert "edited" in posts[2]["text"]
+    assert "bearbeitet" in posts[2]["text"]
     assert posts[3]["text"] == "My appointment is on Tuesday"
     assert posts[3]["reply_to_message"]["message_id"] == copy["message_id"]
 

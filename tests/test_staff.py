@@ -133,7 +133,7 @@ async def test_deleted_topic_is_recreated_and_closed_topic_reopened(bot: Harness
     bot.sandbox.send_text(user, "One more thing")
     await bot.idle()
     posts = await staff_posts(bot, second, 4)
-    assert "New request" in posts[2]["text"] and posts[3]["text"] == "One more thing"
+    assert "Neue Anfrage" in posts[2]["text"] and posts[3]["text"] == "One more thing"
     assert not topic_closed(bot, second)
     assert len(bot.sandbox.topics(STAFF_CHAT)) == 1
 
@@ -160,14 +160,14 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
 
     [queue] = await staff_says(bot, jana, "/queue", None)
     lines = queue["text"].splitlines()
-    assert "Aylin (EN)" in lines[1] and "35 min" in lines[1] and f"#{ref_a}" in lines[1]
-    assert "Omar (TR)" in lines[2] and "5 min" in lines[2]
-    assert "not claimed" in lines[1]
+    assert "Aylin (EN)" in lines[1] and "35 Min." in lines[1] and f"#{ref_a}" in lines[1]
+    assert "Omar (TR)" in lines[2] and "5 Min." in lines[2]
+    assert "nicht übernommen" in lines[1]
 
     [claimed] = await staff_says(bot, jana, "/claim", thread_a)
     assert "Jana" in claimed["text"] and ref_a in claimed["text"]
     [queue] = await staff_says(bot, jana, "/queue", None)
-    assert "claimed by Jana" in queue["text"].splitlines()[1]
+    assert "übernommen von Jana" in queue["text"].splitlines()[1]
 
     [closed] = await staff_says(bot, jana, "/close", thread_a)
     assert ref_a in closed["text"]
