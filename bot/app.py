@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.error import Forbidden, TelegramError
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.clock import Clock, SystemClock
@@ -35,6 +35,7 @@ from handlers import (
     privacy,
     questions,
     staff,
+    stats,
 )
 from handlers.common import SHUTDOWN_HOOKS, STARTUP_HOOKS, commands_of
 from storage import Storage
@@ -52,6 +53,7 @@ HANDLER_MODULES: Sequence[ModuleType] = (
     booking,
     agenda,
     privacy,
+    stats,
     staff,
     questions,
     fallback,
@@ -136,6 +138,20 @@ async def publish_commands(application: App) -> None:
         )
         if t.code == "de":  # the default for every other phone language
             await application.bot.set_my_commands(bot_commands, scope=scope)
+    staff_chat = services.config.staff_chat
+    if staff_chat is not None:
+        # The staff group reads German; coordinators' commands are listed there too.
+        t = services.i18n.get("de")
+        staff_commands = [
+            BotCommand(c.name, t._(c.description))
+            for c in commands_of(application, "staff") + commands_of(application, "admin")
+        ]
+        try:
+            await application.bot.set_my_commands(
+                staff_commands, scope=BotCommandScopeChat(staff_chat)
+            )
+        except BadRequest as exc:  # the bot is not (yet) in that group
+            log.warning("could not publish the staff commands in %s: %s", staff_chat, exc)
 
 
 async def on_error(update: object, context: BotContext) -> None:

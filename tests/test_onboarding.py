@@ -150,3 +150,11 @@ async def test_blocked_bot_is_handled(bot: Harness) -> None:
     await bot.sandbox.settle()
     [answer] = await bot.send(user, "/help")
     assert "Das kann ich" in answer["text"]
+
+
+async def test_staff_commands_are_published_in_the_staff_group(bot: Harness) -> None:
+    staff = bot.sandbox.commands(None, {"type": "chat", "chat_id": bot.staff_chat})
+    names = {c["command"] for c in staff}
+    assert {"queue", "claim", "agenda", "broadcast", "closed", "audit"} <= names
+    residents = {c["command"] for c in bot.sandbox.commands("en", {"type": "all_private_chats"})}
+    assert not names & residents
