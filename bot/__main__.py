@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config()
     except ConfigError as exc:
@@ -125,8 +127,16 @@ async def run_sandbox(config: Config, *, explain: bool) -> None:
         chat_id=config.staff_chat or SANDBOX_STAFF_CHAT,
         admins=staff_members,
     )
+    # Made-up people never go into the real database: the demo keeps its own, and it is
+    # gone when the demo stops.
+    scratch = tempfile.TemporaryDirectory(prefix="quartierbot-sandbox-")
     sandbox_config = replace(
-        config, token=SANDBOX_TOKEN, api_url=sandbox.url, staff_chat=staff["id"], admins=admins
+        config,
+        token=SANDBOX_TOKEN,
+        api_url=sandbox.url,
+        staff_chat=staff["id"],
+        admins=admins,
+        db_path=Path(scratch.name) / "sandbox.sqlite3",
     )
     if explain:
         print("No QUARTIERBOT_TOKEN is set, so Quartierbot runs against its local sandbox.")
@@ -143,6 +153,7 @@ async def run_sandbox(config: Config, *, explain: bool) -> None:
         await run(build_application(sandbox_config, clock=clock))
     finally:
         await sandbox.stop()
+        scratch.cleanup()
 
 
 if __name__ == "__main__":
