@@ -584,7 +584,10 @@ async def on_confirm(update: Update, context: BotContext) -> None:
         return
     await answer_query(update)
     await audit(
-        update, context, "broadcast" if send_now else "schedule broadcast", None,
+        update,
+        context,
+        "broadcast" if send_now else "schedule broadcast",
+        None,
         f"#{broadcast.id} {broadcast.topic}",
     )
     if send_now:

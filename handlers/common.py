@@ -111,7 +111,11 @@ async def refuse(update: Update, context: BotContext) -> None:
 
 
 async def audit(
-    update: Update | None, context: BotContext, action: str, resident_id: int | None, detail: str = ""
+    update: Update | None,
+    context: BotContext,
+    action: str,
+    resident_id: int | None,
+    detail: str = "",
 ) -> None:
     """Write down a staff action that touches a resident (who, what, whom, when)."""
     actor = update.effective_user.id if update is not None and update.effective_user else 0
