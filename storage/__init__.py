@@ -12,6 +12,7 @@ from storage.db import Database
 from storage.privacy import Privacy
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
+from storage.stats import Stats
 
 __all__ = ["Closures", "Database", "Resident", "Residents", "Storage", "StoredClosure"]
 
@@ -32,6 +33,7 @@ class Storage:
         self.subscriptions = Subscriptions(self.db)
         self.broadcasts = Broadcasts(self.db)
         self.broadcast_drafts = BroadcastDrafts(self.db)
+        self.stats = Stats(self.db)
         self.audit = Audit(self.db)
         self.privacy = Privacy(self.db)
 

@@ -10,9 +10,9 @@ UPDATE requests SET first_answered_at = answered_at WHERE answered_at IS NOT NUL
 -- residents per language never touches the table.
 CREATE INDEX residents_created ON residents (created_at, language);
 CREATE INDEX residents_last_seen ON residents (last_seen);
-CREATE INDEX requests_opened ON requests (opened_at, first_answered_at);
-CREATE INDEX requests_last_message ON requests (last_message);
-CREATE INDEX bookings_created ON bookings (created_at);
+CREATE INDEX requests_opened ON requests (opened_at, first_answered_at, user_id);
+CREATE INDEX requests_last_message ON requests (last_message, user_id);
+CREATE INDEX bookings_created ON bookings (created_at, user_id);
 -- Covers the appointment counts by week, offer and place: no table lookups.
 CREATE INDEX bookings_stats ON bookings
     (starts_at, status, cancelled_by, offer_id, place_id, user_id);
