@@ -96,13 +96,13 @@ class Privacy:
         )
 
     async def purge(self, before: datetime) -> dict[str, int]:
-        """Retention: closed requests older than the period are deleted; past appointments
-        lose whom they were for and the note (the project still counts that the slot was
-        booked, attended or missed); the staff-message mapping and sent queue items of
-        that age go too."""
+        """Retention: closed requests and past appointments older than the period lose whom
+        they were for, the note and the staff member's name (the project still counts them
+        for its funders); the staff-message mapping and sent queue items of that age go."""
         cutoff = to_db(before)
         statements = {
-            "requests": "DELETE FROM requests WHERE state = 'closed' AND closed_at < ?",
+            "requests": "UPDATE requests SET user_id = NULL, claimed_name = NULL,"
+            " claimed_by = NULL WHERE state = 'closed' AND closed_at < ? AND user_id IS NOT NULL",
             "booking_reminders": "DELETE FROM booking_reminders WHERE booking_id IN"
             " (SELECT id FROM bookings WHERE ends_at < ?)",
             "booking_waitlist": "DELETE FROM booking_waitlist WHERE status = 'done'"

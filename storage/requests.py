@@ -124,7 +124,10 @@ class Requests:
 
     # -- requests -------------------------------------------------------------------------
     async def get(self, request_id: int) -> Request | None:
-        row = await self.db.fetchone("SELECT * FROM requests WHERE id = ?", (request_id,))
+        # Anonymised by the retention purge: no longer anybody's request.
+        row = await self.db.fetchone(
+            "SELECT * FROM requests WHERE id = ? AND user_id IS NOT NULL", (request_id,)
+        )
         return _request(row) if row else None
 
     async def by_ref(self, ref: str) -> Request | None:

@@ -112,9 +112,13 @@ async def test_retention_purge_runs_daily_with_the_clock(bot: Harness) -> None:
             break
         await bot.sandbox.settle()
     assert await purged()
-    # The past appointment is still counted, but no longer says for whom.
+    # The request and the past appointment still count for the figures, but no longer say
+    # whom they were about.
     mentions = await bot.storage.privacy.rows_mentioning(user["id"])
     assert "bookings" not in mentions and "requests" not in mentions
+    assert await bot.storage.stats.open_requests() == 0
+    anonymous = await bot.storage.db.fetchone("SELECT count(*) FROM requests WHERE user_id IS NULL")
+    assert anonymous is not None and anonymous[0] == 1
 
 
 async def test_staff_actions_are_audited_and_only_coordinators_read_them(bot: Harness) -> None:
