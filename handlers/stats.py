@@ -265,7 +265,8 @@ async def figures_for(
             args[0] if args else None, now.astimezone(config.tz).date(), config.funding_start
         )
     except PeriodError as exc:
-        await message.reply_text(t.paragraph(t._(FUTURE if exc.reason == "future" else USAGE)))
+        problem = FUTURE if exc.reason == "future" else USAGE
+        await message.reply_text(t.paragraph(t._(problem)))
         return None
     span = period.span(config.tz)
     buckets = [day_span(b.first, b.last, config.tz) for b in period.buckets()]
