@@ -60,11 +60,11 @@ async def test_delete_erases_every_trace(bot: Harness) -> None:
     assert not bot.app.bot_data["services"].scheduler.pending("booking-remind")
     # Staff were told: the appointment was cancelled, and the topic has a note.
     notes = await bot.sandbox.wait_for(
-        lambda: [m for m in posted(bot, thread) if "deleted their data" in m.get("text", "")]
+        lambda: [m for m in posted(bot, thread) if "Daten gelöscht" in m.get("text", "")]
     )
     assert notes
     await bot.sandbox.wait_for(
-        lambda: [m for m in posted(bot, None) if "deleted their data" in m.get("text", "")]
+        lambda: [m for m in posted(bot, None) if "Daten gelöscht" in m.get("text", "")]
     )
     # A double tap deletes nothing twice and says so.
     bot.sandbox.tap_raw(user, done, "1:del:yes")
