@@ -58,3 +58,41 @@ def test_without_token_the_sandbox_runs_and_stops_cleanly_on_sigterm(tmp_path: P
     assert "Application.stop() complete" in rest
     # The demo never touches the operator's database.
     assert not (tmp_path / "bot.sqlite3").exists()
+
+
+async def test_with_a_token_the_bot_serves_residents_from_any_bot_api(tmp_path: Path) -> None:
+    """As an operator runs it against another Bot API server: long polling, then SIGTERM."""
+    import asyncio
+
+    from bot.sandbox.server import Sandbox
+
+    token = "777:OPERATOR-test"
+    async with Sandbox(token) as sandbox:
+        staff = sandbox.add_group("Team", is_forum=True)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env=env(
+                tmp_path,
+                QUARTIERBOT_TOKEN=token,
+                QUARTIERBOT_API_URL=sandbox.url,
+                QUARTIERBOT_STAFF_CHAT=str(staff["id"]),
+                QUARTIERBOT_ADMINS="1",
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            user = sandbox.add_user("Leyla", language_code="tr")
+            await sandbox.wait_for(lambda: sandbox.calls("getUpdates"), timeout=30)
+            sandbox.send_text(user, "/start")
+            [welcome] = await sandbox.wait_bot_messages(user["id"], timeout=30)
+            assert welcome["text"].startswith("Merhaba Leyla!")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, output.decode()
+        assert not sandbox.violations, sandbox.violations
+    assert (tmp_path / "bot.sqlite3").exists()
