@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -417,55 +417,48 @@ async def claim_command(update: Update, context: BotContext) -> None:
 
 
 async def close_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_translator(context)
-    user_id, request, _ = await target_request(update, context, list(context.args or []))
-    if user_id is None:
-        await _needs_target(update, context)
-        return
-    closed = (
-        await context.storage.requests.close(request.id, context.clock.now())
-        if request is not None
-        else None
+    closed = await change_state(
+        update, context, "close", t._(N_("This request is already closed."))
     )
-    if closed is None:
-        await answer(update, context, t._(N_("This request is already closed.")))
-        return
-    await audit(update, context, "close", user_id, closed.ref)
-    await answer(
-        update,
-        context,
-        "✅ "
-        + t._(
+    if closed is not None:
+        user_id, request = closed
+        text = t._(
             N_("Request #{ref} closed. The resident's next message opens a new request."),
-            ref=closed.ref,
-        ),
-    )
-    await context.services.staffpost.close_topic(user_id)
+            ref=request.ref,
+        )
+        await answer(update, context, "✅ " + text)
+        await context.services.staffpost.close_topic(user_id)
 
 
 async def reopen_command(update: Update, context: BotContext) -> None:
+    t = staff_translator(context)
+    reopened = await change_state(update, context, "reopen", t._(N_("This request is still open.")))
+    if reopened is not None:
+        user_id, request = reopened
+        await context.services.staffpost.reopen_topic(user_id)
+        await answer(update, context, "🔄 " + t._(N_("Request #{ref} reopened."), ref=request.ref))
+
+
+async def change_state(
+    update: Update, context: BotContext, action: Literal["close", "reopen"], unchanged: str
+) -> tuple[int, Request] | None:
+    """/close and /reopen: check the caller, find the request, change it, audit it."""
     if not is_staff(update, context):
         await refuse(update, context)
-        return
-    t = staff_translator(context)
+        return None
     user_id, request, _ = await target_request(update, context, list(context.args or []))
     if user_id is None:
         await _needs_target(update, context)
-        return
-    reopened = (
-        await context.storage.requests.reopen(request.id, context.clock.now())
-        if request is not None
-        else None
-    )
-    if reopened is None:
-        await answer(update, context, t._(N_("This request is still open.")))
-        return
-    await audit(update, context, "reopen", user_id, reopened.ref)
-    await context.services.staffpost.reopen_topic(user_id)
-    await answer(update, context, "🔄 " + t._(N_("Request #{ref} reopened."), ref=reopened.ref))
+        return None
+    requests = context.storage.requests
+    change = requests.close if action == "close" else requests.reopen
+    changed = await change(request.id, context.clock.now()) if request is not None else None
+    if changed is None:
+        await answer(update, context, unchanged)
+        return None
+    await audit(update, context, action, user_id, changed.ref)
+    return user_id, changed
 
 
 async def ban_command(update: Update, context: BotContext) -> None:
