@@ -1313,8 +1313,14 @@ async def appointments_command(update: Update, context: BotContext) -> None:
 # -- residents who leave --------------------------------------------------------------------
 async def cancel_all_for(context: BotContext, user_id: int) -> int:
     """A resident deletes their data: every appointment still ahead is cancelled, staff are
-    told, the seats go to the waiting list and the reminders are dropped."""
+    told, the seats (and any seat held for them) go to the next on the waiting list and the
+    reminders are dropped."""
     now = context.clock.now()
+    for hold in await context.storage.bookings.holds_of(user_id):
+        released = await context.storage.bookings.release_hold(hold.id, now=now, user_id=user_id)
+        if released is not None:
+            context.scheduler.cancel(hold_job(released.id))
+            await seat_freed(context, released)
     count = 0
     for booking in await context.storage.bookings.upcoming(user_id, now):
         cancelled = await context.storage.bookings.cancel(

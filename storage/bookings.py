@@ -492,6 +492,13 @@ class Bookings:
             )
             return booking
 
+    async def holds_of(self, user_id: int) -> list[Booking]:
+        """Seats held for a resident from the waiting list, not yet taken or declined."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM bookings WHERE user_id = ? AND status = 'held' ORDER BY id", (user_id,)
+        )
+        return [_booking(r) for r in rows]
+
     async def release_hold(
         self, booking_id: int, *, now: datetime, user_id: int | None = None, force: bool = False
     ) -> Booking | None:

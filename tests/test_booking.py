@@ -846,3 +846,32 @@ def test_callback_data_fits(bot_module: Any = booking) -> None:
 
     assert len(callbacks.make(booking.CB_PLACE, 99999999, "familienzentrum-lehmheide")) <= 64
     assert len(callbacks.make(booking.CB_TIME, 99999999, 4102444800)) <= 64
+
+
+async def test_deleting_data_passes_a_held_seat_to_the_next_in_line(small: Harness) -> None:
+    bot = small
+    a, b, c, d = [await resident(bot, n, "en") for n in ("Aylin", "Ben", "Cem", "Dora")]
+    await book(bot, a, offer="consult", place=None)
+    await book(bot, d, offer="consult", place=None)
+    for user in (b, c):
+        [offers] = await bot.send(user, "/book")
+        full = await bot.tap(user, offers, text="Consultation")
+        await bot.tap(user, full, data=data_of(full, "1:bkw:")[0])
+    [mine] = await bot.send(a, "/appointments")
+    ask = await bot.tap(a, mine, data=data_of(mine, "1:bkc:")[0])
+    await bot.tap(a, ask, data=data_of(ask, "1:bkcy:")[0])
+    await bot.sandbox.wait_for(lambda: held_seat_offered(bot, b))
+    [hold] = await bot.storage.bookings.holds()
+    assert hold.user_id == b["id"]
+
+    # Ben deletes his data instead of answering: Cem is offered the seat at once.
+    [question] = await bot.send(b, "/delete")
+    await bot.tap(b, question, data="1:del:yes")
+    await bot.sandbox.wait_for(lambda: held_seat_offered(bot, c))
+    [hold] = await bot.storage.bookings.holds()
+    assert hold.user_id == c["id"]
+    assert await bot.storage.privacy.rows_mentioning(b["id"]) == {}
+
+
+def held_seat_offered(bot: Harness, user: dict[str, object]) -> bool:
+    return bool(data_of(bot.sandbox.last_bot_message(int(str(user["id"]))) or {}, "1:bkha:"))
