@@ -19,7 +19,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.slots import day_bounds
 from handlers import booking as bk
-from handlers.common import Command, add_commands, answer_query, audit, refuse
+from handlers.common import Command, add_commands, answer_query, audit, refuse, staff_t
 from handlers.hours import parse_day
 from storage.bookings import Booking
 
@@ -111,7 +111,7 @@ async def agenda_command(update: Update, context: BotContext) -> None:
     if not in_staff_chat(update, context):
         await refuse(update, context)
         return
-    t = bk.staff_t(context)
+    t = staff_t(context)
     tz = context.config.tz
     today = context.clock.now().astimezone(tz).date()
     arg = (context.args or [""])[0].lower()
@@ -184,7 +184,7 @@ async def staff_cancel(
     await bk.send_to_resident(
         context, cancelled.user_id, text, bk.rebook_markup(rt, cancelled.offer_id)
     )
-    t = bk.staff_t(context)
+    t = staff_t(context)
     await bk.post_to_staff(
         context,
         bk.join(
@@ -204,7 +204,7 @@ async def cancel_command(update: Update, context: BotContext) -> None:
     if not in_staff_chat(update, context):
         await refuse(update, context)
         return
-    t = bk.staff_t(context)
+    t = staff_t(context)
     args = context.args or []
     reason = " ".join(args[1:]).strip()
     number = args[0].lstrip("#") if args else ""
@@ -217,7 +217,7 @@ async def cancel_command(update: Update, context: BotContext) -> None:
 async def cancel_with_reason(
     update: Update, context: BotContext, booking_id: int, reason: str
 ) -> None:
-    t = bk.staff_t(context)
+    t = staff_t(context)
     user = update.effective_user
     name = user.first_name if user else "?"
     done = await staff_cancel(context, booking_id, reason, name)
@@ -255,7 +255,7 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
         await answer_query(update)
         await refuse(update, context)
         return
-    t = bk.staff_t(context)
+    t = staff_t(context)
     booking_id = cb.int_arg(0)
     booking = await context.storage.bookings.get(booking_id) if booking_id is not None else None
     if booking is None:

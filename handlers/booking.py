@@ -43,7 +43,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.context import SERVICES, BotContext, Services
 from bot.directory import Directory, Place, Text
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Translator
+from bot.i18n import LANGUAGES, N_, Translator
 from bot.slots import STAFF, Rules, Slot, bookable_offers, day_bounds, days, free, on_day, slots
 from handlers.common import (
     Command,
@@ -53,10 +53,12 @@ from handlers.common import (
     add_startup,
     answer_query,
     back_to_menu_button,
+    closures_now,
     has_consent,
     main_menu,
     menu_text,
     reply,
+    staff_t,
 )
 from storage import StoredClosure
 from storage.bookings import Booking, Draft
@@ -184,11 +186,6 @@ def confirmation_text(t: Translator, directory: Directory, booking: Booking) -> 
     return join(
         head, details(t, directory, booking, booking.note), bring_text(t, rules), how_to_cancel(t)
     )
-
-
-def staff_t(context: BotContext) -> Translator:
-    """Messages into the staff group are written in the team's language."""
-    return context.services.i18n.get(DEFAULT_LANGUAGE)
 
 
 async def staff_line(context: BotContext, booking: Booking) -> str:
@@ -359,11 +356,6 @@ def staff_request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarku
 
 
 # -- slots ----------------------------------------------------------------------------------
-async def closures_now(context: BotContext) -> list[StoredClosure]:
-    today = context.clock.now().astimezone(context.config.tz).date()
-    return await context.storage.closures.current(today)
-
-
 async def free_slots(
     context: BotContext, offer_id: str, place_id: str | None
 ) -> list[tuple[Slot, int]]:

@@ -14,9 +14,12 @@ from telegram.ext import Application, TypeHandler
 from bot import callbacks
 from bot.context import BotContext
 from bot.i18n import N_, Translator, resolve_language
+from storage import StoredClosure
 
 MENU = "menu"
 STARTUP_HOOKS = "startup_hooks"
+STAFF_LANGUAGE = "de"
+"""The staff group reads German."""
 SHUTDOWN_HOOKS = "shutdown_hooks"
 PENDING_LANGUAGE = "language"
 """user_data key: a language chosen before consent, kept in memory only."""
@@ -120,6 +123,17 @@ async def audit(
     """Write down a staff action that touches a resident (who, what, whom, when)."""
     actor = update.effective_user.id if update is not None and update.effective_user else 0
     await context.storage.audit.record(actor, action, resident_id, context.clock.now(), detail)
+
+
+async def closures_now(context: BotContext) -> list[StoredClosure]:
+    """Closures still ahead, as of today in the configured zone."""
+    today = context.clock.now().astimezone(context.config.tz).date()
+    return await context.storage.closures.current(today)
+
+
+def staff_t(context: BotContext) -> Translator:
+    """Everything the bot writes into the staff group is in the team's language."""
+    return context.services.i18n.get(STAFF_LANGUAGE)
 
 
 def has_consent(context: BotContext) -> bool:

@@ -36,6 +36,7 @@ from handlers.common import (
     add_menu_entry,
     answer_query,
     back_to_menu_button,
+    closures_now,
     is_admin,
     refuse,
     reply,
@@ -118,11 +119,6 @@ def example_note(t: Translator) -> str:
 
 
 # -- views ----------------------------------------------------------------------------------
-async def closures_now(context: BotContext) -> list[StoredClosure]:
-    today = context.clock.now().astimezone(context.config.tz).date()
-    return await context.storage.closures.current(today)
-
-
 async def topics_view(update: Update, context: BotContext) -> None:
     t = context.t
     texts = Texts(t)

@@ -27,6 +27,7 @@ from handlers.common import (
     refuse,
     reply,
     staff_or_private,
+    staff_t,
 )
 from storage.db import to_db
 
@@ -206,7 +207,7 @@ async def erase_resident(context: BotContext, user_id: int) -> tuple[int, int, i
     cancelled = await cancel_all_for(context, user_id)
     topic = await context.storage.requests.current_topic(user_id)
     if topic is not None and context.config.staff_chat is not None:
-        st = context.services.i18n.get("de")
+        st = staff_t(context)
         await context.services.staffpost.send_text(
             "🗑 "
             + st._(

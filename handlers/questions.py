@@ -19,10 +19,9 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.context import BotContext
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
-from handlers.common import has_consent
+from handlers.common import closures_now, has_consent, staff_t
 from handlers.fallback import before_consent
-from handlers.hours import closed_line, closures_now, example_note
-from handlers.staff import STAFF_LANGUAGE
+from handlers.hours import closed_line, example_note
 from storage.requests import Request
 
 # The receipt is sent once per conversation: for a new request, or again after this long.
@@ -209,9 +208,7 @@ async def on_message(update: Update, context: BotContext) -> None:
     request, is_new = await requests.on_resident_message(user.id, now)
     if is_new and await requests.previous(user.id, request.id):
         await staffpost.send_text(
-            context.services.i18n.get(STAFF_LANGUAGE)._(
-                N_("🆕 New request #{ref}"), ref=request.ref
-            ),
+            staff_t(context)._(N_("🆕 New request #{ref}"), ref=request.ref),
             resident_id=user.id,
         )
     # Stored before the receipt: once the resident reads "passed on", it is on its way.
@@ -239,9 +236,9 @@ async def on_edit(update: Update, context: BotContext) -> None:
         return
     if await requests.staff_copy_of(user.id, message.message_id) is None:
         return  # never passed on (before consent, refused, or too old)
-    staff_t = context.services.i18n.get(STAFF_LANGUAGE)
+    st = staff_t(context)
     await staffpost.send_text(
-        "✏️ " + staff_t._(N_("The resident edited this message:")),
+        "✏️ " + st._(N_("The resident edited this message:")),
         resident_id=user.id,
     )
     await staffpost.copy(

@@ -28,13 +28,20 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.context import SERVICES, BotContext, Services
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.staffpost import TopicInfo
-from handlers.common import Command, add_commands, add_startup, audit, is_admin, refuse
+from handlers.common import (
+    STAFF_LANGUAGE,
+    Command,
+    add_commands,
+    add_startup,
+    audit,
+    is_admin,
+    refuse,
+    staff_t,
+)
 from storage import Resident
 from storage.requests import Request
 
 NOTE_MARKER = "!"
-STAFF_LANGUAGE = "de"
-"""The staff group reads German."""
 KEEP_MAP = timedelta(days=60)
 """How long staff can still answer by replying to an old copied message."""
 MAP_PURGE_JOB = "staff:purge-map"
@@ -56,7 +63,7 @@ _PHONE_RE = re.compile(r"\+?\d[\d\s()/.-]{3,}\d")
 # -- the topic and its card -----------------------------------------------------------------
 async def open_appointment_lines(context: BotContext, user_id: int) -> list[str]:
     """The resident's upcoming appointments for the topic card, one line each."""
-    t = staff_translator(context)
+    t = staff_t(context)
     bookings = await context.storage.bookings.upcoming(user_id, context.clock.now())
     directory = context.services.directory
     lines = []
@@ -91,7 +98,7 @@ def topic_name(resident: Resident | None, request: Request | None) -> str:
 
 
 async def build_card(context: BotContext, user_id: int) -> TopicInfo:
-    t = staff_translator(context)
+    t = staff_t(context)
     resident = await context.storage.residents.get(user_id)
     request = await context.storage.requests.latest(user_id)
     name = topic_name(resident, request)
@@ -145,10 +152,6 @@ async def build_card(context: BotContext, user_id: int) -> TopicInfo:
 
 async def topic_builder(application: Any, user_id: int) -> TopicInfo:
     return await build_card(BotContext(application), user_id)
-
-
-def staff_translator(context: BotContext) -> Translator:
-    return context.services.i18n.get(STAFF_LANGUAGE)
 
 
 # -- who is asking --------------------------------------------------------------------------
@@ -243,7 +246,7 @@ async def report(context: BotContext, message: Message, text: str) -> None:
 
 async def deliver(context: BotContext, message: Message, user_id: int, send: Any) -> bool:
     """Run ``send()`` towards the resident; report in the staff chat why it failed."""
-    t = staff_translator(context)
+    t = staff_t(context)
     resident = await context.storage.residents.get(user_id)
     if resident is None or not resident.consented:
         await report(
@@ -347,7 +350,7 @@ async def queue_command(update: Update, context: BotContext) -> None:
     if not is_staff(update, context):
         await refuse(update, context)
         return
-    t = staff_translator(context)
+    t = staff_t(context)
     now = context.clock.now()
     entries = await context.storage.requests.queue()
     if not entries:
@@ -375,7 +378,7 @@ async def queue_command(update: Update, context: BotContext) -> None:
 
 
 async def _needs_target(update: Update, context: BotContext) -> None:
-    t = staff_translator(context)
+    t = staff_t(context)
     await answer(
         update,
         context,
@@ -392,7 +395,7 @@ async def claim_command(update: Update, context: BotContext) -> None:
     if not is_staff(update, context):
         await refuse(update, context)
         return
-    t = staff_translator(context)
+    t = staff_t(context)
     user_id, request, _ = await target_request(update, context, list(context.args or []))
     if user_id is None:
         await _needs_target(update, context)
@@ -417,7 +420,7 @@ async def claim_command(update: Update, context: BotContext) -> None:
 
 
 async def close_command(update: Update, context: BotContext) -> None:
-    t = staff_translator(context)
+    t = staff_t(context)
     closed = await change_state(
         update, context, "close", t._(N_("This request is already closed."))
     )
@@ -432,7 +435,7 @@ async def close_command(update: Update, context: BotContext) -> None:
 
 
 async def reopen_command(update: Update, context: BotContext) -> None:
-    t = staff_translator(context)
+    t = staff_t(context)
     reopened = await change_state(update, context, "reopen", t._(N_("This request is still open.")))
     if reopened is not None:
         user_id, request = reopened
@@ -465,7 +468,7 @@ async def ban_command(update: Update, context: BotContext) -> None:
     if not is_staff(update, context):
         await refuse(update, context)
         return
-    t = staff_translator(context)
+    t = staff_t(context)
     user_id, request, rest = await target_request(update, context, list(context.args or []))
     if user_id is None:
         await _needs_target(update, context)
@@ -498,7 +501,7 @@ async def unban_command(update: Update, context: BotContext) -> None:
     if not is_staff(update, context):
         await refuse(update, context)
         return
-    t = staff_translator(context)
+    t = staff_t(context)
     user_id, _, _rest = await target_request(update, context, list(context.args or []))
     if user_id is None:
         await _needs_target(update, context)
@@ -520,7 +523,7 @@ async def replies_command(update: Update, context: BotContext) -> None:
     if not is_staff(update, context):
         await refuse(update, context)
         return
-    await answer(update, context, replies_text(staff_translator(context)))
+    await answer(update, context, replies_text(staff_t(context)))
 
 
 async def reply_command(update: Update, context: BotContext) -> None:
@@ -528,7 +531,7 @@ async def reply_command(update: Update, context: BotContext) -> None:
     if not is_staff(update, context):
         await refuse(update, context)
         return
-    t = staff_translator(context)
+    t = staff_t(context)
     user_id, _, rest = await target_request(update, context, list(context.args or []))
     message = update.effective_message
     assert message is not None and update.effective_user is not None
