@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run sandbox test lint catalogs extract update-catalogs bench clean
+.PHONY: run sandbox test lint catalogs extract update-catalogs update-schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install -q -q --upgrade pip
+	$(BIN)/pip install -q -q -e '.[test]'
 	touch $(STAMP)
 
 run: $(STAMP) catalogs
@@ -26,8 +26,18 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# pybabel prints one line per catalog; the summary names all of them and fails loudly.
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile -d locales -D messages --statistics 2>&1 | tail -n 1
+	@out=$$($(BIN)/pybabel compile -d locales -D messages 2>&1) || { echo "$$out"; exit 1; }; \
+	echo "catalogs compiled: $$(echo "$$out" | sed -n 's#.*locales/\([a-zA-Z_]*\)/LC_MESSAGES.*#\1#p' | sort | tr '\n' ' ')"
+
+# Telegram's Bot API schema the sandbox checks every call against, kept in the repository.
+# SCHEMA_URL names a newer api.json (from the project that publishes it as JSON); the file
+# is checked before it replaces the old one. Commit the change with the version in the message.
+update-schema: $(STAMP)
+	@test -n "$(SCHEMA_FILE)" || { echo "usage: make update-schema SCHEMA_FILE=path/to/api.json"; exit 2; }
+	$(BIN)/python -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['methods'] and d['types']; print(d['version'], d['release_date'])" "$(SCHEMA_FILE)"
+	cp "$(SCHEMA_FILE)" sandbox/data/api.json
 
 # Translator workflow: extract new strings into the template, merge them into every catalog.
 extract: $(STAMP)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import build_application, shutdown, startup
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 
 TOKEN = "5555:BENCH"
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -27,7 +27,7 @@ from telegram import Update
 from bot.app import build_application, shutdown, startup
 from bot.clock import SystemClock
 from bot.config import Config
-from bot.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 
 TOKEN = "5555:BENCH"
 ADMIN = 7000001

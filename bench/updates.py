@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.app import build_application, shutdown, startup
 from bot.clock import SystemClock
 from bot.config import Config
-from bot.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 
 TOKEN = "5555:BENCH"
 USERS = 20

@@ -25,7 +25,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import BotContext
 from bot.i18n import I18n
-from bot.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "4242:TEST-token"

@@ -20,8 +20,8 @@ import tests.conftest as harness_module
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import FSI, PDI, I18n
-from bot.sandbox.server import Sandbox
 from handlers import booking
+from sandbox.server import Sandbox
 from tests.conftest import (
     ADMIN_ID,
     BERLIN,

@@ -64,7 +64,7 @@ async def test_with_a_token_the_bot_serves_residents_from_any_bot_api(tmp_path: 
     """As an operator runs it against another Bot API server: long polling, then SIGTERM."""
     import asyncio
 
-    from bot.sandbox.server import Sandbox
+    from sandbox.server import Sandbox
 
     token = "777:OPERATOR-test"
     async with Sandbox(token) as sandbox:

@@ -28,9 +28,10 @@ from telegram.ext import (
     ContextTypes,
 )
 
+import sandbox as sandbox_package
 from bot.clock import FakeClock
-from bot.sandbox import ApiSchema, Sandbox, SandboxError, find_schema
-from bot.sandbox.formatting import parse_html, parse_markdown_v2
+from sandbox import ApiSchema, Sandbox, SandboxError, find_schema
+from sandbox.formatting import parse_html, parse_markdown_v2
 
 TOKEN = "123456:SANDBOX"
 
@@ -80,9 +81,13 @@ def keyboard(*buttons: tuple[str, str]) -> InlineKeyboardMarkup:
 # ------------------------------------------------------------------ schema
 
 
-def test_find_schema_env_and_walk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_find_schema_bundled_and_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("QUARTIERBOT_API_SCHEMA", raising=False)
     found = find_schema()
-    assert found is not None and found.name == "api.json"
+    # The copy inside the checkout, never a folder beside it.
+    assert found == Path(sandbox_package.__file__).resolve().parent / "data" / "api.json"
+    meta = json.loads(found.read_text(encoding="utf-8"))
+    assert meta["version"].startswith("Bot API ") and meta["release_date"]
     custom = tmp_path / "api.json"
     custom.write_text(found.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setenv("QUARTIERBOT_API_SCHEMA", str(custom))

@@ -14,9 +14,9 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import I18n
-from bot.sandbox.server import Sandbox
-from bot.sandbox.world import GENERAL_TOPIC
 from handlers.staff import CANNED
+from sandbox.server import Sandbox
+from sandbox.world import GENERAL_TOPIC
 from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, with_config
 from tests.test_questions import posted, staff_posts, topic_of
 

@@ -28,7 +28,7 @@ import pytest
 from bot.app import HANDLER_MODULES
 from bot.clock import FakeClock, SystemClock
 from bot.context import BotContext
-from bot.sandbox.server import Sandbox, SandboxError
+from sandbox.server import Sandbox, SandboxError
 from tests.conftest import STAFF_CHAT, START, Harness
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

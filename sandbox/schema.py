@@ -18,29 +18,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox.formatting import EntityParseError, UnsupportedParseMode, parse_entities
+from sandbox.formatting import EntityParseError, UnsupportedParseMode, parse_entities
 
 __all__ = ["ApiSchema", "Problem", "Upload", "decode_loose", "find_schema"]
 
 SCHEMA_ENV = "QUARTIERBOT_API_SCHEMA"
-_RELATIVE = Path("shared") / "telegram-bot-api" / "api.json"
+BUNDLED = Path(__file__).resolve().parent / "data" / "api.json"
+"""Telegram's published Bot API schema, kept in the repository (version and release date
+inside the file; ``make update-schema`` refreshes it)."""
 
 
 def find_schema() -> Path | None:
-    """Locate api.json: the env var wins, else ``shared/`` beside any parent directory.
-
-    The repository is cloned next to ``shared/`` both on developer machines and in CI,
-    but at different depths, hence the walk upwards instead of a fixed relative path.
-    """
+    """The schema the sandbox checks against: ``QUARTIERBOT_API_SCHEMA`` when set (to try a
+    newer Bot API version), else the copy in this package. Nothing outside the checkout is
+    read unless the variable says so."""
     env = os.environ.get(SCHEMA_ENV)
     if env:
         path = Path(env).expanduser()
         return path if path.is_file() else None
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / _RELATIVE
-        if candidate.is_file():
-            return candidate
-    return None
+    return BUNDLED if BUNDLED.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -129,9 +125,7 @@ class ApiSchema:
         """Read api.json from ``path`` or from :func:`find_schema`; raise if there is none."""
         resolved = Path(path) if path is not None else find_schema()
         if resolved is None or not resolved.is_file():
-            raise FileNotFoundError(
-                f"Bot API schema not found (set {SCHEMA_ENV} or put {_RELATIVE} beside the repo)"
-            )
+            raise FileNotFoundError(f"Bot API schema not found ({BUNDLED} or ${SCHEMA_ENV})")
         with resolved.open(encoding="utf-8") as fh:
             return cls(json.load(fh), resolved)
 

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.formatting import EntityParseError, UnsupportedParseMode, parse_entities
-from bot.sandbox.schema import Upload
-from bot.sandbox.world import (
+from sandbox.formatting import EntityParseError, UnsupportedParseMode, parse_entities
+from sandbox.schema import Upload
+from sandbox.world import (
     CONTENT_KEYS,
     JSON,
     ApiError,

@@ -230,7 +230,7 @@ def _image_size(data: bytes) -> tuple[int, int]:
 
 
 class World:
-    """All sandbox state. Bot-side methods live in :mod:`bot.sandbox.methods`."""
+    """All sandbox state. Bot-side methods live in :mod:`sandbox.methods`."""
 
     def __init__(self, token: str, clock: Clock | None = None) -> None:
         self.token = token

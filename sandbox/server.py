@@ -30,9 +30,9 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.clock import Clock, FakeClock
-from bot.sandbox.methods import METHODS
-from bot.sandbox.schema import ApiSchema, Problem, Upload, decode_loose, find_schema
-from bot.sandbox.world import (
+from sandbox.methods import METHODS
+from sandbox.schema import SCHEMA_ENV, ApiSchema, Problem, Upload, decode_loose, find_schema
+from sandbox.world import (
     JSON,
     TINY_PNG,
     ApiError,
@@ -97,8 +97,8 @@ class Sandbox:
                 schema = _load_schema(str(path), path.stat().st_mtime)
             elif strict:
                 raise FileNotFoundError(
-                    "Bot API schema (shared/telegram-bot-api/api.json) not found; set "
-                    "QUARTIERBOT_API_SCHEMA or create the Sandbox with strict=False"
+                    f"Bot API schema not found (sandbox/data/api.json or ${SCHEMA_ENV}); "
+                    "run make update-schema or create the Sandbox with strict=False"
                 )
             else:
                 log.warning("Bot API schema not found; the sandbox will not validate calls")
