@@ -138,7 +138,13 @@ async def main(n: int) -> None:
                 "QUARTIERBOT_STAFF_CHAT": str(STAFF_CHAT),
                 "QUARTIERBOT_STAFF_PER_MINUTE": "30",
             }
-            full = spawn([python, "-m", "bot"], env=env, stdout=subprocess.DEVNULL)
+            # BENCH_PROFILE=out.prof runs the bot under cProfile, to see where its time goes.
+            profile = (
+                ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
+                if "BENCH_PROFILE" in os.environ
+                else []
+            )
+            full = spawn([python, *profile, "-m", "bot"], env=env, stdout=subprocess.DEVNULL)
             try:
                 await wait_polling(sandbox, full)
                 # Residents say /start, agree and choose German, as people do.
