@@ -1,4 +1,4 @@
-"""Tests for bot/directory.py – all with explicit datetimes, never the real clock."""
+"""Tests for bot/directory/ (loader and hours) – all with explicit datetimes, never the real clock."""
 
 from __future__ import annotations
 

@@ -1,0 +1,280 @@
+"""The opening-hours calculator: concrete opening periods from the directory's sessions.
+
+Weekly hours and one-off dates become :class:`Occurrence` objects, with NRW public
+holidays and closures (which come from the database at runtime) marked as closed.
+
+Pure logic: no Telegram, no database, no clock (callers pass "now"), no formatting of
+strings (that is done elsewhere via Babel). All returned datetimes are aware and in the
+directory's time zone (``Europe/Berlin`` by default); local wall times are built with
+:mod:`zoneinfo` per day, so a 09:00–12:00 session stays 09:00–12:00 local time across DST
+changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from bot.directory.model import (
+    DEFAULT_TZ,
+    FALLBACK_LANG,
+    OFFICE_ID,
+    ClosedReason,
+    ClosureLike,
+    Directory,
+    Occurrence,
+    Session,
+    Status,
+    Text,
+    closure_covers,
+)
+
+__all__ = [
+    "DEFAULT_HORIZON",
+    "occurrences",
+    "open_between",
+    "public_holiday",
+    "status_now",
+]
+
+#: How far :func:`status_now` expands weekly hours (one-off dates are always all considered).
+DEFAULT_HORIZON = timedelta(weeks=8)
+
+
+# ----------------------------------------------------------------------------- holidays
+
+_HOLIDAY_LANGS = {"de": "de", "de_easy": "de", "en": "en_US", "uk": "uk"}
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int, language: str) -> Mapping[date, str]:
+    return dict(holidays.country_holidays("DE", subdiv="NW", years=year, language=language))
+
+
+def public_holiday(day: date, lang: str = FALLBACK_LANG) -> str | None:
+    """Name of the NRW public holiday on ``day`` or None.
+
+    Names exist in German, English and Ukrainian (the ``holidays`` library); other
+    languages get the German name.
+    """
+    return _holidays(day.year, _HOLIDAY_LANGS.get(lang, "de")).get(day)
+
+
+# ---------------------------------------------------------------------------- schedules
+
+
+def _aware(dt: datetime, name: str) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+    return dt
+
+
+def _wall(day: date, t: time, tz: ZoneInfo) -> datetime:
+    """Local wall time on ``day``; a time that does not exist (spring gap) is moved forward."""
+    return datetime.combine(day, t, tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def _closed_reason(
+    session: Session, day: date, closures: Iterable[ClosureLike]
+) -> ClosedReason | None:
+    for closure in closures:
+        if closure_covers(closure, session.place_id, day):
+            return ("closure", closure.reason)
+    if not session.open_on_holidays:
+        name = public_holiday(day)
+        if name is not None:
+            return ("holiday", name)
+    return None
+
+
+def _session_occurrences(
+    offer_id: str,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    closures: Sequence[ClosureLike],
+    tz: ZoneInfo,
+    *,
+    weekly: bool = True,
+) -> Iterator[Occurrence]:
+    first = start.astimezone(tz).date() - timedelta(days=1)
+    last = end.astimezone(tz).date()
+
+    def make(day: date, s: time, e: time, note: Text | None, one_off: bool) -> Occurrence | None:
+        occ_start, occ_end = _wall(day, s, tz), _wall(day, e, tz)
+        if not (occ_start < end and occ_end > start and occ_start < occ_end):
+            return None
+        return Occurrence(
+            offer_id=offer_id,
+            place_id=session.place_id,
+            start=occ_start,
+            end=occ_end,
+            closed_reason=_closed_reason(session, day, closures),
+            note=note,
+            one_off=one_off,
+            example=session.example,
+        )
+
+    if weekly and session.weekly:
+        for day in _days(first, last):
+            for w in session.weekly:
+                if w.applies(day):
+                    occ = make(day, w.start, w.end, session.note, False)
+                    if occ is not None:
+                        yield occ
+    for o in session.one_offs:
+        if first <= o.date <= last:
+            occ = make(o.date, o.start, o.end, o.note or session.note, True)
+            if occ is not None:
+                yield occ
+
+
+def _selected(
+    directory: Directory, offer_id: str | None, place_id: str | None
+) -> list[tuple[str, Session]]:
+    if offer_id is not None:
+        pairs = [(offer_id, s) for s in directory.sessions_of(offer_id)]
+    else:
+        pairs = [(o.id, s) for o in directory.offers for s in o.sessions]
+        if directory.office is not None:
+            pairs.append((OFFICE_ID, directory.office))
+    if place_id is not None:
+        directory.place(place_id)  # KeyError for unknown places
+        pairs = [(oid, s) for oid, s in pairs if s.place_id == place_id]
+    return pairs
+
+
+def _sort_key(o: Occurrence) -> tuple[datetime, datetime, str, str]:
+    return (o.start.astimezone(UTC), o.end.astimezone(UTC), o.offer_id, o.place_id)
+
+
+def occurrences(
+    directory: Directory,
+    offer_id: str | None,
+    place_id: str | None,
+    start: datetime,
+    end: datetime,
+    closures: Sequence[ClosureLike] = (),
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> list[Occurrence]:
+    """All concrete opening periods overlapping ``[start, end)``, closed ones included.
+
+    ``offer_id=None`` means all offers plus the office (as :data:`OFFICE_ID`);
+    ``place_id=None`` means all places. Unknown ids raise :class:`KeyError`.
+    Sorted by start (then end, offer, place).
+    """
+    _aware(start, "start")
+    _aware(end, "end")
+    result = [
+        occ
+        for oid, session in _selected(directory, offer_id, place_id)
+        for occ in _session_occurrences(oid, session, start, end, closures, tz)
+    ]
+    return sorted(result, key=_sort_key)
+
+
+def status_now(
+    directory: Directory,
+    offer_id: str,
+    place_id: str | None,
+    now: datetime,
+    closures: Sequence[ClosureLike] = (),
+    tz: ZoneInfo = DEFAULT_TZ,
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> Status:
+    """Is the offer open now (until when)? Otherwise, when does it open next?
+
+    Weekly hours are expanded up to ``now + horizon``; one-off dates are considered
+    however far ahead they are. ``closed`` lists the closed occurrences (holidays,
+    closures) from now until the next opening, so they can be mentioned.
+    """
+    _aware(now, "now")
+    horizon_end = now + horizon
+    pairs = _selected(directory, offer_id, place_id)
+    occs = [
+        occ
+        for oid, session in pairs
+        for occ in _session_occurrences(oid, session, now, horizon_end, closures, tz)
+    ]
+    # one-off dates beyond the horizon
+    far_last = max((o.date for _, s in pairs for o in s.one_offs), default=None)
+    if far_last is not None:
+        far_end = _wall(far_last + timedelta(days=1), time(0), tz)
+        if far_end > horizon_end:
+            occs.extend(
+                occ
+                for oid, session in pairs
+                for occ in _session_occurrences(
+                    oid, session, horizon_end, far_end, closures, tz, weekly=False
+                )
+                if occ.start >= horizon_end
+            )
+    occs.sort(key=_sort_key)
+
+    opens = [o for o in occs if o.is_open and o.end > now]
+    current = [o for o in opens if o.start <= now]
+    open_now = current[0] if current else None
+    open_until: datetime | None = None
+    limit = now
+    if current:
+        open_until = max(o.end for o in current)
+        for o in opens:
+            if o.start <= open_until:
+                open_until = max(open_until, o.end)
+        limit = open_until
+    next_open = next((o for o in opens if o.start > limit), None)
+    closed_limit = next_open.start if next_open else None
+    closed = tuple(
+        o
+        for o in occs
+        if not o.is_open and o.end > now and (closed_limit is None or o.start < closed_limit)
+    )
+    return Status(
+        offer_id=offer_id,
+        place_id=place_id,
+        now=now,
+        open_now=open_now,
+        open_until=open_until.astimezone(tz) if open_until else None,
+        next_open=next_open,
+        closed=closed,
+        horizon_end=horizon_end,
+    )
+
+
+def open_between(
+    directory: Directory,
+    day_start: date | datetime,
+    day_end: date | datetime,
+    closures: Sequence[ClosureLike] = (),
+    tz: ZoneInfo = DEFAULT_TZ,
+    *,
+    include_closed: bool = False,
+) -> list[Occurrence]:
+    """What is open in a period ("today", "this week"), across all offers and the office.
+
+    Dates mean whole local days, ``day_end`` inclusive; datetimes mean ``[start, end)``.
+    Closed occurrences are left out unless ``include_closed``.
+    """
+    start = (
+        day_start
+        if isinstance(day_start, datetime)
+        else datetime.combine(day_start, time(0), tzinfo=tz)
+    )
+    end = (
+        day_end
+        if isinstance(day_end, datetime)
+        else datetime.combine(day_end + timedelta(days=1), time(0), tzinfo=tz)
+    )
+    occs = occurrences(directory, None, None, start, end, closures, tz)
+    return occs if include_closed else [o for o in occs if o.is_open]
