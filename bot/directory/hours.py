@@ -12,9 +12,11 @@ changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -40,6 +42,8 @@ __all__ = [
     "public_holiday",
     "status_now",
 ]
+
+T = TypeVar("T")
 
 #: How far :func:`status_now` expands weekly hours (one-off dates are always all considered).
 DEFAULT_HORIZON = timedelta(weeks=8)
@@ -98,22 +102,21 @@ def _closed_reason(
     return None
 
 
-def _session_occurrences(
+def _session_days(
     offer_id: str,
     session: Session,
-    start: datetime,
-    end: datetime,
+    first: date,
+    last: date,
     closures: Sequence[ClosureLike],
     tz: ZoneInfo,
     *,
     weekly: bool = True,
-) -> Iterator[Occurrence]:
-    first = start.astimezone(tz).date() - timedelta(days=1)
-    last = end.astimezone(tz).date()
+) -> Iterator[tuple[date, Occurrence]]:
+    """Every period of ``session`` on the local days ``first..last``, with its day."""
 
     def make(day: date, s: time, e: time, note: Text | None, one_off: bool) -> Occurrence | None:
         occ_start, occ_end = _wall(day, s, tz), _wall(day, e, tz)
-        if not (occ_start < end and occ_end > start and occ_start < occ_end):
+        if not occ_start < occ_end:
             return None
         return Occurrence(
             offer_id=offer_id,
@@ -132,12 +135,12 @@ def _session_occurrences(
                 if w.applies(day):
                     occ = make(day, w.start, w.end, session.note, False)
                     if occ is not None:
-                        yield occ
+                        yield day, occ
     for o in session.one_offs:
         if first <= o.date <= last:
             occ = make(o.date, o.start, o.end, o.note or session.note, True)
             if occ is not None:
-                yield occ
+                yield o.date, occ
 
 
 def _selected(
@@ -159,6 +162,121 @@ def _sort_key(o: Occurrence) -> tuple[datetime, datetime, str, str]:
     return (o.start.astimezone(UTC), o.end.astimezone(UTC), o.offer_id, o.place_id)
 
 
+# ------------------------------------------------------------------------------ caching
+#
+# /hours, /today and the booking flow ask for the same periods many times a day, and
+# expanding weekly hours (wall times per day, holiday and closure look-ups) is most of the
+# work. Periods depend only on the directory, the local days, the closures and the zone,
+# never on "now", so they are expanded once per key and only *filtered* per update:
+# a reloaded directory is a new object and a changed set of closures a new key, so
+# neither ever sees periods computed for the old one.
+
+_Days = tuple[tuple[date, Occurrence], ...]
+_CACHE_SIZE = 256
+
+
+class _Memo:
+    """A small LRU whose keys start with a :class:`Directory`, compared by identity.
+
+    Directories are not hashable (their booking rules are mappings) and two reloads of
+    one file are equal but distinct; the entry keeps its directory alive, so its ``id``
+    cannot be reused while the entry exists.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple[Hashable, ...], tuple[Directory, Any]] = OrderedDict()
+
+    def get(self, directory: Directory, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        full = (id(directory), *key)
+        entry = self._entries.get(full)
+        if entry is not None and entry[0] is directory:
+            self._entries.move_to_end(full)
+            self.hits += 1
+            return cast(T, entry[1])
+        self.misses += 1
+        value = compute()
+        self._entries[full] = (directory, value)
+        self._entries.move_to_end(full)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.hits = self.misses = 0
+
+
+_MEMO = _Memo(_CACHE_SIZE)
+
+
+def _closures_key(closures: Sequence[ClosureLike]) -> tuple[Hashable, ...]:
+    """Everything of the closures that a period depends on, in order (first match wins)."""
+    return tuple((c.place_id, c.first_day, c.last_day, c.reason) for c in closures)
+
+
+def _plan(
+    directory: Directory, offer_id: str | None, place_id: str | None
+) -> tuple[tuple[tuple[str, Session], ...], date | None]:
+    """The selected sessions and their last one-off date (KeyError for unknown ids)."""
+
+    def compute() -> tuple[tuple[tuple[str, Session], ...], date | None]:
+        pairs = tuple(_selected(directory, offer_id, place_id))
+        far_last = max((o.date for _, s in pairs for o in s.one_offs), default=None)
+        return pairs, far_last
+
+    return _MEMO.get(directory, ("plan", offer_id, place_id), compute)
+
+
+def _expanded(
+    directory: Directory,
+    offer_id: str | None,
+    place_id: str | None,
+    first: date,
+    last: date,
+    closures: Sequence[ClosureLike],
+    tz: ZoneInfo,
+    *,
+    weekly: bool = True,
+) -> _Days:
+    """All periods on the days ``first..last``, sorted, each with its local day."""
+    pairs, _ = _plan(directory, offer_id, place_id)
+
+    def compute() -> _Days:
+        found = [
+            item
+            for oid, session in pairs
+            for item in _session_days(oid, session, first, last, closures, tz, weekly=weekly)
+        ]
+        return tuple(sorted(found, key=lambda item: _sort_key(item[1])))
+
+    key = ("days", offer_id, place_id, first, last, _closures_key(closures), tz, weekly)
+    return _MEMO.get(directory, key, compute)
+
+
+def _overlapping(
+    days: _Days, first: date, last: date, start: datetime, end: datetime
+) -> list[Occurrence]:
+    """The periods on ``first..last`` that overlap ``[start, end)``, in the given order."""
+    return [
+        occ for day, occ in days if first <= day <= last and occ.start < end and occ.end > start
+    ]
+
+
+def _day_span(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[date, date]:
+    """The local days whose periods may overlap ``[start, end)``.
+
+    The day before is included: a period is built on its own day, and ``start`` may be
+    given in another zone.
+    """
+    return start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date()
+
+
+# ---------------------------------------------------------------------------- queries
+
+
 def occurrences(
     directory: Directory,
     offer_id: str | None,
@@ -176,12 +294,9 @@ def occurrences(
     """
     _aware(start, "start")
     _aware(end, "end")
-    result = [
-        occ
-        for oid, session in _selected(directory, offer_id, place_id)
-        for occ in _session_occurrences(oid, session, start, end, closures, tz)
-    ]
-    return sorted(result, key=_sort_key)
+    first, last = _day_span(start, end, tz)
+    days = _expanded(directory, offer_id, place_id, first, last, closures, tz)
+    return _overlapping(days, first, last, start, end)
 
 
 def status_now(
@@ -201,23 +316,35 @@ def status_now(
     """
     _aware(now, "now")
     horizon_end = now + horizon
-    pairs = _selected(directory, offer_id, place_id)
-    occs = [
-        occ
-        for oid, session in pairs
-        for occ in _session_occurrences(oid, session, now, horizon_end, closures, tz)
-    ]
+    _, far_last = _plan(directory, offer_id, place_id)
+    # The days are expanded for the whole local day of ``now`` (one cache entry per day)
+    # and then cut to ``[now, horizon_end)``.
+    today = now.astimezone(tz).date()
+    tomorrow = _wall(today + timedelta(days=1), time(0), tz)
+    near_last = (tomorrow + horizon).astimezone(tz).date()
+    near = _expanded(
+        directory, offer_id, place_id, today - timedelta(days=1), near_last, closures, tz
+    )
+    first, last = _day_span(now, horizon_end, tz)
+    occs = _overlapping(near, first, last, now, horizon_end)
     # one-off dates beyond the horizon
-    far_last = max((o.date for _, s in pairs for o in s.one_offs), default=None)
     if far_last is not None:
         far_end = _wall(far_last + timedelta(days=1), time(0), tz)
         if far_end > horizon_end:
+            far = _expanded(
+                directory,
+                offer_id,
+                place_id,
+                today - timedelta(days=1),
+                far_last + timedelta(days=1),
+                closures,
+                tz,
+                weekly=False,
+            )
+            first, last = _day_span(horizon_end, far_end, tz)
             occs.extend(
                 occ
-                for oid, session in pairs
-                for occ in _session_occurrences(
-                    oid, session, horizon_end, far_end, closures, tz, weekly=False
-                )
+                for occ in _overlapping(far, first, last, horizon_end, far_end)
                 if occ.start >= horizon_end
             )
     occs.sort(key=_sort_key)
