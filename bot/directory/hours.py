@@ -7,7 +7,8 @@ Pure logic: no Telegram, no database, no clock (callers pass "now"), no formatti
 strings (that is done elsewhere via Babel). All returned datetimes are aware and in the
 directory's time zone (``Europe/Berlin`` by default); local wall times are built with
 :mod:`zoneinfo` per day, so a 09:00–12:00 session stays 09:00–12:00 local time across DST
-changes.
+changes. Expanded periods are kept per (directory, days, closures, zone), so an update only
+filters them (see "caching" below).
 """
 
 from __future__ import annotations
