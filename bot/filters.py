@@ -9,10 +9,10 @@ A refused command still needs an answer: put the filtered handler first and a ha
 the same command without the filter (``handlers.common.refuse``) right after it.
 
 PTB's own filters only look at updates that carry a message (``BaseFilter.check_update`` is
-False for a callback query), so the rules here are :class:`Rule` filters that judge any update,
-and ``handlers.common.ButtonHandler`` evaluates them for buttons with :func:`allows`.
-Combine them with ``&``, ``|``, ``~`` as usual; for buttons, combine only rules from this
-module (``filters.ChatType.PRIVATE`` would never match a button: use :data:`PRIVATE`).
+False for a callback query), so the rules here are :class:`Rule` filters that judge any
+update; combined with each other (``&``, ``|``, ``~``) they stay rules, which is what
+``handlers.common.on_callback(..., filters=...)`` takes. Combined with PTB's message filters
+(``filters.ChatType.GROUPS & staff_chat(config)``) they work on message handlers as usual.
 
 There is no ``Consented`` filter: whether a resident agreed is a database row, read once per
 update by ``handlers.common.resolve_resident``; PTB filters are synchronous and run before
@@ -22,6 +22,7 @@ that context exists, so consent stays an ``if has_consent(context)`` in the hand
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import overload
 
 from telegram import Update
 from telegram.ext import filters
@@ -30,21 +31,64 @@ from bot.config import Config
 
 
 class Rule(filters.UpdateFilter):
-    """A filter on the chat or the person of any update, including a tapped button."""
+    """A filter on the chat or the person of any update, including a tapped button.
+    ``&``, ``|`` and ``~`` between rules give rules again (PTB's own combinations would
+    reject a callback query before asking their parts)."""
 
     __slots__ = ()
 
     def check_update(self, update: Update) -> bool:
         return isinstance(update, Update) and bool(self.filter(update))
 
+    @overload
+    def __and__(self, other: Rule) -> Rule: ...
+    @overload
+    def __and__(self, other: filters.BaseFilter) -> filters.BaseFilter: ...
+    def __and__(self, other: filters.BaseFilter) -> filters.BaseFilter:
+        return _All(self, other) if isinstance(other, Rule) else super().__and__(other)
 
-def allows(rule: filters.BaseFilter, update: Update) -> bool:
-    """Evaluate a rule (or a combination of rules) for any kind of update: a combination
-    (``&``, ``|``, ``~``) is itself an ``UpdateFilter`` whose ``check_update`` would reject a
-    callback query before asking its parts."""
-    if isinstance(rule, filters.UpdateFilter):
-        return bool(rule.filter(update))
-    return bool(rule.check_update(update))
+    @overload
+    def __or__(self, other: Rule) -> Rule: ...
+    @overload
+    def __or__(self, other: filters.BaseFilter) -> filters.BaseFilter: ...
+    def __or__(self, other: filters.BaseFilter) -> filters.BaseFilter:
+        return _Any(self, other) if isinstance(other, Rule) else super().__or__(other)
+
+    def __invert__(self) -> Rule:
+        return _Not(self)
+
+
+class _All(Rule):
+    __slots__ = ("rules",)
+
+    def __init__(self, *rules: Rule) -> None:
+        super().__init__(name="<" + " and ".join(r.name for r in rules) + ">")
+        self.rules = rules
+
+    def filter(self, update: Update) -> bool:
+        return all(rule.filter(update) for rule in self.rules)
+
+
+class _Any(Rule):
+    __slots__ = ("rules",)
+
+    def __init__(self, *rules: Rule) -> None:
+        super().__init__(name="<" + " or ".join(r.name for r in rules) + ">")
+        self.rules = rules
+
+    def filter(self, update: Update) -> bool:
+        return any(rule.filter(update) for rule in self.rules)
+
+
+class _Not(Rule):
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(name=f"<not {rule.name}>")
+        self.rule = rule
+
+    def filter(self, update: Update) -> bool:
+        return not self.rule.filter(update)
 
 
 class PrivateChat(Rule):
@@ -105,18 +149,18 @@ HUMAN = Human()
 PRIVATE = PrivateChat()
 
 
-def staff_chat(config: Config) -> filters.BaseFilter:
+def staff_chat(config: Config) -> Rule:
     """Written in the staff group (being a member is the permission)."""
     return StaffChat(config.staff_chat)
 
 
-def staff(config: Config) -> filters.BaseFilter:
+def staff(config: Config) -> Rule:
     """Staff: people writing in the staff group, and coordinators in their private chat with
     the bot. Other bots never count."""
     return HUMAN & (StaffChat(config.staff_chat) | (PRIVATE & Coordinator(config.admins)))
 
 
-def coordinator_here(config: Config) -> filters.BaseFilter:
+def coordinator_here(config: Config) -> Rule:
     """A coordinator, in a private chat or in the staff group — never in some other group,
     where residents' data would be exposed."""
     return Coordinator(config.admins) & (PRIVATE | StaffChat(config.staff_chat))

@@ -10,13 +10,12 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, TypeHandler
-from telegram.ext.filters import BaseFilter
 
 from bot import callbacks
 from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler, MenuEntry, Scope
 from bot.context import BotContext, Services, services_of
-from bot.filters import StaffChat, allows
+from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
 from storage import StoredClosure
 
@@ -80,7 +79,7 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
         kinds: Iterable[str],
         callback: ButtonCallback,
         *,
-        filters: BaseFilter | None = None,
+        filters: Rule | None = None,
         block: bool = True,
     ) -> None:
         self.kinds = frozenset(kinds)
@@ -99,7 +98,7 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
         if not isinstance(update, Update) or update.callback_query is None:
             return None
         parsed = self._parse(update.callback_query.data)
-        if parsed is None or (self.filters is not None and not allows(self.filters, update)):
+        if parsed is None or (self.filters is not None and not self.filters.check_update(update)):
             return None
         return parsed
 
@@ -119,7 +118,7 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
 
 
 def on_callback(
-    kinds: str | Iterable[str], callback: ButtonCallback, *, filters: BaseFilter | None = None
+    kinds: str | Iterable[str], callback: ButtonCallback, *, filters: Rule | None = None
 ) -> ButtonHandler:
     """``on_callback(CB_TOGGLE, on_toggle)`` with ``async def on_toggle(update, context,
     cb: Callback)``: the data is parsed once, and ``cb`` is the parsed record."""
@@ -146,7 +145,7 @@ async def resolve_resident(update: object, context: BotContext) -> None:
 
 def in_staff_chat(update: Update, context: BotContext) -> bool:
     """Written in (or tapped under a message of) the configured staff group."""
-    return allows(StaffChat(context.config.staff_chat), update)
+    return StaffChat(context.config.staff_chat).check_update(update)
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
