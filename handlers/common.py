@@ -13,7 +13,9 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 from bot import callbacks
 from bot.callbacks import Callback
-from bot.capability import App, Capability, Command, Handler, MenuEntry, Scope
+from bot.capability import App, Capability, Handler, Scope
+from bot.capability import Command as Command  # re-exported for booking and agenda (TRANSITIONAL)
+from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
 from bot.context import BotContext, Services, services_of
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
@@ -25,10 +27,6 @@ PENDING_LANGUAGE = "language"
 """user_data key: a language chosen before consent, kept in memory only."""
 
 CB_MENU = callbacks.kind("menu")
-
-# Command and MenuEntry now live in bot.capability; imported here by name so that modules
-# not yet converted keep working.
-__all__ = ["Command", "MenuEntry"]
 
 
 def commands_of(application: Application, scope: Scope) -> list[Command]:
