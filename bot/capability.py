@@ -9,39 +9,53 @@ fields of ``Services`` (``services.commands``, ``services.menu``, ``services.on_
 
 Converting a module that still has ``register(application)`` (booking, agenda)
 ---------------------------------------------------------------------------------
-1. Turn the body of ``register`` into a handler factory that *returns* the handlers instead of
-   adding them::
+Done for onboarding, hours, news, broadcast, privacy, stats, staff, questions, fallback; look
+at handlers/staff.py (staff filter + refusal) and handlers/broadcast.py (filtered buttons +
+refusing button) for complete examples.
+
+1. Turn the body of ``register`` into a handler factory that *returns* the handlers instead
+   of adding them (same order). E.g. for agenda::
 
        def handlers(services: Services, application: App) -> list[Handler]:
-           private = filters.ChatType.PRIVATE
-           staff = staff_chat(services.config)        # bot.filters
+           in_staff_group = filters.UpdateType.MESSAGES & staff_chat(services.config)
            return [
-               CommandHandler("agenda", agenda_command, filters=staff),
-               CommandHandler("agenda", refuse),      # the refused case, right after
-               on_callback(STAFF_KINDS, on_staff_button, filters=staff),
-               on_callback(STAFF_KINDS, refuse_button),
-               ...
+               CommandHandler("agenda", agenda_command, filters=in_staff_group),
+               CommandHandler("cancelbooking", cancel_command, filters=in_staff_group),
+               CommandHandler(["agenda", "cancelbooking"], refuse),  # refused case, after
+               MessageHandler(
+                   filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND
+                   & staff_chat(services.config) & _CancelPrompt(),
+                   on_cancel_reason,
+               ),
+               on_callback(STAFF_KINDS, on_staff_button, filters=staff_chat(services.config)),
+               on_callback(STAFF_KINDS, refuse_staff_button),  # answer_query + refuse
            ]
 
-   ``application`` is there only for filters that read state mirrored in ``bot_data`` (like
-   ``booking._AwaitingNote``); a factory never adds handlers itself.
-2. Move ``add_commands(...)`` / ``add_menu_entry(...)`` / ``add_startup(...)`` /
-   ``add_shutdown(...)`` into the record::
+   ``filters.UpdateType.MESSAGES &`` keeps CommandHandler's default (messages and edits)
+   when a filter is given. ``application`` is there only for filters that read state
+   mirrored in ``bot_data`` (``booking._AwaitingNote``, ``broadcast.AwaitingInput``); a
+   factory never adds handlers itself.
+2. Move ``add_commands`` / ``add_menu_entry`` / ``add_startup`` / ``add_shutdown`` into
+   the record::
 
        CAPABILITY = Capability(
            name="agenda",
            handlers=handlers,
-           commands=(Command("agenda", N_("Appointments of a day or the week"), scope="staff"),),
-           menu=(MenuEntry(20, "📆", N_("Book an appointment"), callbacks.make(CB_BOOK)),),
-           on_start=(on_startup,),
+           commands=(Command("agenda", N_("Appointments of a day or the week"), scope="staff"),
+                     Command("cancelbooking", N_("Cancel an appointment with a reason"),
+                             scope="staff")),
        )
-3. Replace inline checks by filters on the handler plus a refusal handler placed right after
-   the allowed one (``if not in_staff_chat(...): refuse`` → ``filters=staff_chat(config)``
-   and ``CommandHandler(names, refuse)``), and every ``cb = callbacks.parse(...); assert cb``
-   by ``on_callback(kinds, handler)`` whose handler takes ``cb: Callback`` as third argument.
-4. In ``bot.app.CAPABILITIES`` replace the bare module by ``module.CAPABILITY``; once no bare
-   module is left, delete ``bot.app._transitional`` and the ``add_*`` functions in
-   ``handlers.common`` (both marked TRANSITIONAL).
+       # booking: menu=(MenuEntry(20, ...), MenuEntry(25, ...)), on_start=(on_startup,)
+3. Replace inline checks by filters on the handler plus a refusal handler right after the
+   allowed one (agenda's ``in_staff_chat`` copy goes: ``handlers.common.in_staff_chat`` is
+   the one left, for code that only *branches* on the chat), and every
+   ``cb = callbacks.parse(query.data); assert cb is not None`` by ``on_callback(kinds, fn)``
+   with ``async def fn(update, context, cb: Callback)``. Callback data stays byte-identical.
+4. In ``bot.app.CAPABILITIES`` replace the bare module by ``module.CAPABILITY``. Once no bare
+   module is left, delete ``bot.app._transitional``, the ``ModuleType`` in ``CAPABILITIES``,
+   the TRANSITIONAL block in ``handlers.common`` (``add_*``, the ``bot_data`` keys, the
+   ``Command``/``MenuEntry`` re-exports) and ``callbacks.matches`` if nothing uses it; add
+   the modules to the ``capabilities`` contract in pyproject.toml.
 """
 
 from __future__ import annotations
