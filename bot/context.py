@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,16 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
+from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.staffpost import StaffPost
 from storage import Resident, Storage
 
 SERVICES = "services"
+
+Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
+"""Start-up or shutdown work of a capability (e.g. schedule stored reminders again); runs
+after the database is opened, or before it is closed."""
 
 
 @dataclass
@@ -33,6 +39,23 @@ class Services:
     scheduler: Scheduler
     staffpost: StaffPost
     """The one paced outbox for everything posted into the staff group."""
+    # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
+    # handler order; empty until the factory has wired them.
+    commands: tuple[Command, ...] = ()
+    menu: tuple[MenuEntry, ...] = ()
+    """Main-menu entries, sorted by ``order``."""
+    on_start: tuple[Hook, ...] = ()
+    on_stop: tuple[Hook, ...] = ()
+
+    def commands_for(self, scope: Scope) -> list[Command]:
+        return [c for c in self.commands if c.scope == scope]
+
+
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The typed services of an application built by ``bot.app.build_application``."""
+    services = application.bot_data[SERVICES]
+    assert isinstance(services, Services)
+    return services
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -51,9 +74,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     @property
     def services(self) -> Services:
-        services = self.application.bot_data[SERVICES]
-        assert isinstance(services, Services)
-        return services
+        return services_of(self.application)
 
     @property
     def storage(self) -> Storage:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
-from bot.context import BotContext
+from bot.capability import App, Capability, Handler
+from bot.context import BotContext, Services
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
 from handlers.common import closures_now, has_consent, staff_t
@@ -249,14 +250,15 @@ async def on_edit(update: Update, context: BotContext) -> None:
     )
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            MessageHandler(
-                private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-                on_message,
-            ),
-            MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edit),
-        ]
-    )
+    return [
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            on_message,
+        ),
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edit),
+    ]
+
+
+CAPABILITY = Capability(name="questions", handlers=handlers)

@@ -23,18 +23,17 @@ from typing import Any, Literal
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.capability import App, Capability, Command, Handler
 from bot.context import SERVICES, BotContext, Services
+from bot.filters import HUMAN, staff, staff_chat
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.staffpost import TopicInfo
 from handlers.common import (
     STAFF_LANGUAGE,
-    Command,
-    add_commands,
-    add_startup,
     audit,
-    is_admin,
+    in_staff_chat,
     refuse,
     staff_t,
 )
@@ -154,24 +153,7 @@ async def topic_builder(application: Any, user_id: int) -> TopicInfo:
     return await build_card(BotContext(application), user_id)
 
 
-# -- who is asking --------------------------------------------------------------------------
-def in_staff_chat(update: Update, context: BotContext) -> bool:
-    chat = update.effective_chat
-    staff = context.config.staff_chat
-    return chat is not None and staff is not None and chat.id == staff
-
-
-def is_staff(update: Update, context: BotContext) -> bool:
-    """Members writing in the staff chat; coordinators in their private chat with the bot."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or user.is_bot or chat is None:
-        return False
-    if in_staff_chat(update, context):
-        return True
-    return chat.type == chat.PRIVATE and is_admin(update, context)
-
-
+# -- who is asking (who may: ``bot.filters.staff`` on the handlers) -------------------------
 async def resident_of_message(context: BotContext, message: Message) -> int | None:
     """The resident a staff message is about: by the topic it is written in, or by the
     copied message it replies to (groups without topics)."""
@@ -279,8 +261,7 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     """Staff write in a resident's topic (or reply to their message): pass it on."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or user.is_bot or not in_staff_chat(update, context):
-        return
+    assert message is not None and user is not None  # a person in the staff chat (filter)
     user_id = await resident_of_message(context, message)
     if user_id is None:
         return  # staff talking among themselves
@@ -320,8 +301,7 @@ async def on_topic_closed(update: Update, context: BotContext) -> None:
     resident's next message reopens the topic instead of getting lost."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or user.is_bot or not in_staff_chat(update, context):
-        return
+    assert message is not None and user is not None  # a person in the staff chat (filter)
     if message.message_thread_id is None:
         return
     requests = context.storage.requests
@@ -347,9 +327,6 @@ def waited(t: Translator, since: datetime, now: datetime) -> str:
 
 
 async def queue_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     now = context.clock.now()
     entries = await context.storage.requests.queue()
@@ -392,9 +369,6 @@ async def _needs_target(update: Update, context: BotContext) -> None:
 
 
 async def claim_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, request, _ = await target_request(update, context, list(context.args or []))
     if user_id is None:
@@ -446,10 +420,7 @@ async def reopen_command(update: Update, context: BotContext) -> None:
 async def change_state(
     update: Update, context: BotContext, action: Literal["close", "reopen"], unchanged: str
 ) -> tuple[int, Request] | None:
-    """/close and /reopen: check the caller, find the request, change it, audit it."""
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return None
+    """/close and /reopen: find the request, change it, audit it."""
     user_id, request, _ = await target_request(update, context, list(context.args or []))
     if user_id is None:
         await _needs_target(update, context)
@@ -465,9 +436,6 @@ async def change_state(
 
 
 async def ban_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, request, rest = await target_request(update, context, list(context.args or []))
     if user_id is None:
@@ -498,9 +466,6 @@ async def ban_command(update: Update, context: BotContext) -> None:
 
 
 async def unban_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, _, _rest = await target_request(update, context, list(context.args or []))
     if user_id is None:
@@ -520,17 +485,11 @@ def replies_text(t: Translator) -> str:
 
 
 async def replies_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     await answer(update, context, replies_text(staff_t(context)))
 
 
 async def reply_command(update: Update, context: BotContext) -> None:
     """``/reply <key>``: a prepared answer, in the resident's language."""
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, _, rest = await target_request(update, context, list(context.args or []))
     message = update.effective_message
@@ -585,38 +544,46 @@ async def purge_map(context: BotContext, data: Any) -> None:
     await context.storage.requests.purge_map(context.clock.now() - KEEP_MAP)
 
 
-def register(application: Application) -> None:
+STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies")
+
+
+def handlers(services: Services, application: App) -> list[Handler]:
     groups = filters.ChatType.GROUPS
-    application.add_handlers(
-        [
-            CommandHandler("queue", queue_command),
-            CommandHandler("claim", claim_command),
-            CommandHandler("close", close_command),
-            CommandHandler("reopen", reopen_command),
-            CommandHandler("ban", ban_command),
-            CommandHandler("unban", unban_command),
-            CommandHandler("reply", reply_command),
-            CommandHandler("replies", replies_command),
-            MessageHandler(
-                groups
-                & (
-                    filters.StatusUpdate.FORUM_TOPIC_CLOSED
-                    | filters.StatusUpdate.FORUM_TOPIC_REOPENED
-                ),
-                on_topic_closed,
-            ),
-            MessageHandler(
-                groups
-                & filters.UpdateType.MESSAGE
-                & ~filters.COMMAND
-                & ~filters.StatusUpdate.ALL
-                & ~filters.VIA_BOT,
-                on_staff_message,
-            ),
-        ]
-    )
-    add_commands(
-        application,
+    allowed = filters.UpdateType.MESSAGES & staff(services.config)
+    in_group = HUMAN & staff_chat(services.config)
+    return [
+        CommandHandler("queue", queue_command, filters=allowed),
+        CommandHandler("claim", claim_command, filters=allowed),
+        CommandHandler("close", close_command, filters=allowed),
+        CommandHandler("reopen", reopen_command, filters=allowed),
+        CommandHandler("ban", ban_command, filters=allowed),
+        CommandHandler("unban", unban_command, filters=allowed),
+        CommandHandler("reply", reply_command, filters=allowed),
+        CommandHandler("replies", replies_command, filters=allowed),
+        # Everybody else, in any chat, gets the same refusal.
+        CommandHandler(STAFF_COMMANDS, refuse),
+        MessageHandler(
+            groups
+            & in_group
+            & (filters.StatusUpdate.FORUM_TOPIC_CLOSED | filters.StatusUpdate.FORUM_TOPIC_REOPENED),
+            on_topic_closed,
+        ),
+        MessageHandler(
+            groups
+            & in_group
+            & filters.UpdateType.MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL
+            & ~filters.VIA_BOT,
+            on_staff_message,
+        ),
+    ]
+
+
+CAPABILITY = Capability(
+    name="staff",
+    handlers=handlers,
+    commands=(
         Command("queue", N_("Open requests, oldest first"), scope="staff"),
         Command("claim", N_("Take care of this request"), scope="staff"),
         Command("close", N_("Close this request"), scope="staff"),
@@ -625,5 +592,6 @@ def register(application: Application) -> None:
         Command("replies", N_("List the canned replies"), scope="staff"),
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
-    )
-    add_startup(application, start_staffpost)
+    ),
+    on_start=(start_staffpost,),
+)
