@@ -31,6 +31,7 @@ from handlers import (
     broadcast,
     common,
     fallback,
+    groups,
     hours,
     news,
     onboarding,
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 # it answers whatever nobody else took. Bare modules (booking, agenda) are not converted
 # yet and go through ``_transitional``.
 CAPABILITIES: Sequence[Capability | ModuleType] = (
+    groups.CAPABILITY,
     common.CAPABILITY,
     onboarding.CAPABILITY,
     hours.CAPABILITY,

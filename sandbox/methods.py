@@ -116,6 +116,8 @@ def _writable(w: World, p: JSON, key: str = "chat_id") -> Chat:
     chat = _chat(w, p, key)
     if chat.type == "private" and chat.id in w.blocked:
         raise ApiError(403, "Forbidden: bot was blocked by the user")
+    if not chat.bot_member:
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
     return chat
 
 
@@ -856,6 +858,18 @@ def _member(w: World, chat: Chat, user_id: int) -> JSON:
     if user_id in chat.members:
         return {"status": "member", "user": dict(user)}
     return {"status": "left", "user": dict(user)}
+
+
+@method("leaveChat")
+def leave_chat(w: World, p: JSON) -> bool:
+    chat = _chat(w, p)
+    if chat.type == "private":
+        raise bad("chat member status can't be changed in private chats")
+    if not chat.bot_member:
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+    chat.bot_member = False
+    w.changed()
+    return True
 
 
 @method("getChatMember")

@@ -599,6 +599,13 @@ class Sandbox:
         """Create a supergroup the bot administers; the first of ``admins`` is its creator."""
         return self.world.add_group(title, is_forum=is_forum, chat_id=chat_id, admins=admins)
 
+    def add_bot_to_group(self, chat_id: int, by: JSON) -> JSON:
+        return self.world.add_bot_to_group(chat_id, by)
+
+    def in_group(self, chat_id: int) -> bool:
+        """Whether the bot is (still) a member of that group."""
+        return self.world.group(chat_id).bot_member
+
     def set_admin(self, chat_id: int, user: JSON, is_admin: bool = True) -> None:
         self.world.set_admin(chat_id, user, is_admin)
 

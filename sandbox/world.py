@@ -137,6 +137,8 @@ class Chat:
     members: set[int] = field(default_factory=set)
     admins: list[int] = field(default_factory=list)  # first one is the creator
     pinned: list[int] = field(default_factory=list)
+    bot_member: bool = True
+    """False once the bot left (leaveChat) or was removed: nothing from here reaches it."""
 
     def as_dict(self) -> JSON:
         if self.type == "private":
@@ -598,9 +600,26 @@ class World:
         if thread_id is None and reply is not None and chat.is_forum:
             thread_id = reply.get("message_thread_id")
         msg = self.new_message(chat, sender, content, thread_id=thread_id, reply_to=reply)
-        if update:
+        if update and chat.bot_member:
             self.push_update("message", msg)
         return copy.deepcopy(msg)
+
+    def add_bot_to_group(self, chat_id: int, by: JSON) -> JSON:
+        """Someone adds the bot to a group: the bot gets a ``my_chat_member`` update."""
+        chat = self.group(chat_id)
+        adder = self.user(by)
+        chat.members.add(adder["id"])
+        chat.bot_member = True
+        return self.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.as_dict(),
+                "from": dict(adder),
+                "date": self.now(),
+                "old_chat_member": {"status": "left", "user": dict(self.bot)},
+                "new_chat_member": {"status": "member", "user": dict(self.bot)},
+            },
+        )
 
     def text_content(self, text: str) -> JSON:
         content: JSON = {"text": text}
