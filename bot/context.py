@@ -10,10 +10,12 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import Outbox
+from bot.delivery.staff_lane import StaffLane
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
 from bot.scheduler import Scheduler
-from bot.staffpost import StaffPost
+from bot.services.topics import Topics
 from storage import Resident, Storage
 
 SERVICES = "services"
@@ -30,9 +32,16 @@ class Services:
     directory: Directory
     """Replaced as a whole by /reload; handlers read it once per update."""
     directory_path: Path
-    scheduler: Scheduler
-    staffpost: StaffPost
-    """The one paced outbox for everything posted into the staff group."""
+    scheduler: Scheduler[BotContext]
+    outbox: Outbox
+    """The one durable delivery layer: the staff-group lane and the broadcast lane."""
+    topics: Topics
+    """The residents' forum topics in the staff group, and their names and cards."""
+
+    @property
+    def staffpost(self) -> StaffLane:
+        """Everything posted into the staff group goes through this lane."""
+        return self.outbox.staff
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -64,7 +73,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.services.clock
 
     @property
-    def scheduler(self) -> Scheduler:
+    def scheduler(self) -> Scheduler[BotContext]:
         return self.services.scheduler
 
     @property

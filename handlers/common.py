@@ -13,6 +13,7 @@ from telegram.ext import Application, TypeHandler
 
 from bot import callbacks
 from bot.context import BotContext
+from bot.delivery.errors import Kind, classify
 from bot.i18n import N_, Translator, resolve_language
 from storage import StoredClosure
 
@@ -176,7 +177,7 @@ async def reply(
             await query.edit_message_text(text, reply_markup=markup)
             return
         except BadRequest as exc:
-            if "not modified" in exc.message.lower():
+            if classify(exc).kind is Kind.NOT_MODIFIED:
                 return
             # Too old or deleted: fall through and send a fresh message.
     chat = update.effective_chat
