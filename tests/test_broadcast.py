@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from bot.delivery.pacing import LIMIT, RATE, Pacer, RequestLog
 from telegram.error import Forbidden
 
+from bot.delivery.pacing import LIMIT, RATE, Pacer, RequestLog
 from handlers.broadcast import parse_when
 from storage import Storage
 from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts, buttons
