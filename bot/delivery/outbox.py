@@ -10,8 +10,7 @@ from bot.config import Config
 from bot.delivery.broadcast_lane import BroadcastLane
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import RequestLog
-from bot.delivery.staff_lane import StaffLane
-from bot.services.topics import Topics
+from bot.delivery.staff_lane import StaffLane, TopicBook
 from storage import Storage
 
 
@@ -22,7 +21,7 @@ class Outbox:
         storage: Storage,
         clock: Clock,
         config: Config,
-        topics: Topics,
+        topics: TopicBook,
         request_log: RequestLog | None = None,
     ) -> None:
         self.staff = StaffLane(bot, storage, clock, config, topics)

@@ -8,9 +8,10 @@ most ``per_minute`` per minute of *clock* time (the injected clock, so tests mov
 instead of sleeping), and marks them sent. Resident messages are stored as references
 (chat id + message ids, copied by Telegram), never their content.
 
-Posts for a resident go to their forum topic, which :class:`bot.services.topics.Topics`
-decides on (their open topic, the closed one reopened, or a new one with a card); this lane
-makes the Telegram calls and reports back. In a group without topics, each resident post
+Posts for a resident go to their forum topic, which the lane's :class:`TopicBook` decides
+on (their open topic, the closed one reopened, or a new one with a card; implemented by
+``bot.services.topics``, above this layer); the lane makes the Telegram calls and reports
+back. In a group without topics, each resident post
 is preceded by a header line that staff reply to.
 
 Usage from any handler::
@@ -26,8 +27,9 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot, ForceReply, InlineKeyboardMarkup, MessageId, ReplyParameters
 from telegram.error import TelegramError
@@ -37,9 +39,8 @@ from bot.config import Config
 from bot.delivery.errors import Kind, classify
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import GroupWindow
-from bot.services.topics import OpenTopic, ReopenTopic, Topics, UseTopic
 from storage import Storage
-from storage.requests import OutboxItem
+from storage.requests import OutboxItem, StaffTopic
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,52 @@ MAX_ATTEMPTS = 8
 # Album parts arrive as separate updates within moments; wait this long (real seconds)
 # after the last part so the album is copied as one.
 ALBUM_GRACE = 1.0
+
+
+# -- what the lane needs to know about topics ---------------------------------------------------
+@dataclass(frozen=True)
+class UseTopic:
+    thread_id: int
+
+
+@dataclass(frozen=True)
+class ReopenTopic:
+    thread_id: int
+
+
+@dataclass(frozen=True)
+class OpenTopic:
+    name: str
+    card: str | None
+
+
+TopicPlan = UseTopic | ReopenTopic | OpenTopic
+
+
+class TopicBook(Protocol):
+    """Decisions and bookkeeping about residents' topics (``bot.services.topics``)."""
+
+    async def plan(self, user_id: int) -> TopicPlan:
+        """Where the resident's next post goes."""
+        ...
+
+    async def header(self, user_id: int) -> str:
+        """The line that stands for the resident in a group without topics."""
+        ...
+
+    async def current(self, user_id: int) -> StaffTopic | None: ...
+
+    async def opened(self, user_id: int, thread_id: int, name: str, now: datetime) -> None: ...
+
+    async def set_closed(self, thread_id: int, closed: bool) -> None: ...
+
+    async def lost(self, thread_id: int) -> None: ...
+
+    async def posted(
+        self, staff_message_id: int, user_id: int, resident_message_id: int | None, now: datetime
+    ) -> None: ...
+
+    async def staff_copy_of(self, user_id: int, resident_message_id: int) -> int | None: ...
 
 
 class _Wait(Exception):
@@ -72,7 +119,7 @@ class StaffLane(Lane):
         storage: Storage,
         clock: Clock,
         config: Config,
-        topics: Topics,
+        topics: TopicBook,
         *,
         per_minute: int | None = None,
     ) -> None:
@@ -316,8 +363,8 @@ class StaffLane(Lane):
                 thread_id, cost = await self._topic_for(user_id, now)
             else:
                 self._room(now, 2)
-                info = await self.topics.info(user_id)
-                header = await self.bot.send_message(staff, info.name)
+                name = await self.topics.header(user_id)
+                header = await self.bot.send_message(staff, name)
                 self._spend(now)
                 cost += 1
                 await self.topics.posted(header.message_id, user_id, None, now)

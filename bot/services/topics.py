@@ -2,8 +2,8 @@
 one or reopen it, its name and card, and which staff message stands for which resident.
 
 Decisions and bookkeeping live here; the Telegram calls are the staff lane's
-(``bot.delivery.outbox``), which asks :meth:`Topics.plan` where a resident's post goes and
-reports back what it did. The name and the card are rendered by the staff capability, which
+(``bot.delivery.staff_lane``, which defines what it needs as ``TopicBook``): it asks
+:meth:`Topics.plan` where a resident's post goes and reports back what it did. The name and the card are rendered by the staff capability, which
 sets a :class:`TopicRenderer` on the service at build time.
 """
 
@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.delivery.staff_lane import OpenTopic, ReopenTopic, TopicPlan, UseTopic
 from storage import Storage
 from storage.requests import StaffTopic
+
+__all__ = [
+    "OpenTopic",
+    "ReopenTopic",
+    "TopicInfo",
+    "TopicPlan",
+    "TopicRenderer",
+    "Topics",
+    "UseTopic",
+]
 
 NAME_LIMIT = 128
 CARD_LIMIT = 4096
@@ -33,25 +44,6 @@ class TopicRenderer(Protocol):
     async def topic_info(self, user_id: int) -> TopicInfo: ...
 
 
-@dataclass(frozen=True)
-class UseTopic:
-    thread_id: int
-
-
-@dataclass(frozen=True)
-class ReopenTopic:
-    thread_id: int
-
-
-@dataclass(frozen=True)
-class OpenTopic:
-    name: str
-    card: str | None
-
-
-TopicPlan = UseTopic | ReopenTopic | OpenTopic
-
-
 class Topics:
     def __init__(self, storage: Storage, renderer: TopicRenderer | None = None) -> None:
         self.storage = storage
@@ -61,6 +53,9 @@ class Topics:
         if self.renderer is None:
             return TopicInfo("💬")
         return await self.renderer.topic_info(user_id)
+
+    async def header(self, user_id: int) -> str:
+        return (await self.info(user_id)).name
 
     async def current(self, user_id: int) -> StaffTopic | None:
         return await self.storage.requests.current_topic(user_id)
