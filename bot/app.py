@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
@@ -18,12 +18,14 @@ from bot.capability import App, Capability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services, services_of
+from bot.delivery.errors import Kind, classify
+from bot.delivery.outbox import Outbox
+from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.i18n import I18n
-from bot.outbox import SharedRateLimiter
 from bot.scheduler import Scheduler
-from bot.staffpost import StaffPost
+from bot.services.topics import Topics
 from bot.updates import TolerantBot
 from handlers import (
     agenda,
@@ -88,10 +90,10 @@ def build_application(
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         # The one place that paces requests to Telegram; a 429 is waited out and retried.
-        # Not per group: the only group the bot posts into is the staff group, and
-        # bot.staffpost paces that one durably in clock time (20/min). aiolimiter's group
-        # bucket would add real-time waits on top and stall the outbox worker.
-        rate_limiter=SharedRateLimiter(group_max_rate=0, max_retries=3),
+        # Not per group: the only group the bot posts into is the staff group, and its
+        # lane of the outbox paces that one durably in clock time (20/min). aiolimiter's
+        # group bucket would add real-time waits on top and stall the lane.
+        rate_limiter=(limiter := SharedRateLimiter(group_max_rate=0, max_retries=3)),
     )
     application: App = (
         ApplicationBuilder().bot(telegram).context_types(ContextTypes(context=BotContext)).build()
@@ -99,7 +101,8 @@ def build_application(
     clock = clock or SystemClock()
     directory_path = config.directory or DEFAULT_DIRECTORY
     storage = storage or Storage(config.db_path)
-    scheduler = Scheduler(application, clock)
+    scheduler = Scheduler[BotContext](application, clock)
+    topics = Topics(storage)
     services = Services(
         config=config,
         storage=storage,
@@ -108,7 +111,8 @@ def build_application(
         directory=load_directory(directory_path),
         directory_path=directory_path,
         scheduler=scheduler,
-        staffpost=StaffPost(application, storage, clock, config, scheduler),
+        outbox=Outbox(application.bot, storage, clock, config, topics, limiter.log),
+        topics=topics,
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
@@ -160,6 +164,7 @@ async def startup(application: App) -> None:
     await services.storage.open()
     for hook in services.on_start:
         await hook(application)
+    await services.outbox.start()
     await publish_commands(application)
 
 
@@ -167,7 +172,7 @@ async def shutdown(application: App) -> None:
     services = services_of(application)
     for hook in services.on_stop:
         await hook(application)
-    await services.staffpost.stop()
+    await services.outbox.stop()
     await services.storage.close()
 
 
@@ -203,10 +208,11 @@ async def publish_commands(application: App) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
-    if isinstance(error, Forbidden):
+    failure = classify(error) if error is not None else None
+    if failure is not None and failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
         log.info("resident unreachable: %s", error)
         return
-    if isinstance(error, TelegramError):
+    if failure is not None and failure.from_telegram:
         log.warning("Telegram refused a request: %s", error, exc_info=error)
         return
     log.error("unhandled error for update %r", update, exc_info=error)

@@ -11,11 +11,13 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import Outbox
+from bot.delivery.staff_lane import StaffLane
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
-from bot.staffpost import StaffPost
+from bot.services.topics import Topics
 from storage import Resident, Storage
 
 SERVICES = "services"
@@ -36,9 +38,11 @@ class Services:
     directory: Directory
     """Replaced as a whole by /reload; handlers read it once per update."""
     directory_path: Path
-    scheduler: Scheduler
-    staffpost: StaffPost
-    """The one paced outbox for everything posted into the staff group."""
+    scheduler: Scheduler[BotContext]
+    outbox: Outbox
+    """The one durable delivery layer: the staff-group lane and the broadcast lane."""
+    topics: Topics
+    """The residents' forum topics in the staff group, and their names and cards."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
     # handler order; empty until the factory has wired them.
     commands: tuple[Command, ...] = ()
@@ -46,6 +50,11 @@ class Services:
     """Main-menu entries, sorted by ``order``."""
     on_start: tuple[Hook, ...] = ()
     on_stop: tuple[Hook, ...] = ()
+
+    @property
+    def staffpost(self) -> StaffLane:
+        """Everything posted into the staff group goes through this lane."""
+        return self.outbox.staff
 
     def commands_for(self, scope: Scope) -> list[Command]:
         return [c for c in self.commands if c.scope == scope]
@@ -85,7 +94,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.services.clock
 
     @property
-    def scheduler(self) -> Scheduler:
+    def scheduler(self) -> Scheduler[BotContext]:
         return self.services.scheduler
 
     @property

@@ -6,7 +6,8 @@ photo or document → now or at a time → preview exactly as residents will see
 The draft is a row in SQLite (it survives a restart); while it waits for typed input, a
 filter lets this module take only that coordinator's messages in that chat and thread, so
 residents' messages and staff relays are never swallowed. ``/broadcasts`` lists scheduled
-broadcasts, which can be cancelled until they start. Sending is ``bot.outbox``'s job.
+broadcasts, which can be cancelled until they start. Sending is the broadcast lane's job
+(``bot.delivery``); this capability renders what it sends (:class:`Views`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from bot.capability import App, Capability, Command, Handler
 from bot.context import SERVICES, BotContext, Services
 from bot.filters import coordinator_here
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.outbox import OUTBOX, Outbox
 from handlers.common import (
     answer_query,
     audit,
@@ -597,9 +597,8 @@ async def on_discard(update: Update, context: BotContext, cb: Callback) -> None:
 async def start(context: BotContext, broadcast_id: int) -> None:
     """Write the outbox rows for the current subscribers and wake the sender."""
     started = await context.storage.broadcasts.start(broadcast_id, context.clock.now())
-    outbox: Outbox | None = context.application.bot_data.get(OUTBOX)
-    if started is not None and outbox is not None:
-        outbox.wake()
+    if started is not None:
+        context.services.outbox.broadcasts.wake()
 
 
 async def fire(context: BotContext, broadcast_id: int) -> None:
@@ -684,24 +683,33 @@ async def on_cancel(update: Update, context: BotContext, cb: Callback) -> None:
 # -- start-up and shutdown ------------------------------------------------------------------
 async def on_startup(application: Application) -> None:
     """Re-schedule stored broadcasts (a moment passed while the bot was down fires at
-    once), remember drafts waiting for input, and start the sender."""
+    once), and remember drafts waiting for input. The broadcast lane starts with the
+    outbox."""
     services: Services = application.bot_data[SERVICES]
     for draft in await services.storage.broadcast_drafts.all():
         remember(application, draft, draft.user_id)
     for broadcast in await services.storage.broadcasts.with_status("scheduled"):
         schedule(services, broadcast)
-    outbox = Outbox(application, render=render_broadcast, report=progress_text)
-    application.bot_data[OUTBOX] = outbox
-    await outbox.start()
 
 
-async def on_shutdown(application: Application) -> None:
-    outbox: Outbox | None = application.bot_data.pop(OUTBOX, None)
-    if outbox is not None:
-        await outbox.stop()
+class Views:
+    """What the broadcast lane sends, as residents and the coordinator see it."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def message(
+        self, broadcast: Broadcast, language: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        return render_broadcast(self.services, broadcast, language)
+
+    def progress(self, broadcast: Broadcast, counts: dict[str, int], final: bool) -> str:
+        return progress_text(self.services, broadcast, counts, final)
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
+    # What the broadcast lane sends is rendered here (set once, at build).
+    services.outbox.broadcasts.renderer = Views(services)
     coordinator = coordinator_here(services.config)
     return [
         CommandHandler(
@@ -733,5 +741,4 @@ CAPABILITY = Capability(
         Command("broadcasts", N_("Scheduled broadcasts"), scope="admin"),
     ),
     on_start=(on_startup,),
-    on_stop=(on_shutdown,),
 )

@@ -17,6 +17,7 @@ from bot.capability import App, Capability, Handler, Scope
 from bot.capability import Command as Command  # re-exported for booking and agenda (TRANSITIONAL)
 from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
 from bot.context import BotContext, Services, services_of
+from bot.delivery.errors import Kind, classify
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
 from storage import StoredClosure
@@ -222,7 +223,7 @@ async def reply(
             await query.edit_message_text(text, reply_markup=markup)
             return
         except BadRequest as exc:
-            if "not modified" in exc.message.lower():
+            if classify(exc).kind is Kind.NOT_MODIFIED:
                 return
             # Too old or deleted: fall through and send a fresh message.
     chat = update.effective_chat

@@ -1,6 +1,7 @@
 """Questions to counsellors, the staff side (the group ``QUARTIERBOT_STAFF_CHAT``).
 
-Each resident has their own forum topic, opened by ``bot.staffpost`` with a card (language,
+Each resident has their own forum topic, opened by the staff lane of the outbox
+(``bot.delivery``, as ``bot.services.topics`` plans it) with a card (language,
 known since, open appointments, previous requests). Staff answer by simply writing in the
 topic — or, in a group without topics, by replying to the resident's message — and the bot
 copies the answer to the resident. Lines starting with ``!`` are internal notes and never
@@ -22,14 +23,14 @@ from typing import Any, Literal
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.capability import App, Capability, Command, Handler
 from bot.context import SERVICES, BotContext, Services
+from bot.delivery.errors import Kind, classify
 from bot.filters import HUMAN, staff, staff_chat
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.staffpost import TopicInfo
+from bot.services.topics import TopicInfo
 from handlers.common import (
     STAFF_LANGUAGE,
     audit,
@@ -60,11 +61,11 @@ _PHONE_RE = re.compile(r"\+?\d[\d\s()/.-]{3,}\d")
 
 
 # -- the topic and its card -----------------------------------------------------------------
-async def open_appointment_lines(context: BotContext, user_id: int) -> list[str]:
+async def open_appointment_lines(services: Services, user_id: int) -> list[str]:
     """The resident's upcoming appointments for the topic card, one line each."""
-    t = staff_t(context)
-    bookings = await context.storage.bookings.upcoming(user_id, context.clock.now())
-    directory = context.services.directory
+    t = services.i18n.get(STAFF_LANGUAGE)
+    bookings = await services.storage.bookings.upcoming(user_id, services.clock.now())
+    directory = services.directory
     lines = []
     for booking in bookings:
         try:
@@ -96,10 +97,10 @@ def topic_name(resident: Resident | None, request: Request | None) -> str:
     return f"{name} · {language} · #{ref}"
 
 
-async def build_card(context: BotContext, user_id: int) -> TopicInfo:
-    t = staff_t(context)
-    resident = await context.storage.residents.get(user_id)
-    request = await context.storage.requests.latest(user_id)
+async def build_card(services: Services, user_id: int) -> TopicInfo:
+    t = services.i18n.get(STAFF_LANGUAGE)
+    resident = await services.storage.residents.get(user_id)
+    request = await services.storage.requests.latest(user_id)
     name = topic_name(resident, request)
     lines = [f"👤 {name}"]
     if resident is not None:
@@ -114,13 +115,13 @@ async def build_card(context: BotContext, user_id: int) -> TopicInfo:
         lines.append(
             "📅 " + t._(N_("Known since: {date}"), date=t.date(resident.created_at, "yMMMd"))
         )
-    appointments = await open_appointment_lines(context, user_id)
+    appointments = await open_appointment_lines(services, user_id)
     if appointments:
         lines.append("🗓 " + t._(N_("Open appointments:")))
         lines.extend(f"   • {line}" for line in appointments)
     else:
         lines.append("🗓 " + t._(N_("Open appointments: none")))
-    previous = await context.storage.requests.previous(
+    previous = await services.storage.requests.previous(
         user_id, request.id if request is not None else None
     )
     if previous:
@@ -149,8 +150,14 @@ async def build_card(context: BotContext, user_id: int) -> TopicInfo:
     return TopicInfo(name=name, card="\n".join(lines))
 
 
-async def topic_builder(application: Any, user_id: int) -> TopicInfo:
-    return await build_card(BotContext(application), user_id)
+class TopicCards:
+    """The topics service's renderer: names and cards in the team's language."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def topic_info(self, user_id: int) -> TopicInfo:
+        return await build_card(self.services, user_id)
 
 
 # -- who is asking (who may: ``bot.filters.staff`` on the handlers) -------------------------
@@ -239,19 +246,18 @@ async def deliver(context: BotContext, message: Message, user_id: int, send: Any
         return False
     try:
         await send()
-    except Forbidden:
-        await report(
-            context, message, "⚠️ " + t._(N_("Not delivered: the resident has blocked the bot."))
-        )
-        return False
-    except BadRequest as exc:
-        text = exc.message.lower()
-        if "chat not found" in text or "deactivated" in text or "user not found" in text:
+    except Exception as exc:
+        failure = classify(exc)
+        if failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
+            reason = t._(N_("Not delivered: the resident has blocked the bot."))
+        elif failure.kind is Kind.CHAT_GONE:
             reason = t._(N_("Not delivered: the resident's Telegram account no longer exists."))
-        elif "can't be copied" in text:
+        elif failure.kind is Kind.UNCOPYABLE:
             reason = t._(N_("Not delivered: Telegram cannot pass on this kind of message."))
+        elif failure.refused:
+            reason = t._(N_("Not delivered: Telegram refused it ({error})."), error=failure.message)
         else:
-            reason = t._(N_("Not delivered: Telegram refused it ({error})."), error=exc.message)
+            raise
         await report(context, message, "⚠️ " + reason)
         return False
     return True
@@ -527,10 +533,8 @@ async def reply_command(update: Update, context: BotContext) -> None:
 
 
 # -- start-up -------------------------------------------------------------------------------
-async def start_staffpost(application: Any) -> None:
+async def start_map_purge(application: Any) -> None:
     services: Services = application.bot_data[SERVICES]
-    services.staffpost.topic_builder = topic_builder
-    await services.staffpost.start()
     if services.config.staff_chat is not None:
         services.scheduler.every(
             MAP_PURGE_JOB,
@@ -548,6 +552,8 @@ STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", 
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
+    # The topic cards are rendered here, in German, for the topics service (set once, at build).
+    services.topics.renderer = TopicCards(services)
     groups = filters.ChatType.GROUPS
     allowed = filters.UpdateType.MESSAGES & staff(services.config)
     in_group = HUMAN & staff_chat(services.config)
@@ -593,5 +599,5 @@ CAPABILITY = Capability(
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
     ),
-    on_start=(start_staffpost,),
+    on_start=(start_map_purge,),
 )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram.error import Forbidden
 
-from bot.outbox import LIMIT, RATE, Pacer, RequestLog
+from bot.delivery.pacing import LIMIT, RATE, Pacer, RequestLog
 from handlers.broadcast import parse_when
 from storage import Storage
 from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts, buttons

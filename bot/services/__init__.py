@@ -1,0 +1,1 @@
+"""Domain services: storage, clock and a notifier in; outcomes out; never handlers."""
