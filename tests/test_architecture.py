@@ -50,14 +50,7 @@ SPLIT = "passes once handlers/booking is split (lead)"
                 "stop importing each other (shared views move to handlers.common or a service)",
             ),
         ),
-        pytest.param(
-            "bot-acyclic",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bot.scheduler and bot.staffpost import bot.context (under "
-                "TYPE_CHECKING) while bot.context imports them (lead, with bot/delivery)",
-            ),
-        ),
+        "bot-acyclic",
         pytest.param(
             "handlers-acyclic",
             marks=pytest.mark.xfail(strict=True, reason=SPLIT + " (booking→onboarding→privacy)"),
