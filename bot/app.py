@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
@@ -21,6 +21,7 @@ from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.i18n import I18n
 from bot.outbox import SharedRateLimiter
+from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.staffpost import StaffPost
 from handlers import (
@@ -166,22 +167,26 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 async def run(application: App, stop: asyncio.Event | None = None) -> None:
-    """Long polling until SIGINT/SIGTERM; then finish in-flight updates and close the DB."""
+    """Long polling, or a webhook when configured, until SIGINT/SIGTERM; then stop taking
+    updates, finish those in flight and close the database."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
+    receiver = Receiver(application)
+    receiver.prepare()
     async with application:
         await startup(application)
         try:
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            log.info("Quartierbot is running; press Ctrl+C to stop")
-            await stop.wait()
-            log.info("stopping: finishing updates in flight")
-            await application.updater.stop()
-            await application.stop()
+            try:
+                await receiver.start()
+                log.info("Quartierbot is running; press Ctrl+C to stop")
+                await stop.wait()
+                log.info("stopping: finishing updates in flight")
+            finally:
+                await receiver.stop()
+                await application.stop()
         finally:
             await shutdown(application)
