@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
@@ -163,7 +163,9 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, TelegramError):
         log.warning("Telegram refused a request: %s", error, exc_info=error)
         return
-    log.error("unhandled error for update %r", update, exc_info=error)
+    # The update id only: the update itself holds what the resident wrote and their name.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("unhandled error for update %s", update_id, exc_info=error)
 
 
 async def run(application: App, stop: asyncio.Event | None = None) -> None:
