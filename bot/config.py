@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -24,6 +25,7 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 """What Telegram accepts as a webhook's ``secret_token``."""
 HTTPS_URL_RE = re.compile(r"^https://[^/\s?#]+(/[^\s?#]*)?$")
 DEFAULT_WEBHOOK_LISTEN = ("127.0.0.1", 8443)
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 HEALTH_PATH = "/healthz"
 LOG_FORMATS = ("text", "json")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -89,6 +91,13 @@ def parse_listen(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(text)
     return host, int(port)
+
+
+def _url_port(url: str) -> int | None:
+    try:
+        return urlsplit(url).port or 443
+    except ValueError:
+        return None
 
 
 def parse_duration(text: str) -> timedelta:
@@ -222,6 +231,10 @@ def load_config(
         elif (match.group(1) or "/").rstrip("/") == HEALTH_PATH:
             problems.append(
                 f"QUARTIERBOT_WEBHOOK_URL: the path {HEALTH_PATH} is the health check's"
+            )
+        elif _url_port(webhook_url) not in WEBHOOK_PORTS:
+            problems.append(
+                "QUARTIERBOT_WEBHOOK_URL: Telegram only posts to the ports 443, 80, 88 or 8443"
             )
 
     webhook_listen = DEFAULT_WEBHOOK_LISTEN

@@ -72,6 +72,11 @@ def test_webhook_and_health_problems_one_line_each() -> None:
     assert all("\n" not in p for p in problems)
     with pytest.raises(ConfigError, match="health check"):
         load_config({"QUARTIERBOT_WEBHOOK_URL": "https://x.org/healthz"}, env_file=None)
+    with pytest.raises(ConfigError, match="443, 80, 88 or 8443"):
+        load_config({"QUARTIERBOT_WEBHOOK_URL": "https://x.org:9443/tg"}, env_file=None)
+    assert load_config(
+        {"QUARTIERBOT_WEBHOOK_URL": "https://x.org:8443/tg"}, env_file=None
+    ).webhook_url
 
 
 # -- the report -------------------------------------------------------------------------------

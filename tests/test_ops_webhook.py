@@ -274,3 +274,33 @@ async def test_telegram_rules_for_webhook_urls(sandbox: Sandbox) -> None:
     sandbox.allow_http_webhooks()
     assert (await set_webhook("http://127.0.0.1:8443/x"))["ok"]
     sandbox.world.violations.clear()
+
+
+def test_the_demo_polls_its_sandbox_whatever_the_webhook_settings(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIERBOT_")}
+    env |= {"QUARTIERBOT_SANDBOX_PORT": "0", "QUARTIERBOT_WEBHOOK_URL": WEBHOOK_URL}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        lines.append(process.stdout.readline())
+        if "Quartierbot is running" in lines[-1] or process.poll() is not None:
+            break
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=60)
+    assert "Quartierbot is running" in "".join(lines), "".join(lines) + rest
+    assert process.returncode == 0 and "webhook set" not in rest
