@@ -106,15 +106,36 @@ async def check_telegram(config: Config) -> list[str]:
     try:
         async with bot:
             me = bot.bot
-            if config.staff_chat is None:
-                return []
-            return await check_staff_group(bot, config.staff_chat, me.id)
+            problems = await check_webhook(bot, config)
+            if config.staff_chat is not None:
+                problems += await check_staff_group(bot, config.staff_chat, me.id)
+            return problems
     except InvalidToken:
         return ["QUARTIERBOT_TOKEN: Telegram does not know this token (ask @BotFather)"]
     except NetworkError as exc:  # BadRequest is a NetworkError too: only reached from getMe
         return [f"Telegram at {config.api_url} cannot be reached ({exc.message})"]
     except TelegramError as exc:
         return [f"Telegram refused a check: {exc.message}"]
+
+
+async def check_webhook(bot: Bot, config: Config) -> list[str]:
+    """What Telegram says about the webhook: its last failed delivery (a reverse proxy that
+    answers 502, a wrong path) is the first thing to look at when residents get no answer."""
+    info = await bot.get_webhook_info()
+    if config.webhook_url is None or not info.url:
+        return []  # polling (the next start deletes any webhook), or not started yet
+    problems = []
+    if info.url != config.webhook_url:
+        problems.append(
+            f"webhook: Telegram posts to {info.url}, not to QUARTIERBOT_WEBHOOK_URL "
+            "(the next start sets it)"
+        )
+    if info.last_error_message and info.pending_update_count:
+        problems.append(
+            f"webhook: {info.pending_update_count} update(s) waiting; Telegram's last "
+            f"delivery failed: {info.last_error_message}"
+        )
+    return problems
 
 
 async def check_staff_group(bot: Bot, chat_id: int, bot_id: int) -> list[str]:

@@ -868,6 +868,8 @@ def _member(w: World, chat: Chat, user_id: int) -> JSON:
     if user_id == w.bot["id"]:
         if chat.type == "private":
             return {"status": "member", "user": dict(w.bot)}
+        if chat.id in w.bot_memberships:
+            return {**w.bot_memberships[chat.id], "user": dict(w.bot)}
         rights = {k: True for k in (
             "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
             "can_restrict_members", "can_promote_members", "can_change_info",

@@ -713,6 +713,21 @@ class Sandbox:
     def set_admin(self, chat_id: int, user: JSON, is_admin: bool = True) -> None:
         self.world.set_admin(chat_id, user, is_admin)
 
+    def set_bot_membership(self, chat_id: int, status: str = "member", **rights: bool) -> None:
+        """What getChatMember says about the bot in a group (default: admin, every right);
+        e.g. ``set_bot_membership(chat, "administrator", can_manage_topics=False)``."""
+        member: JSON = {"status": status}
+        if status == "administrator":
+            member |= {"can_be_edited": False, "is_anonymous": False}
+            for right in (
+                "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories",
+                "can_delete_stories", "can_pin_messages", "can_manage_topics",
+            ):  # fmt: skip
+                member[right] = rights.get(right, True)
+        self.world.bot_memberships[chat_id] = member
+
     def send_text(
         self,
         user: JSON,

@@ -279,6 +279,8 @@ class World:
         self.webhook: Webhook | None = None
         #: Tests only: accept http://127.0.0.1/localhost webhook URLs (Telegram wants https).
         self.allow_http_webhooks = False
+        #: The bot's membership per group when it is not the default (admin with every right).
+        self.bot_memberships: dict[int, JSON] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.blocked: set[int] = set()

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.check import check
@@ -20,6 +21,7 @@ from bot.config import Config
 from sandbox.server import Sandbox
 from storage import Storage
 from tests.conftest import STAFF_CHAT, TOKEN, with_config
+from tests.receiver_harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NOBODY = 65534
@@ -56,6 +58,34 @@ async def test_unknown_token_and_forum_rules(sandbox: Sandbox, config: Config) -
     plain = sandbox.add_group("Team without topics", is_forum=False)
     [problem] = await check(with_config(config, staff_chat=plain["id"]))
     assert "topics are off" in problem
+
+
+async def test_bot_rights_in_the_staff_group(sandbox: Sandbox, config: Config) -> None:
+    sandbox.set_bot_membership(STAFF_CHAT, "administrator", can_manage_topics=False)
+    assert await check(config) == [
+        f"staff group {STAFF_CHAT}: the bot may not manage topics (admin rights)"
+    ]
+    sandbox.set_bot_membership(STAFF_CHAT, "member")
+    assert await check(config) == [
+        f"staff group {STAFF_CHAT}: the bot is not an administrator there"
+    ]
+
+
+async def test_failing_webhook_deliveries_are_reported(sandbox: Sandbox, config: Config) -> None:
+    url = "https://bot.example.org/telegram/quartierbot"
+    sandbox.route_webhook("https://bot.example.org", f"http://127.0.0.1:{free_port()}")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{sandbox.base_url}{sandbox.token}/setWebhook", json={"url": url}
+        ) as response,
+    ):
+        assert response.status == 200
+    sandbox.send_text(sandbox.add_user("Aylin"), "hello")  # nobody listens: delivery fails
+    await sandbox.wait_for(lambda: sandbox.webhook and sandbox.webhook.last_error_message)
+    [problem] = await check(with_config(config, webhook_url=url))
+    assert problem.startswith("webhook: 1 update(s) waiting; Telegram's last delivery failed")
+    assert await check(config) == [], "polling: the next start deletes the webhook"
 
 
 @pytest.fixture

@@ -5,7 +5,12 @@ the one ``allowed_updates`` list checked against the registered handlers."""
 
 from __future__ import annotations
 
+import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
@@ -277,12 +282,6 @@ async def test_telegram_rules_for_webhook_urls(sandbox: Sandbox) -> None:
 
 
 def test_the_demo_polls_its_sandbox_whatever_the_webhook_settings(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIERBOT_")}
     env |= {"QUARTIERBOT_SANDBOX_PORT": "0", "QUARTIERBOT_WEBHOOK_URL": WEBHOOK_URL}
     process = subprocess.Popen(
