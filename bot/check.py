@@ -60,6 +60,10 @@ def check_database(path: Path) -> list[str]:
     problems = _writable_folder(folder, f"database folder {folder}")
     if not path.exists():
         return problems  # a fresh start: the bot creates the file with every migration
+    if path.stat().st_mode & 0o077:
+        problems.append(
+            f"database {path}: other users may read residents' data (chmod 600 {path.name})"
+        )
     try:
         conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5, isolation_level=None)
     except sqlite3.Error as exc:

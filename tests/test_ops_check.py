@@ -33,6 +33,9 @@ async def test_healthy_setup_has_no_problems(config: Config) -> None:
     await storage.open()
     await storage.close()
     assert await check(config) == []
+    config.db_path.chmod(0o644)
+    [problem] = await check(config)
+    assert problem.endswith("other users may read residents' data (chmod 600 bot.sqlite3)")
 
 
 async def test_database_of_a_newer_version_and_broken_directory(

@@ -238,6 +238,8 @@ async def test_switching_back_to_polling_deletes_the_webhook(
         [delete] = sandbox.calls("deleteWebhook")
         assert delete.ok and not delete.params.get("drop_pending_updates")
         assert polling.receiver is not None and polling.receiver.listener is None
+        polls = sandbox.calls("getUpdates")
+        assert polls and polls[-1].params["allowed_updates"] == list(UPDATE_TYPES)
 
 
 async def test_shutdown_finishes_updates_in_flight(
