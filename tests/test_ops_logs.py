@@ -39,6 +39,24 @@ def test_json_lines_carry_time_level_logger_message_and_extras() -> None:
     assert isinstance(JsonFormatter().format(logging.makeLogRecord({"msg": "x"})), str)
 
 
+def test_text_lines_are_one_per_event_too() -> None:
+    stream = io.StringIO()
+    configure_logging("text", stream)
+    try:
+        log = logging.getLogger("quartierbot.test")
+        log.warning("Telegram refused: %s", "bad\nINFO forged line")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        configure_logging("text")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("WARNING quartierbot.test: Telegram refused: bad\\nINFO forged line")
+    assert "Traceback" in lines[1] and "ValueError: boom" in lines[1]
+
+
 async def test_the_running_bot_logs_json_without_names_or_words(tmp_path: Path) -> None:
     token = "777:OPERATOR-json"
     async with Sandbox(token) as sandbox:
