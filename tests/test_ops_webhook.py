@@ -5,6 +5,7 @@ the one ``allowed_updates`` list checked against the registered handlers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import stat
@@ -305,3 +306,52 @@ def test_the_demo_polls_its_sandbox_whatever_the_webhook_settings(tmp_path: Path
     rest, _ = process.communicate(timeout=60)
     assert "Quartierbot is running" in "".join(lines), "".join(lines) + rest
     assert process.returncode == 0 and "webhook set" not in rest
+
+
+async def test_python_m_bot_in_webhook_mode_as_an_operator_runs_it(tmp_path: Path) -> None:
+    token = "777:OPERATOR-webhook"
+    port = free_port()
+    async with Sandbox(token) as sandbox:
+        sandbox.route_webhook(PUBLIC, f"http://127.0.0.1:{port}")
+        staff = sandbox.add_group("Team", is_forum=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIERBOT_")}
+        env |= {
+            "QUARTIERBOT_TOKEN": token,
+            "QUARTIERBOT_API_URL": sandbox.url,
+            "QUARTIERBOT_STAFF_CHAT": str(staff["id"]),
+            "QUARTIERBOT_ADMINS": "1",
+            "QUARTIERBOT_DB": str(tmp_path / "state" / "bot.sqlite3"),
+            "QUARTIERBOT_WEBHOOK_URL": WEBHOOK_URL,
+            "QUARTIERBOT_WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await sandbox.wait_for(lambda: sandbox.webhook, timeout=30, message="setWebhook")
+            user = sandbox.add_user("Leyla", language_code="tr")
+            sandbox.send_text(user, "/start")
+            [welcome] = await sandbox.wait_bot_messages(user["id"], timeout=30)
+            assert welcome["text"].startswith("Merhaba Leyla!")
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/healthz") as response,
+            ):
+                assert response.status == 200, await response.text()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, output.decode()
+        assert not sandbox.violations, sandbox.violations
+        assert not sandbox.calls("getUpdates")
+    secret = tmp_path / "state" / "webhook-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert (
+        sandbox.webhook is not None and sandbox.webhook.secret_token == secret.read_text().strip()
+    )
