@@ -13,6 +13,7 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -24,6 +25,7 @@ from bot.outbox import SharedRateLimiter
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.staffpost import StaffPost
+from bot.updates import TolerantBot
 from handlers import (
     agenda,
     booking,
@@ -72,19 +74,22 @@ def build_application(
 ) -> App:
     if config.token is None:
         raise ValueError("build_application needs a token")
-    application: App = (
-        ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.base_url)
-        .base_file_url(config.base_file_url)
-        .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(tzinfo=config.tz))
+    telegram = TolerantBot(
+        config.token,
+        base_url=config.base_url,
+        base_file_url=config.base_file_url,
+        defaults=Defaults(tzinfo=config.tz),
+        # As ApplicationBuilder would: many requests at once, one long poll.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
         # The one place that paces requests to Telegram; a 429 is waited out and retried.
         # Not per group: the only group the bot posts into is the staff group, and
         # bot.staffpost paces that one durably in clock time (20/min). aiolimiter's group
         # bucket would add real-time waits on top and stall the outbox worker.
-        .rate_limiter(SharedRateLimiter(group_max_rate=0, max_retries=3))
-        .build()
+        rate_limiter=SharedRateLimiter(group_max_rate=0, max_retries=3),
+    )
+    application: App = (
+        ApplicationBuilder().bot(telegram).context_types(ContextTypes(context=BotContext)).build()
     )
     clock = clock or SystemClock()
     directory_path = config.directory or DEFAULT_DIRECTORY

@@ -882,6 +882,11 @@ class Sandbox:
             reply_to=reply_to,
         )
 
+    def send_raw_update(self, fields: JSON) -> JSON:
+        """Deliver ``{"update_id": …, **fields}`` as is, e.g. a poll without a field PTB
+        requires."""
+        return self.world.push_raw(fields)
+
     def send_sticker(
         self,
         user: JSON,

@@ -323,6 +323,15 @@ class World:
         self.changed()
         return update
 
+    def push_raw(self, fields: JSON) -> JSON:
+        """An update exactly as given (plus its id), valid for Telegram or not: what a newer
+        Bot API version may send that the bot's library cannot read."""
+        update = {"update_id": self.next_update_id, **copy.deepcopy(fields)}
+        self.next_update_id += 1
+        self.updates.append(update)
+        self.changed()
+        return update
+
     def fetch_updates(
         self, offset: int | None, limit: int = 100, allowed: Iterable[str] | None = None
     ) -> list[JSON]:
