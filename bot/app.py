@@ -182,7 +182,6 @@ async def run(application: App, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
     receiver = Receiver(application)
-    receiver.prepare()
     async with application:
         await startup(application)
         try:

@@ -21,10 +21,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
 
 from bot.clock import Clock
 from bot.config import HEALTH_PATH
+from bot.updates import UpdateStats
 from storage import Storage
 from storage.health import HealthQueries
 
@@ -97,68 +97,6 @@ class Liveness:
         return self.mode == "polling" and self.seconds_since() > STALE_AFTER.total_seconds()
 
 
-class ObservedRequest(BaseRequest):
-    """The request object PTB uses for ``getUpdates`` only, telling :class:`Liveness` about
-    every call Telegram answered with 200."""
-
-    __slots__ = ("_inner", "_on_success")
-
-    def __init__(self, inner: BaseRequest, on_success: Callable[[], None]) -> None:
-        self._inner = inner
-        self._on_success = on_success
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self._inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self._inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self._inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        code, payload = await self._inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
-        if code == 200:
-            self._on_success()
-        return code, payload
-
-
-def observe_polling(
-    application: Application[Any, Any, Any, Any, Any, Any], liveness: Liveness
-) -> None:
-    """Route the bot's ``getUpdates`` requests through :class:`ObservedRequest`.
-
-    PTB takes a separate request object for ``getUpdates`` and sends it past the rate
-    limiter, so this is the one place every poll passes; the builder is left alone (the app
-    factory stays the same for both modes), and ``tests/test_ops_health.py`` fails if a
-    PTB upgrade moves the attribute.
-    """
-    bot = application.bot
-    polling, other = bot._request
-    if isinstance(polling, ObservedRequest):
-        polling._on_success = liveness.record
-        return
-    bot._request = (ObservedRequest(polling, liveness.record), other)
-
-
 class Health:
     def __init__(
         self,
@@ -166,11 +104,13 @@ class Health:
         clock: Clock,
         liveness: Liveness,
         probes: Sequence[Probe] = (),
+        stats: UpdateStats | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.liveness = liveness
         self.probes = probes
+        self.stats = stats
 
     async def report(self) -> tuple[bool, JSON]:
         problems: list[str] = []
@@ -216,7 +156,11 @@ class Health:
             "ok": not problems,
             "problems": problems,
             "database": database,
-            "updates": {"mode": self.liveness.mode, "seconds_since_last": since},
+            "updates": {
+                "mode": self.liveness.mode,
+                "seconds_since_last": since,
+                "unreadable": self.stats.unreadable if self.stats is not None else 0,
+            },
             "backlog": backlog,
             "checks": checks,
         }

@@ -12,7 +12,8 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.context import SERVICES, Services
-from bot.health import Health, Listener, Liveness, health_app, observe_polling, probes_of
+from bot.health import Health, Listener, Liveness, health_app, probes_of
+from bot.updates import TolerantBot, UpdateStats
 from bot.webhook import listener_path, webhook_app, webhook_secret
 
 log = logging.getLogger(__name__)
@@ -47,18 +48,20 @@ class Receiver:
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
         self.liveness = Liveness(self.clock, "webhook" if self.config.webhook_url else "polling")
-        self.health = Health(services.storage, self.clock, self.liveness, probes_of(application))
+        # The app factory's bot counts every successful getUpdates; the webhook listener
+        # counts its calls in the same place. Either way the liveness hears of it.
+        bot = application.bot
+        self.stats = bot.update_stats if isinstance(bot, TolerantBot) else UpdateStats()
+        self.stats.on_fetch(self.liveness.record)
+        self.health = Health(
+            services.storage, self.clock, self.liveness, probes_of(application), self.stats
+        )
         self.listener: Listener | None = None
         self._polling = False
 
     @property
     def webhook(self) -> bool:
         return self.config.webhook_url is not None
-
-    def prepare(self) -> None:
-        """Before ``initialize()``: in polling mode, watch ``getUpdates`` for /healthz."""
-        if not self.webhook:
-            observe_polling(self.application, self.liveness)
 
     async def start(self) -> None:
         """After ``application.start()``."""
@@ -70,7 +73,7 @@ class Receiver:
                     self.application,
                     path=listener_path(config.webhook_url),
                     secret=secret,
-                    liveness=self.liveness,
+                    stats=self.stats,
                     health=self.health,
                 )
             )
@@ -94,7 +97,6 @@ class Receiver:
                 "/healthz",
             )
             return
-        self.prepare()
         updater = self.application.updater
         assert updater is not None
         # start_polling deletes a webhook left from webhook mode (PTB's bootstrap calls

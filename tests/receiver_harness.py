@@ -41,7 +41,6 @@ class ReceiverHarness(Harness):
         app.add_error_handler(record)
         app.add_handler(TypeHandler(Update, processed), group=1_000_000)
         receiver = Receiver(app, poll_interval=0, poll_timeout=1)
-        receiver.prepare()
         await app.initialize()
         await startup(app)
         await app.start()

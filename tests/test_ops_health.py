@@ -97,7 +97,7 @@ async def test_healthy_then_database_read_only_then_mended(storage: Storage) -> 
     assert ok, report
     assert report["database"] == {"reachable": True, "writable": True, "migrations_current": True}
     assert report["backlog"] == {"staff_outbox": 0, "broadcast_outbox": 0, "pending_reminders": 0}
-    assert report["updates"] == {"mode": "polling", "seconds_since_last": 0.0}
+    assert report["updates"] == {"mode": "polling", "seconds_since_last": 0.0, "unreadable": 0}
 
     # The file turns read-only under the running bot (as after a full disk or a bad mount).
     await storage.db.execute("PRAGMA query_only = ON")
