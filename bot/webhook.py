@@ -86,8 +86,8 @@ def webhook_app(
                 raise ValueError("not an object")
             # Read as getUpdates' batches are: an update PTB cannot parse is skipped by id.
             update = parse_update(payload, application.bot, stats)
-        except (ValueError, TypeError, KeyError):
-            log.warning("refused a webhook request: not an update")
+        except Exception as exc:  # not JSON, or not even an update id to skip it by
+            log.warning("refused a webhook request: not an update (%s)", type(exc).__name__)
             return web.Response(status=400, text="Bad Request")
         stats.fetched()
         await application.update_queue.put(update)

@@ -211,6 +211,7 @@ async def test_booking_and_question_by_webhook_and_forged_requests_refused(
     assert await forge(url, forged, None) == 403
     assert await forge(url, forged, "wrong-secret") == 403
     assert await forge(url, forged, secret[:-1]) == 403
+    assert await forge(url, {"no": "update id"}, secret) == 400
     await sandbox.settle()
     assert bot.last_processed < 999_999_999
     assert len(sandbox.world.call_log) == before, "the bot made no call"
@@ -224,7 +225,8 @@ async def test_booking_and_question_by_webhook_and_forged_requests_refused(
     ):
         report = await response.json()
     assert response.status == 200, report
-    assert report["updates"]["mode"] == "webhook" and report["updates"]["unreadable"] == 1
+    # The unreadable update, and the authentic request that was not an update at all.
+    assert report["updates"]["mode"] == "webhook" and report["updates"]["unreadable"] == 2
 
 
 async def test_switching_back_to_polling_deletes_the_webhook(
