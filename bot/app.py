@@ -24,6 +24,7 @@ from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.i18n import I18n
+from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
@@ -215,26 +216,31 @@ async def on_error(update: object, context: BotContext) -> None:
     if failure is not None and failure.from_telegram:
         log.warning("Telegram refused a request: %s", error, exc_info=error)
         return
-    log.error("unhandled error for update %r", update, exc_info=error)
+    # The update id only: the update itself holds what the resident wrote and their name.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("unhandled error for update %s", update_id, exc_info=error)
 
 
 async def run(application: App, stop: asyncio.Event | None = None) -> None:
-    """Long polling until SIGINT/SIGTERM; then finish in-flight updates and close the DB."""
+    """Long polling, or a webhook when configured, until SIGINT/SIGTERM; then stop taking
+    updates, finish those in flight and close the database."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
+    receiver = Receiver(application)
     async with application:
         await startup(application)
         try:
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            log.info("Quartierbot is running; press Ctrl+C to stop")
-            await stop.wait()
-            log.info("stopping: finishing updates in flight")
-            await application.updater.stop()
-            await application.stop()
+            try:
+                await receiver.start()
+                log.info("Quartierbot is running; press Ctrl+C to stop")
+                await stop.wait()
+                log.info("stopping: finishing updates in flight")
+            finally:
+                await receiver.stop()
+                await application.stop()
         finally:
             await shutdown(application)
