@@ -18,10 +18,11 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
-from bot.directory import load_directory
+from bot.directory import Directory, load_directory
 from bot.i18n import I18n
 from bot.outbox import SharedRateLimiter
 from bot.scheduler import Scheduler
+from bot.services.appointments import AppointmentsService
 from bot.staffpost import StaffPost
 from handlers import (
     agenda,
@@ -89,7 +90,21 @@ def build_application(
     directory_path = config.directory or DEFAULT_DIRECTORY
     storage = storage or Storage(config.db_path)
     scheduler = Scheduler(application, clock)
-    application.bot_data[SERVICES] = Services(
+    services: Services | None = None
+
+    def current_directory() -> Directory:
+        # /reload replaces Services.directory; services read it on every use.
+        assert services is not None
+        return services.directory
+
+    appointments = AppointmentsService(
+        storage=storage,
+        clock=clock,
+        scheduler=scheduler,
+        config=config,
+        directory=current_directory,
+    )
+    services = application.bot_data[SERVICES] = Services(
         config=config,
         storage=storage,
         clock=clock,
@@ -98,6 +113,7 @@ def build_application(
         directory_path=directory_path,
         scheduler=scheduler,
         staffpost=StaffPost(application, storage, clock, config, scheduler),
+        appointments=appointments,
     )
     for module in HANDLER_MODULES:
         module.register(application)

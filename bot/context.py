@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
 from bot.scheduler import Scheduler
+from bot.services.appointments import AppointmentsService
 from bot.staffpost import StaffPost
 from storage import Resident, Storage
 
@@ -33,6 +34,8 @@ class Services:
     scheduler: Scheduler
     staffpost: StaffPost
     """The one paced outbox for everything posted into the staff group."""
+    # -- domain services (bot/services) --
+    appointments: AppointmentsService
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -9,8 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.context import BotContext
 from bot.i18n import N_
-from handlers.common import answer_query, bilingual, has_consent
-from handlers.onboarding import consent_markup, consent_question
+from handlers.common import answer_query, bilingual, consent_markup, consent_question, has_consent
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

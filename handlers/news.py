@@ -29,10 +29,10 @@ from handlers.common import (
     add_menu_entry,
     answer_query,
     back_to_menu_button,
+    consent_markup,
     has_consent,
     reply,
 )
-from handlers.onboarding import consent_markup
 from storage.broadcasts import GENERAL, Broadcast
 
 CB_NEWS = callbacks.kind("nws")
