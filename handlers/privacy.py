@@ -190,7 +190,8 @@ async def on_delete(update: Update, context: BotContext) -> None:
 async def erase_resident(context: BotContext, user_id: int) -> tuple[int, int, int]:
     """Cancel what is still ahead (staff are told, seats freed), leave a note in the
     resident's staff topic, then erase every row about them in one transaction."""
-    cancelled = len((await context.services.appointments.erase_resident(user_id)).cancelled)
+    appointments = await context.services.appointments.erase_resident(user_id)
+    cancelled = len(appointments.cancelled)
     topic = await context.storage.requests.current_topic(user_id)
     if topic is not None and context.config.staff_chat is not None:
         st = staff_t(context)
