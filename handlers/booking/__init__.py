@@ -23,16 +23,10 @@ from telegram.ext import (
 from bot import callbacks
 from bot.context import SERVICES, BotContext, Services
 from bot.i18n import N_
-from handlers.booking.flow import (
-    AWAITING_NOTE,
-    consent_first,
-    mine_view,
-    offers_view,
-    on_flow,
-    on_note,
-)
+from handlers.booking.flow import on_flow, on_note
 from handlers.booking.mine import on_mine
 from handlers.booking.notify import ResidentNotifier
+from handlers.booking.screens import AWAITING_NOTE, consent_first, mine_view, offers_view
 from handlers.booking.views import (
     CB_BACK,
     CB_BOOK,

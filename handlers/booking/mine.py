@@ -9,8 +9,9 @@ from bot import callbacks
 from bot.context import BotContext
 from bot.i18n import N_
 from handlers.booking import views
-from handlers.booking.flow import consent_first, mine_view, rules_of, start_flow
+from handlers.booking.flow import start_flow
 from handlers.booking.notify import send_calendar_file
+from handlers.booking.screens import consent_first, mine_view, rules_of
 from handlers.booking.views import (
     CB_CANCEL,
     CB_CANCEL_YES,
