@@ -18,7 +18,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
-from bot.directory import Directory, load_directory
+from bot.directory import load_directory
 from bot.i18n import I18n
 from bot.outbox import SharedRateLimiter
 from bot.scheduler import Scheduler
@@ -90,21 +90,15 @@ def build_application(
     directory_path = config.directory or DEFAULT_DIRECTORY
     storage = storage or Storage(config.db_path)
     scheduler = Scheduler(application, clock)
-    services: Services | None = None
-
-    def current_directory() -> Directory:
-        # /reload replaces Services.directory; services read it on every use.
-        assert services is not None
-        return services.directory
-
     appointments = AppointmentsService(
         storage=storage,
         clock=clock,
         scheduler=scheduler,
         config=config,
-        directory=current_directory,
+        # /reload replaces Services.directory as a whole: the service reads it on every use.
+        directory=lambda: application.bot_data[SERVICES].directory,
     )
-    services = application.bot_data[SERVICES] = Services(
+    application.bot_data[SERVICES] = Services(
         config=config,
         storage=storage,
         clock=clock,
