@@ -15,7 +15,6 @@ appointment is still ahead, and dropped otherwise.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,8 +27,6 @@ from bot.scheduler import JobCallback
 from bot.slots import STAFF, Rules, Slot, day_bounds, free, slots
 from storage import Storage, StoredClosure
 from storage.bookings import Booking
-
-log = logging.getLogger(__name__)
 
 HOLD_TIME = timedelta(hours=2)
 """How long a freed seat is held for the first resident on the waiting list."""
