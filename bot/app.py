@@ -26,6 +26,7 @@ from bot.directory import load_directory
 from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
+from bot.services.appointments import AppointmentsService
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
 from handlers import (
@@ -104,6 +105,14 @@ def build_application(
     storage = storage or Storage(config.db_path)
     scheduler = Scheduler[BotContext](application, clock)
     topics = Topics(storage)
+    appointments = AppointmentsService(
+        storage=storage,
+        clock=clock,
+        scheduler=scheduler,
+        config=config,
+        # /reload replaces Services.directory as a whole: the service reads it on every use.
+        directory=lambda: services_of(application).directory,
+    )
     services = Services(
         config=config,
         storage=storage,
@@ -114,6 +123,7 @@ def build_application(
         scheduler=scheduler,
         outbox=Outbox(application.bot, storage, clock, config, topics, limiter.log),
         topics=topics,
+        appointments=appointments,
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)

@@ -17,6 +17,7 @@ from bot.directory import Directory
 from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
+from bot.services.appointments import AppointmentsService
 from bot.services.topics import Topics
 from storage import Resident, Storage
 
@@ -43,6 +44,8 @@ class Services:
     """The one durable delivery layer: the staff-group lane and the broadcast lane."""
     topics: Topics
     """The residents' forum topics in the staff group, and their names and cards."""
+    appointments: AppointmentsService
+    """Booking, moving, cancelling, the waiting list, reminders and the cascades."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
     # handler order; empty until the factory has wired them.
     commands: tuple[Command, ...] = ()

@@ -4,10 +4,12 @@ editing the message a button belongs to instead of flooding the chat."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
@@ -18,9 +20,12 @@ from bot.capability import Command as Command  # re-exported for booking and age
 from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
 from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
+from bot.directory import Directory, Place, Text
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
+from bot.slots import Slot
 from storage import StoredClosure
+from storage.bookings import Booking
 
 STAFF_LANGUAGE = "de"
 """The staff group reads German."""
@@ -28,6 +33,11 @@ PENDING_LANGUAGE = "language"
 """user_data key: a language chosen before consent, kept in memory only."""
 
 CB_MENU = callbacks.kind("menu")
+# Declared here because several capabilities make these buttons; onboarding handles the
+# first two, privacy the last.
+CB_CONSENT = callbacks.kind("consent", 1)
+CB_LANG_MENU = callbacks.kind("langs")
+CB_DELETE = callbacks.kind("del", 1)
 
 
 def commands_of(application: Application, scope: Scope) -> list[Command]:
@@ -241,6 +251,27 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
         await update.callback_query.answer(text, show_alert=alert)
 
 
+async def post_to_staff(
+    context: BotContext, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+) -> None:
+    """Answers and notices into the staff group (General topic): through the shared paced
+    outbox, so a burst of bookings never runs into Telegram's group limit."""
+    if context.config.staff_chat is None:
+        return
+    await context.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+
+
+def parse_day(text: str) -> date | None:
+    """A day typed by staff: ``2026-12-01`` or ``1.12.2026``."""
+    try:
+        if "." in text:
+            day, month, year = (int(p) for p in text.split("."))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def bilingual(context: BotContext, render: Callable[[Translator], str]) -> str:
     """For a resident whose phone language we do not speak: German, then English."""
     if context.lang is not None:
@@ -255,3 +286,88 @@ def handlers(services: Services, application: App) -> Sequence[Handler]:
 
 CAPABILITY = Capability(name="common", handlers=handlers, group=-1)
 """Runs before every other capability: who is writing, in which language."""
+
+
+# -- consent and privacy (asked for by every capability that stores something) --------------
+def consent_question(t: Translator) -> str:
+    return t._(N_("Do you agree that your messages are stored and passed on to the counsellors?"))
+
+
+def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
+    def label(msgid: str) -> str:
+        if context.lang is not None:
+            return context.t._(msgid)
+        i18n = context.services.i18n
+        return f"{i18n.get('de')._(msgid)} / {i18n.get('en')._(msgid)}"
+
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
+                )
+            ],
+        ]
+    )
+
+
+def retention_text(t: Translator, days: int) -> str:
+    return t._(
+        N_(
+            "• Also stored: your first name, your appointments, your questions to the "
+            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
+            "and the news you subscribed to.\n"
+            "• Closed questions and past appointments are deleted after {days} days.\n"
+            "• /mydata shows everything we store about you, /delete erases it."
+        ),
+        days=days,
+    )
+
+
+# -- an appointment, as residents and staff read it (booking and agenda) --------------------
+def tx(t: Translator, text: Text | None) -> str:
+    return text.get(t.code)[0] if text is not None else ""
+
+
+def join(*parts: str) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
+def when_line(t: Translator, start: datetime, end: datetime) -> str:
+    return t._(N_("{date}, {time}"), date=t.date(start, "yMMMEd"), time=t.time_range(start, end))
+
+
+def address_line(t: Translator, place: Place) -> str:
+    if place.address is None:
+        return t._(N_("The address will be added soon. Please ask at the office."))
+    a = place.address
+    return t.isolate(f"{a.street}, {a.postcode} {a.city}")
+
+
+def details(t: Translator, directory: Directory, booking: Booking | Slot, note: str = "") -> str:
+    """Offer, date and time, place with address (and the resident's note)."""
+    offer_id, place_id = booking.offer_id, booking.place_id
+    start = booking.starts_at if isinstance(booking, Booking) else booking.start
+    end = booking.ends_at if isinstance(booking, Booking) else booking.end
+    lines = []
+    with contextlib.suppress(KeyError):
+        lines.append(f"📋 {tx(t, directory.offer(offer_id).title)}")
+    lines.append(f"📅 {when_line(t, start, end)}")
+    try:
+        place = directory.place(place_id)
+        lines.append(f"📍 {tx(t, place.name)}\n{address_line(t, place)}")
+    except KeyError:
+        pass
+    if note:
+        lines.append("📝 " + t._(N_("Your note: {note}"), note=note))
+    return "\n".join(lines)

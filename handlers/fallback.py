@@ -10,8 +10,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.capability import App, Capability, Handler
 from bot.context import BotContext, Services
 from bot.i18n import N_
-from handlers.common import answer_query, bilingual, has_consent
-from handlers.onboarding import consent_markup, consent_question
+from handlers.common import answer_query, bilingual, consent_markup, consent_question, has_consent
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

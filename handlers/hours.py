@@ -31,12 +31,12 @@ from bot.directory import (
 )
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.booking import closure_added
 from handlers.common import (
     answer_query,
     back_to_menu_button,
     closures_now,
     on_callback,
+    parse_day,
     refuse,
     reply,
 )
@@ -363,16 +363,6 @@ async def reload_command(update: Update, context: BotContext) -> None:
     )
 
 
-def parse_day(text: str) -> date | None:
-    try:
-        if "." in text:
-            day, month, year = (int(p) for p in text.split("."))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 async def closed_command(update: Update, context: BotContext) -> None:
     """``/closed`` lists; ``/closed <place|all> <day>[..<day>] <reason>`` adds;
     ``/closed lift <id>`` lifts."""
@@ -428,7 +418,8 @@ async def closed_command(update: Update, context: BotContext) -> None:
         context.clock.now(),
     )
     await message.reply_text(t._(N_("Closure added:")) + "\n" + closure_line(t, closure))
-    await closure_added(context, closure)  # appointments on those days: cancel, tell residents
+    # Appointments on those days: cancelled, residents told, staff get a summary.
+    await context.services.appointments.closure_added(closure)
 
 
 def closure_line(t: Translator, closure: StoredClosure) -> str:

@@ -21,11 +21,11 @@ from bot.i18n import N_, Translator
 from handlers.common import (
     answer_query,
     back_to_menu_button,
+    consent_markup,
     has_consent,
     on_callback,
     reply,
 )
-from handlers.onboarding import consent_markup
 from storage.broadcasts import GENERAL, Broadcast
 
 CB_NEWS = callbacks.kind("nws")

@@ -15,27 +15,30 @@ from bot.capability import App, Capability, Command, Handler, MenuEntry
 from bot.context import BotContext, Services
 from bot.i18n import LANGUAGES, N_, Translator
 from handlers.common import (
+    CB_CONSENT,
+    CB_DELETE,
+    CB_LANG_MENU,
     CB_MENU,
     PENDING_LANGUAGE,
     answer_query,
     back_to_menu_button,
     bilingual,
+    consent_markup,
+    consent_question,
     has_consent,
     main_menu,
     menu_text,
     on_callback,
     reply,
+    retention_text,
     show_menu,
 )
-from handlers.privacy import CB_DELETE, retention_text
 
 OFFICE = "Kom.ZFB, Fabrik Heeder"
 OFFICE_ADDRESS = "Virchowstraße 128C, 47805 Krefeld"
 OFFICE_PHONE = "02151 86 34 63"
 
-CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG = callbacks.kind("lang", 1)
-CB_LANG_MENU = callbacks.kind("langs")
 CB_HELP = callbacks.kind("help")
 CB_PRIVACY = callbacks.kind("privacy")
 
@@ -68,38 +71,6 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
         phone=t.ltr(OFFICE_PHONE),
     )
     return f"{main}\n{retention_text(t, retention_days)}"
-
-
-def consent_question(t: Translator) -> str:
-    return t._(N_("Do you agree that your messages are stored and passed on to the counsellors?"))
-
-
-def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
-    def label(msgid: str) -> str:
-        if context.lang is not None:
-            return context.t._(msgid)
-        i18n = context.services.i18n
-        return f"{i18n.get('de')._(msgid)} / {i18n.get('en')._(msgid)}"
-
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes")
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
-                )
-            ],
-        ]
-    )
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:

@@ -18,8 +18,8 @@ from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.booking import cancel_all_for
 from handlers.common import (
+    CB_DELETE,
     PENDING_LANGUAGE,
     answer_query,
     back_to_menu_button,
@@ -32,26 +32,12 @@ from storage.db import to_db
 
 log = logging.getLogger(__name__)
 
-CB_DELETE = callbacks.kind("del", 1)
 PURGE_JOB = "privacy:purge"
 PURGE_AT = time(3, 0)
 """Local time of the daily retention purge: when nobody is booking."""
 
 
 # -- texts ----------------------------------------------------------------------------------
-def retention_text(t: Translator, days: int) -> str:
-    return t._(
-        N_(
-            "• Also stored: your first name, your appointments, your questions to the "
-            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
-            "and the news you subscribed to.\n"
-            "• Closed questions and past appointments are deleted after {days} days.\n"
-            "• /mydata shows everything we store about you, /delete erases it."
-        ),
-        days=days,
-    )
-
-
 def summary_text(t: Translator, data: dict[str, Any]) -> str:
     profile = data["profile"] or {}
     lines = [t._(N_("This is everything Quartierbot stores about you:"))]
@@ -200,7 +186,8 @@ async def on_delete(update: Update, context: BotContext, cb: Callback) -> None:
 async def erase_resident(context: BotContext, user_id: int) -> tuple[int, int, int]:
     """Cancel what is still ahead (staff are told, seats freed), leave a note in the
     resident's staff topic, then erase every row about them in one transaction."""
-    cancelled = await cancel_all_for(context, user_id)
+    appointments = await context.services.appointments.erase_resident(user_id)
+    cancelled = len(appointments.cancelled)
     topic = await context.storage.requests.current_topic(user_id)
     if topic is not None and context.config.staff_chat is not None:
         st = staff_t(context)
