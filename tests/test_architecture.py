@@ -51,10 +51,7 @@ SPLIT = "passes once handlers/booking is split (lead)"
             ),
         ),
         "bot-acyclic",
-        pytest.param(
-            "handlers-acyclic",
-            marks=pytest.mark.xfail(strict=True, reason=SPLIT + " (booking→onboarding→privacy)"),
-        ),
+        "handlers-acyclic",
     ],
 )
 def test_import_contract(contract: str) -> None:
