@@ -16,11 +16,38 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.i18n import LANGUAGES
+
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DB = Path("data/quartierbot.sqlite3")
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# faster-whisper's own model names (it downloads them once); anything else must be a folder
+# holding a CTranslate2 Whisper model, or a Hugging Face repository id ("owner/name").
+WHISPER_SIZES = frozenset(
+    {
+        "tiny",
+        "tiny.en",
+        "base",
+        "base.en",
+        "small",
+        "small.en",
+        "medium",
+        "medium.en",
+        "large-v1",
+        "large-v2",
+        "large-v3",
+        "large",
+        "large-v3-turbo",
+        "turbo",
+        "distil-small.en",
+        "distil-medium.en",
+        "distil-large-v2",
+        "distil-large-v3",
+    }
+)
+_REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 class ConfigError(Exception):
@@ -53,6 +80,14 @@ class Config:
     """Figures below this count are shown as "<3" in /stats and /export (QUARTIERBOT_MIN_CELL)."""
     funding_start: date = date(2023, 1, 1)
     """First day of the funding period, for ``/stats all`` (QUARTIERBOT_FUNDING_START)."""
+    translate_url: str | None = None
+    """Root of a LibreTranslate server (QUARTIERBOT_TRANSLATE_URL); None: no machine translation."""
+    translate_key: str | None = None
+    """API key for that server, if it asks for one (QUARTIERBOT_TRANSLATE_KEY)."""
+    staff_language: str = "de"
+    """The language the office reads and writes in (QUARTIERBOT_STAFF_LANGUAGE)."""
+    voice_model: str | None = None
+    """faster-whisper model name or folder (QUARTIERBOT_VOICE_MODEL); None: no transcription."""
 
     @property
     def base_url(self) -> str:
@@ -183,6 +218,28 @@ def load_config(
         except ValueError:
             problems.append(f"QUARTIERBOT_FUNDING_START: {raw!r} is not a date (YYYY-MM-DD)")
 
+    translate_url = get("TRANSLATE_URL")
+    if translate_url is not None and not re.match(r"^https?://[^/\s]+", translate_url):
+        problems.append(f"QUARTIERBOT_TRANSLATE_URL: {translate_url!r} is not an http(s) URL")
+
+    staff_language = get("STAFF_LANGUAGE") or "de"
+    if staff_language not in LANGUAGES:
+        problems.append(
+            f"QUARTIERBOT_STAFF_LANGUAGE: {staff_language!r} is not one of our languages"
+            f" ({', '.join(LANGUAGES)})"
+        )
+
+    voice_model = get("VOICE_MODEL")
+    if voice_model is not None and not (
+        voice_model in WHISPER_SIZES
+        or Path(voice_model).expanduser().is_dir()
+        or (_REPO_ID_RE.match(voice_model) and not voice_model.startswith((".", "/", "~")))
+    ):
+        problems.append(
+            f"QUARTIERBOT_VOICE_MODEL: {voice_model!r} is neither a Whisper model name"
+            " (tiny, base, small, ...) nor an existing folder"
+        )
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -201,4 +258,8 @@ def load_config(
         show_staff_names=show_staff_names,
         min_cell=min_cell,
         funding_start=funding_start,
+        translate_url=translate_url.rstrip("/") if translate_url else None,
+        translate_key=get("TRANSLATE_KEY"),
+        staff_language=staff_language,
+        voice_model=voice_model,
     )
