@@ -9,8 +9,10 @@ without the ``[detect]`` and ``[voice]`` extras.
 
 from __future__ import annotations
 
-OUR_LANGUAGES = ("de", "de_easy", "en", "tr", "ar", "uk", "ru", "pl", "bg", "ro", "fa", "ku")
-"""Our language codes (as in bot.i18n.LANGUAGES), repeated here so engines stay free of Babel."""
+from bot.i18n import LANGUAGES
+
+OUR_LANGUAGES = tuple(LANGUAGES)
+"""Our language codes: de, de_easy, en, tr, ar, uk, ru, pl, bg, ro, fa, ku."""
 
 
 def engine_code(language: str) -> str:
