@@ -177,12 +177,14 @@ class LibreTranslate:
         return self._pairs
 
     def can_translate(self, source: str, target: str) -> bool | None:
-        """Whether the engine has a model for the pair; None while it was never reached."""
+        """Whether the engine has a model for the pair; None while its languages are unknown."""
         if self._pairs is None:
             return None
         return engine_code(source) == engine_code(target) or (source, target) in self._pairs
 
     async def refresh_languages(self, *, force: bool = False) -> bool:
+        if self._languages is not None and not force:
+            return True
         if self._refreshing is None:
             self._refreshing = asyncio.Lock()
         async with self._refreshing:
