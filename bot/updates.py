@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import Update
@@ -32,9 +32,17 @@ class UpdateStats:
         self.unreadable = 0
         self.last_fetch: float | None = None
         """``time.monotonic()`` of the last successful getUpdates or webhook call."""
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_fetch(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every successful fetch too (the health check's liveness,
+        which keeps the bot's clock so tests can move time)."""
+        self._listeners.append(listener)
 
     def fetched(self) -> None:
         self.last_fetch = time.monotonic()
+        for listener in self._listeners:
+            listener()
 
 
 def parse_update(data: JSONDict, bot: ExtBot[Any], stats: UpdateStats | None = None) -> Update:

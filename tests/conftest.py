@@ -9,7 +9,7 @@ a single call that breaks the schema.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import Update
-from telegram.ext import TypeHandler
+from telegram.ext import BaseUpdateProcessor
 
 from bot.app import App, build_application, shutdown, startup
 from bot.clock import FakeClock
@@ -68,12 +68,14 @@ class Harness:
             if not isinstance(context.error, self.expected):
                 self.errors.append(context.error)
 
-        async def processed(update: Update, context: BotContext) -> None:
-            self.last_processed = max(self.last_processed, update.update_id)
+        def processed(update: object) -> None:
+            if isinstance(update, Update):
+                self.last_processed = max(self.last_processed, update.update_id)
 
         app.add_error_handler(record)
-        # The last group runs after every handler of an update has finished.
-        app.add_handler(TypeHandler(Update, processed), group=1_000_000)
+        # Marked when PTB has run every handler group for the update, also when a handler
+        # stopped the others (ApplicationHandlerStop).
+        app._update_processor = Marking(app.update_processor, processed)  # test only
         await app.initialize()
         await startup(app)
         await app.start()
@@ -154,6 +156,27 @@ class Harness:
         after = await self.tap(user, welcome, data="1:consent:yes")
         await self.tap(user, after, data=f"1:lang:{language or language_code or 'de'}")
         return user
+
+
+class Marking(BaseUpdateProcessor):
+    """The bot's own update processor, telling the harness when an update is done."""
+
+    def __init__(self, inner: BaseUpdateProcessor, done: Callable[[object], None]) -> None:
+        super().__init__(inner.max_concurrent_updates)
+        self.inner = inner
+        self.done = done
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self.inner.do_process_update(update, coroutine)
+        finally:
+            self.done(update)
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
 
 
 def buttons(message: JSON) -> list[JSON]:

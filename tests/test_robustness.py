@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.updates import Throttled
-from tests.conftest import Harness
+from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness
 
 # A poll that lacks what python-telegram-bot requires (as when a new Bot API version changes
 # a type), and a member update whose "kicked" status lacks until_date.
@@ -71,3 +71,35 @@ def test_a_repeating_error_is_logged_once_per_interval_with_a_count(
     assert caplog.records[-1].getMessage() == (
         "polling failed: TimedOut (1000 times in the last 0 s)"
     )
+
+
+async def test_the_bot_leaves_groups_that_are_not_the_staff_group_and_says_nothing(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers.groups")
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    # Someone adds the bot to the neighbourhood group.
+    neighbours = bot.sandbox.add_group("Nachbarschaft Dießem", is_forum=False)
+    bot.sandbox.world.group(neighbours["id"]).bot_member = False
+    bot.sandbox.add_bot_to_group(neighbours["id"], by=admin)
+    await bot.idle()
+    assert not bot.sandbox.in_group(neighbours["id"])
+    # A group it was in before: staff and coordinator commands, a question, a button.
+    old = bot.sandbox.add_group("Altes Team", is_forum=True)
+    for text in ("/stats", "/queue", "/help", "Hallo Bot"):
+        bot.sandbox.send_text(admin, text, chat_id=old["id"])
+    await bot.idle()
+    assert not bot.sandbox.in_group(old["id"])
+    for chat_id in (neighbours["id"], old["id"]):
+        assert bot.sandbox.bot_messages(chat_id) == []
+    assert len(bot.sandbox.calls("leaveChat")) == 2
+    left = [r.getMessage() for r in caplog.records if r.name == "handlers.groups"]
+    assert left == [
+        f"left supergroup {neighbours['id']}: it is not the staff group",
+        f"left supergroup {old['id']}: it is not the staff group",
+    ]
+    # The staff group itself is where the bot stays and answers.
+    bot.sandbox.send_text(admin, "/queue", chat_id=STAFF_CHAT)
+    await bot.idle()
+    await bot.sandbox.wait_bot_messages(STAFF_CHAT)
+    assert bot.sandbox.in_group(STAFF_CHAT)

@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import HANDLER_MODULES
+from bot.app import capability_names
 from bot.clock import FakeClock, SystemClock
 from bot.context import BotContext
 from sandbox.server import Sandbox, SandboxError
@@ -63,7 +63,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 
 def _module_present(words: tuple[str, ...]) -> bool:
-    names = [m.__name__.rsplit(".", 1)[-1] for m in HANDLER_MODULES]
+    names = capability_names()
     return any(word in name for name in names for word in words)
 
 
