@@ -13,8 +13,9 @@ from babel.messages.pofile import read_po
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
-# Strings that are the same in every language (names); English may equal its msgid.
-SAME_EVERYWHERE: set[str] = set()
+# Strings that may be the same in every language (names, punctuation only); English may
+# equal its msgid. "{date}, {time}" joins two translated phrases ("from … to …", "at …").
+SAME_EVERYWHERE: set[str] = {"{date}, {time}"}
 
 
 def load(code: str):  # type: ignore[no-untyped-def]
@@ -42,6 +43,8 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
             "_",
             "-k",
             "n_:1,2",
+            "-k",
+            "p_:1c,2",
             "-k",
             "N_",
             "--no-location",
