@@ -16,6 +16,7 @@ they use CLDR's two forms.
 from __future__ import annotations
 
 import gettext
+import re
 
 import pytest
 from babel import Locale
@@ -64,3 +65,23 @@ def test_plural_entries_have_all_forms_distinct_where_cldr_differs() -> None:
         and "{n} " in m.string[3]
     ]
     assert not same, same
+
+
+# "Termin(e)", "appointment(s)", "був(-ла)": a count or a gender written as a bracketed ending.
+BRACKETED_ENDING = re.compile(
+    r"\w\((s|e|n|en|er|es|i|y|a|ы|и|а|ів|ов|ей|я|ите|ове|ler|lar|ları|leri|uri|ri|le)\)|\(-\w+\)"
+)
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_no_bracketed_plural_or_gender_endings(code: str) -> None:
+    """Counts go through ngettext or a label ("Termine: 3"); a reader should not decode
+    "Termin(e)". (Some msgids still have them: the msgstr must not.)"""
+    found = [
+        text
+        for m in load(code)
+        if m.id
+        for text in (m.string if isinstance(m.string, tuple) else (m.string,))
+        if BRACKETED_ENDING.search(text)
+    ]
+    assert not found, "\n".join(found)
