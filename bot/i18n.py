@@ -13,10 +13,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import holidays
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
     format_date,
@@ -136,6 +138,49 @@ def _widen(pattern: str) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction where it is defined; translate it where it is shown."""
     return message
+
+
+# The NRW public holidays, by the German name the ``holidays`` package gives them (and its
+# English name), as msgids: the package has names in de/en/uk only, and residents of nine
+# languages read "(Fronleichnam)". tests/test_holidays.py checks that no name is missing.
+HOLIDAY_NAMES: dict[str, str] = {
+    "Neujahr": N_("New Year's Day"),
+    "Karfreitag": N_("Good Friday"),
+    "Ostermontag": N_("Easter Monday"),
+    "Erster Mai": N_("Labour Day"),
+    "Christi Himmelfahrt": N_("Ascension Day"),
+    "Pfingstmontag": N_("Whit Monday"),
+    "Fronleichnam": N_("Corpus Christi"),
+    "Tag der Deutschen Einheit": N_("German Unity Day"),
+    "Allerheiligen": N_("All Saints' Day"),
+    "Erster Weihnachtstag": N_("Christmas Day"),
+    "Zweiter Weihnachtstag": N_("Second Day of Christmas"),
+}
+_HOLIDAY_ENGLISH = {
+    "New Year's Day": "Neujahr",
+    "Good Friday": "Karfreitag",
+    "Easter Monday": "Ostermontag",
+    "Labor Day": "Erster Mai",
+    "Labour Day": "Erster Mai",
+    "Ascension Day": "Christi Himmelfahrt",
+    "Pentecost Monday": "Pfingstmontag",
+    "Whit Monday": "Pfingstmontag",
+    "Corpus Christi": "Fronleichnam",
+    "German Unity Day": "Tag der Deutschen Einheit",
+    "All Saints' Day": "Allerheiligen",
+    "Christmas Day": "Erster Weihnachtstag",
+    "Second Day of Christmas": "Zweiter Weihnachtstag",
+}
+
+
+@lru_cache(maxsize=16)
+def _nrw_holidays(year: int) -> dict[dt.date, str]:
+    return dict(holidays.country_holidays("DE", subdiv="NW", years=year, language="de"))
+
+
+def nrw_holiday(day: dt.date) -> str | None:
+    """The German name of the NRW public holiday on ``day`` (None on other days)."""
+    return _nrw_holidays(day.year).get(day)
 
 
 def resolve_language(telegram_code: str | None) -> str | None:
@@ -328,6 +373,19 @@ class Translator:
 
     def weekday(self, index: int) -> str:
         return self._weekday_name(index)
+
+    # -- public holidays ----------------------------------------------------------------
+    def holiday(self, name: str) -> str:
+        """A holiday's name in this language, from the German (or English) name the
+        ``holidays`` package gives; a name we do not know is shown as it is."""
+        german = _HOLIDAY_ENGLISH.get(name, name)
+        msgid = HOLIDAY_NAMES.get(german)
+        return self._(msgid) if msgid else name
+
+    def holiday_on(self, day: dt.date) -> str | None:
+        """The name of the NRW public holiday on ``day`` in this language, or None."""
+        german = nrw_holiday(day)
+        return self.holiday(german) if german else None
 
 
 class I18n:
