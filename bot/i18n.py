@@ -38,6 +38,32 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 FSI, LRI, PDI, RLM = "\u2068", "\u2066", "\u2069", "\u200f"
 
 
+_RTL_CLASSES = ("R", "AL")
+
+
+def first_strong(line: str) -> str | None:
+    """The direction of a line's first strong character: "R" (right to left, also for an
+    RLM), "L", or None when the line has none (digits, punctuation, emoji only).
+
+    Telegram takes a paragraph's direction — per line of a message and per button — from
+    it. Text inside isolates counts here on purpose: not every client skips isolates when it
+    chooses the direction (Unicode TR9 rule P2), so a right-to-left line must *start* with a
+    right-to-left letter or an RLM, before any isolated Latin name."""
+    for char in line:
+        direction = unicodedata.bidirectional(char)
+        if direction in _RTL_CLASSES:
+            return "R"
+        if direction == "L":
+            return "L"
+    return None
+
+
+def first_strong_rtl(line: str) -> bool:
+    """True when ``line`` lays out right to left in Telegram (its first strong character
+    is Arabic, Hebrew or an RLM)."""
+    return first_strong(line) == "R"
+
+
 @dataclass(frozen=True)
 class Language:
     code: str
@@ -251,15 +277,15 @@ class Translator:
     def paragraph(self, text: str) -> str:
         """Telegram takes a message's direction from its first strong character: in
         Arabic or Farsi, a message that opens with a Latin name gets a right-to-left mark."""
+        if not self.language.rtl or first_strong(text) != "L":
+            return text
+        return RLM + text
+
+    def rtl_lines(self, text: str) -> str:
+        """:meth:`paragraph` for every line: Telegram decides the direction per line."""
         if not self.language.rtl:
             return text
-        for char in text:
-            direction = unicodedata.bidirectional(char)
-            if direction in ("R", "AL"):
-                return text
-            if direction == "L":
-                return RLM + text
-        return text
+        return "\n".join(self.paragraph(line) for line in text.split("\n"))
 
     def ltr(self, text: str) -> str:
         """Force left-to-right for things that are always read that way (phone numbers)."""

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.i18n import LANGUAGES, LOCALES_DIR, first_strong_rtl
+from tests.rtl import filled
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Strings that may be the same in every language (names, punctuation only); English may
@@ -91,7 +92,7 @@ def test_catalog_complete(code: str) -> None:
                 problems.append(f"placeholders differ: {singular!r} -> {s!r}")
         if code != "en" and strings[0] == singular and singular not in SAME_EVERYWHERE:
             problems.append(f"English copied in: {singular!r}")
-        if LANGUAGES[code].rtl and not re.match(r"^\W*[\u0600-\u06FF]", strings[0]):
+        if LANGUAGES[code].rtl and not first_strong_rtl(filled(strings[0])):
             problems.append(
                 f"right-to-left text should start with an RTL letter: {strings[0][:30]!r}"
             )
