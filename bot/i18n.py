@@ -379,11 +379,15 @@ class Translator:
         """ "from 09:00 to 12:00" — a period, in a sentence."""
         return self._(N_("from {start} to {end}"), start=self._clock(start), end=self._clock(end))
 
-    def when(self, start: dt.datetime, end: dt.datetime | None = None) -> str:
-        """An appointment's full date with its time or period: "Tuesday, 1 December 2026,
-        from 09:00 to 12:00" / "…, at 09:00"."""
+    def when(
+        self, start: dt.datetime, end: dt.datetime | None = None, skeleton: str | None = None
+    ) -> str:
+        """An appointment's date with its time or period: "Tuesday, 1 December 2026, from
+        09:00 to 12:00" / "…, at 09:00". ``skeleton`` gives a shorter date ("MMMd": "1 Dec,
+        at 09:00"); by default the full date of :meth:`date_long`."""
         clock = self.at_time(start) if end is None else self.from_to(start, end)
-        return self._phrase(N_("{date}, {time}"), date=self.date_long(start), time=clock)
+        day = self.date_long(start) if skeleton is None else self.date(start, skeleton)
+        return self._phrase(N_("{date}, {time}"), date=day, time=clock)
 
     def relative_day(self, value: dt.date | dt.datetime, today: dt.date) -> str:
         """ "today", "tomorrow", a weekday within the coming week, else the date."""
@@ -399,6 +403,12 @@ class Translator:
 
     def weekday(self, index: int) -> str:
         return self._weekday_name(index)
+
+    def language_name(self, code: str) -> str:
+        """A language by its own name ("العربية", "Русский"), never its code: residents
+        read /mydata, not ISO 639."""
+        language = LANGUAGES.get(code)
+        return self.isolate(language.native_name if language else code)
 
     # -- public holidays ----------------------------------------------------------------
     def holiday(self, name: str) -> str:

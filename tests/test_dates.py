@@ -193,3 +193,10 @@ def test_right_to_left_dates_are_isolated(i18n: I18n, code: str) -> None:
     t: Translator = i18n.get(code)
     assert t.date_long(START).startswith(FSI)
     assert t.time(START).startswith(FSI)
+
+
+def test_short_when_and_language_names(i18n: I18n) -> None:
+    assert i18n.get("de").when(START, skeleton="MMMd") == "1. Dez., um 09:00 Uhr"
+    assert i18n.get("de_easy").when(START, skeleton="MMMd") == "1. Dezember, um 9 Uhr"
+    assert plain(i18n.get("ru").language_name("ar")) == "العربية"
+    assert plain(i18n.get("ar").language_name("ru")) == "Русский"
