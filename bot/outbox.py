@@ -216,6 +216,7 @@ class Outbox:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._not_before: dict[tuple[int, int], float] = {}
+        self._waiting = False
 
     @property
     def services(self) -> Services:
@@ -234,6 +235,13 @@ class Outbox:
     def wake(self) -> None:
         """A broadcast started: look at the outbox now."""
         self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        """No broadcast is being sent or about to start. Tests wait for this, not silence."""
+        if self._task is None:
+            return True
+        return self._waiting and not self._wake.is_set() and not self._in_flight
 
     async def stop(self) -> None:
         """Stop taking rows; let requests in flight finish, within reason."""
@@ -263,8 +271,10 @@ class Outbox:
                 sending = await self.services.storage.broadcasts.with_status("sending")
                 if not sending:
                     self._wake.clear()
+                    self._waiting = True
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), 60)
+                    self._waiting = False
                     continue
                 await self._run(sending[0])
             except Exception:

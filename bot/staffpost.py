@@ -102,6 +102,7 @@ class StaffPost:
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._waiting = False
 
     # -- the API for handlers -------------------------------------------------------------
     @property
@@ -240,9 +241,21 @@ class StaffPost:
     def wake(self) -> None:
         self._event.set()
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to send until woken again (a new row, a due moment, a clock jump), and
+        no album still waiting for its last part. Tests wait for this, not for silence."""
+        if self._task is None:
+            return True
+        now = time.monotonic()
+        albums = any(now - seen < self.album_grace for seen in self._albums.values())
+        return self._waiting and not self._event.is_set() and not albums
+
     async def _loop(self) -> None:
         while not self._stopping:
+            self._waiting = True
             await self._event.wait()
+            self._waiting = False
             self._event.clear()
             if self._stopping:
                 return

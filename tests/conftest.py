@@ -8,23 +8,33 @@ a single call that breaks the schema.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.app import App, build_application, shutdown, startup
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.context import BotContext
+from bot.context import SERVICES, BotContext, Services
 from bot.i18n import I18n
+from bot.outbox import OUTBOX, Outbox
 from sandbox.server import Sandbox
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -56,12 +66,20 @@ class Harness:
         self.i18n = i18n
         self.errors: list[BaseException] = []
         self.expected: tuple[type[BaseException], ...] = ()
-        self.last_processed = 0
+        # Updates that nobody fetched yet are this bot's to handle; older ones are not.
+        pending = [u["update_id"] for u in sandbox.world.updates]
+        self.last_processed = min(pending, default=sandbox.world.next_update_id) - 1
+        self.jobs_running = 0
         self.app: App | None = None
         self.staff_chat = config.staff_chat
 
     async def start(self) -> None:
         app = build_application(self.config, clock=self.clock, i18n=self.i18n)
+        # idle() knows every update is done once the last handler group has seen it; a
+        # handler running in the background (block=False) would escape that.
+        for group in app.handlers.values():
+            for handler in group:
+                assert handler.block, f"{handler!r} runs in the background; idle() cannot see it"
 
         async def record(update: object, context: BotContext) -> None:
             assert context.error is not None
@@ -71,9 +89,16 @@ class Harness:
         async def processed(update: Update, context: BotContext) -> None:
             self.last_processed = max(self.last_processed, update.update_id)
 
+        def job_event(event: JobSubmissionEvent | JobExecutionEvent) -> None:
+            self.jobs_running += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+
         app.add_error_handler(record)
         # The last group runs after every handler of an update has finished.
         app.add_handler(TypeHandler(Update, processed), group=1_000_000)
+        self.jobs_running = 0
+        self.job_queue(app).scheduler.add_listener(
+            job_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
         await app.initialize()
         await startup(app)
         await app.start()
@@ -94,20 +119,77 @@ class Harness:
         await shutdown(app)
         await app.shutdown()
 
-    async def idle(self) -> None:
-        """Wait until the bot has fully handled every update people have made so far."""
+    @staticmethod
+    def job_queue(app: App) -> Any:
+        assert app.job_queue is not None
+        return app.job_queue
+
+    def busy(self, *, broadcasts: bool = False) -> str | None:
+        """What the bot still has to do right now, or None when it has nothing left.
+
+        Asks the bot, instead of guessing from a quiet spell: every update people made is
+        handled, no Bot API call is being answered, no job is due or running, and the staff
+        outbox waits to be woken. Work that waits for a later moment of the clock (a
+        reminder, a full pacing window) or of real time (a 429 to wait out) is not "now".
+        A broadcast is sent at Telegram's pace over seconds, while the bot goes on
+        answering; it counts only with ``broadcasts=True``.
+        """
+        app = self.app
+        assert app is not None, "the bot is not running"
         last = self.sandbox.world.next_update_id - 1
-        await self.sandbox.wait_for(
-            lambda: self.last_processed >= last, message=f"update {last} handled"
-        )
-        await self.sandbox.settle()
+        if self.last_processed < last:
+            return f"update {last} is not handled yet (handled up to {self.last_processed})"
+        if self.sandbox.in_flight:
+            return f"{self.sandbox.in_flight} Bot API call(s) in flight"
+        if self.jobs_running:
+            return f"{self.jobs_running} job(s) running"
+        now = datetime.now(UTC)
+        for job in self.job_queue(app).jobs():
+            if job.next_t is not None and job.next_t <= now:
+                return f"job {job.name} is due"
+        services: Services = app.bot_data[SERVICES]
+        if not services.staffpost.idle:
+            return "the staff outbox is at work"
+        outbox: Outbox | None = app.bot_data.get(OUTBOX)
+        if broadcasts and outbox is not None and not outbox.idle:
+            return "the broadcast outbox is at work"
+        return None
+
+    async def idle(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - one deadline for the whole wait
+        *,
+        broadcasts: bool = False,
+    ) -> None:
+        """Wait until the bot has handled every update people have made so far and has
+        nothing left to do now (see :meth:`busy`)."""
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while True:
+            reason = self.busy(broadcasts=broadcasts)
+            # Twice in a row, one loop turn apart: a step that hands work on to another
+            # (a handler waking an outbox) is seen by one of the two looks.
+            calm = calm + 1 if reason is None else 0
+            if calm >= 2:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"the bot is still busy after {timeout}s: {reason}")
+            if reason is None:
+                await asyncio.sleep(0)
+            else:
+                await self.sandbox.wait_for(
+                    lambda: self.busy(broadcasts=broadcasts) is None,
+                    max(deadline - time.monotonic(), 0.001),
+                    message=f"the bot to become idle ({reason})",
+                    poll=0.002,
+                )
 
     def expect(self, *errors: type[BaseException]) -> None:
         """A test that provokes an error from Telegram declares it; anything else fails."""
         self.expected = errors
 
     async def restart(self) -> None:
-        await self.sandbox.settle()
+        await self.idle()
         await self.stop()
         await self.start()
 
@@ -206,7 +288,8 @@ async def bot(
     await harness.start()
     try:
         yield harness
-        await sandbox.settle()
+        if harness.app is not None:
+            await harness.idle()
     finally:
         await harness.stop()
         logging.getLogger().removeHandler(errors)

@@ -97,7 +97,7 @@ async def finished(bot: Harness, chat_id: int, broadcast_id: int = 1) -> JSON:
         ]
 
     await bot.sandbox.wait_for(lambda: len(reports()) >= 2, timeout=15, message="broadcast report")
-    await bot.sandbox.settle()
+    await bot.idle(broadcasts=True)
     return reports()[-1]
 
 
@@ -250,7 +250,7 @@ async def test_scheduled_broadcast_fires_at_its_time_even_after_a_restart(bot: H
     assert "#1" in listing["text"] and button_texts(listing) == ["✖ Cancel #1"]
 
     bot.clock.advance(hours=1, minutes=59)
-    await bot.sandbox.settle()
+    await bot.idle(broadcasts=True)  # nothing is due, nothing is being sent
     assert delivered(bot, reader) == []
     await bot.restart()
     bot.clock.advance(minutes=1)
@@ -273,7 +273,7 @@ async def test_cancelled_broadcast_never_sends(bot: Harness) -> None:
     assert bot.sandbox.callback_answers[-1].get("show_alert") is True
     await bot.restart()
     bot.clock.advance(hours=3)
-    await bot.sandbox.settle()
+    await bot.idle(broadcasts=True)  # nothing is due, nothing is being sent
     assert delivered(bot, reader) == []
     assert await bot.storage.broadcasts.with_status("cancelled")
 
