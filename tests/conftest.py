@@ -68,7 +68,9 @@ class Harness:
         self.expected: tuple[type[BaseException], ...] = ()
         # Updates that nobody fetched yet are this bot's to handle; older ones are not.
         pending = [u["update_id"] for u in sandbox.world.updates]
-        self.last_processed = min(pending, default=sandbox.world.next_update_id) - 1
+        self.handled_up_to = min(pending, default=sandbox.world.next_update_id) - 1
+        """Every update up to this id has been handled (updates may finish out of order)."""
+        self._handled: set[int] = set()
         self.jobs_running = 0
         self.app: App | None = None
         self.staff_chat = config.staff_chat
@@ -87,7 +89,10 @@ class Harness:
                 self.errors.append(context.error)
 
         async def processed(update: Update, context: BotContext) -> None:
-            self.last_processed = max(self.last_processed, update.update_id)
+            self._handled.add(update.update_id)
+            while self.handled_up_to + 1 in self._handled:
+                self.handled_up_to += 1
+                self._handled.discard(self.handled_up_to)
 
         def job_event(event: JobSubmissionEvent | JobExecutionEvent) -> None:
             self.jobs_running += 1 if event.code == EVENT_JOB_SUBMITTED else -1
@@ -137,8 +142,10 @@ class Harness:
         app = self.app
         assert app is not None, "the bot is not running"
         last = self.sandbox.world.next_update_id - 1
-        if self.last_processed < last:
-            return f"update {last} is not handled yet (handled up to {self.last_processed})"
+        if self.handled_up_to < last:
+            return f"update {self.handled_up_to + 1} is not handled yet (last: {last})"
+        if app.update_processor.current_concurrent_updates:
+            return "an update is being handled"
         if self.sandbox.in_flight:
             return f"{self.sandbox.in_flight} Bot API call(s) in flight"
         if self.jobs_running:
@@ -278,13 +285,11 @@ def config(tmp_path: Path, sandbox: Sandbox) -> Config:
     )
 
 
-@pytest.fixture
-async def bot(
-    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
-) -> AsyncIterator[Harness]:
+async def running(harness: Harness) -> AsyncIterator[Harness]:
+    """Start the bot for a test; afterwards let it finish what it was doing, stop it, and
+    fail on any error it raised or logged."""
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
-    harness = Harness(sandbox, config, clock, i18n)
     await harness.start()
     try:
         yield harness
@@ -297,6 +302,14 @@ async def bot(
     assert not errors.records, "errors were logged:\n" + "\n".join(
         r.getMessage() for r in errors.records
     )
+
+
+@pytest.fixture
+async def bot(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
+) -> AsyncIterator[Harness]:
+    async for harness in running(Harness(sandbox, config, clock, i18n)):
+        yield harness
 
 
 def with_config(config: Config, **changes: Any) -> Config:

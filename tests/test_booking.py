@@ -6,7 +6,6 @@ race of fifty residents for one seat."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,10 +25,10 @@ from tests.conftest import (
     ADMIN_ID,
     BERLIN,
     STAFF_CHAT,
-    ErrorLog,
     Harness,
     button_texts,
     buttons,
+    running,
     with_config,
 )
 
@@ -147,22 +146,6 @@ async def open_bookings(bot: Harness) -> list[Any]:
     return list(await bot.storage.bookings.between(start, start + timedelta(days=800)))
 
 
-async def started(harness: Harness) -> AsyncIterator[Harness]:
-    errors = ErrorLog()
-    logging.getLogger().addHandler(errors)
-    await harness.start()
-    try:
-        yield harness
-        await harness.sandbox.settle()
-    finally:
-        await harness.stop()
-        logging.getLogger().removeHandler(errors)
-    assert not harness.errors, f"the bot raised: {harness.errors!r}"
-    assert not errors.records, "errors were logged:\n" + "\n".join(
-        r.getMessage() for r in errors.records
-    )
-
-
 @pytest.fixture
 def small_config(config: Config, tmp_path: Path) -> Config:
     path = tmp_path / "directory.yaml"
@@ -174,7 +157,7 @@ def small_config(config: Config, tmp_path: Path) -> Config:
 async def small(
     sandbox: Sandbox, small_config: Config, clock: FakeClock, i18n: I18n
 ) -> AsyncIterator[Harness]:
-    async for harness in started(Harness(sandbox, small_config, clock, i18n)):
+    async for harness in running(Harness(sandbox, small_config, clock, i18n)):
         yield harness
 
 
@@ -196,7 +179,7 @@ async def concurrent(
         return app
 
     monkeypatch.setattr(harness_module, "build_application", build_concurrent)
-    async for harness in started(Harness(sandbox, small_config, clock, i18n)):
+    async for harness in running(Harness(sandbox, small_config, clock, i18n)):
         yield harness
 
 
@@ -608,7 +591,7 @@ async def test_reminders_survive_restarts(bot: Harness) -> None:
     await bot.start()
     await bot.sandbox.wait_for(lambda: reminders_sent(bot, user))
     await bot.restart()
-    await bot.sandbox.settle()
+    await bot.idle()  # the reminder that was sent is not sent again
     [reminder] = reminders_sent(bot, user)
     assert "ID card or passport" in reminder["text"] and "14:00" in reminder["text"]
     assert button_texts(reminder) == ["👍 I'll come", "✖ Cancel"]
@@ -618,7 +601,7 @@ async def test_reminders_survive_restarts(bot: Harness) -> None:
     bot.clock.set(datetime(2026, 11, 26, 12, 0, 1, tzinfo=BERLIN))
     await bot.sandbox.wait_for(lambda: len(reminders_sent(bot, user)) == 2)
     await bot.restart()
-    await bot.sandbox.settle()
+    await bot.idle()  # the reminder that was sent is not sent again
     assert len(reminders_sent(bot, user)) == 2
     assert await bot.storage.booking_reminders.pending() == []
 
@@ -633,7 +616,7 @@ async def test_overdue_reminders_once_and_never_after_the_appointment(bot: Harne
     bot.clock.set(datetime(2026, 11, 26, 13, 0, tzinfo=BERLIN))
     await bot.start()
     await bot.sandbox.wait_for(lambda: reminders_sent(bot, aylin) and reminders_sent(bot, omar))
-    await bot.sandbox.settle()
+    await bot.idle()
     assert len(reminders_sent(bot, aylin)) == 1 and len(reminders_sent(bot, omar)) == 1
     # A third appointment; the bot is down until after it: nothing is sent.
     mia = await resident(bot, "Mia", "en")
@@ -641,7 +624,7 @@ async def test_overdue_reminders_once_and_never_after_the_appointment(bot: Harne
     await bot.stop()
     bot.clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN))
     await bot.start()
-    await bot.sandbox.settle()
+    await bot.idle()  # every overdue reminder has been looked at
     assert reminders_sent(bot, mia) == []
     assert await bot.storage.booking_reminders.pending() == []
 
@@ -744,7 +727,6 @@ async def test_fifty_residents_race_for_the_last_seat(concurrent: Harness) -> No
         for user in users:
             step(user)
         await bot.idle()
-        await sandbox.settle()
 
     def last(user: JSON) -> JSON:
         message = sandbox.last_bot_message(user["id"])
@@ -785,11 +767,10 @@ async def test_fifty_residents_race_for_the_last_seat(concurrent: Harness) -> No
             draft = await bot.storage.booking_drafts.get(user["id"])
             sandbox.tap_raw(user, last(user), f"1:bkok:{draft.flow}")
         await bot.idle()
-        await sandbox.settle()
 
     await confirm_all()
     await sandbox.wait_for(lambda: len(sandbox.callback_answers) >= answers + 50, timeout=20)
-    await sandbox.settle()
+    await bot.idle()
 
     [winner] = await open_bookings(bot)
     assert winner.starts_at == datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)

@@ -147,7 +147,7 @@ async def test_blocked_bot_is_handled(bot: Harness) -> None:
     bot.expect(Forbidden)
     bot.sandbox.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     bot.sandbox.send_text(user, "/help")
-    await bot.sandbox.settle()
+    await bot.idle()
     [answer] = await bot.send(user, "/help")
     assert "Das kann ich" in answer["text"]
 

@@ -4,7 +4,6 @@ conversation, and floods, stickers and edits are handled."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +18,10 @@ JSON = dict[str, Any]
 # -- helpers (shared with tests/test_staff.py) ----------------------------------------------
 async def topic_of(bot: Harness, user: JSON) -> int:
     """The resident's current topic in the staff group, once the outbox has created it."""
-    for _ in range(250):
-        topic = await bot.storage.requests.current_topic(user["id"])
-        if topic is not None:
-            return int(topic.thread_id)
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no topic for {user['first_name']}")
+    await bot.idle()
+    topic = await bot.storage.requests.current_topic(user["id"])
+    assert topic is not None, f"no topic for {user['first_name']}"
+    return int(topic.thread_id)
 
 
 def posted(bot: Harness, thread: int | None = None) -> list[JSON]:
@@ -165,7 +162,6 @@ async def test_nothing_is_passed_on_before_consent(bot: Harness) -> None:
     assert "privacy" in answer["text"].lower()
     bot.sandbox.send_photo(user)
     await bot.idle()
-    await bot.sandbox.settle()
     assert bot.sandbox.topics(STAFF_CHAT) == []
     assert posted(bot) == []
 

@@ -312,7 +312,6 @@ async def command(bot: Harness, user: JSON, text: str, chat_id: int | None = Non
     before = len(bot.sandbox.bot_messages(chat))
     bot.sandbox.send_text(user, text, chat_id=chat_id)
     await bot.idle()
-    await bot.sandbox.settle()
     return bot.sandbox.bot_messages(chat)[before:]
 
 
