@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import certifi
 import pytest
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -29,10 +30,13 @@ from apscheduler.events import (
 from telegram import Update
 from telegram.ext import TypeHandler
 
+import bot.app as app_factory
 from bot.app import App, build_application, shutdown, startup
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services
+from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
+from bot.directory import Directory
 from bot.i18n import I18n
 from bot.outbox import OUTBOX, Outbox
 from sandbox.server import Sandbox
@@ -252,6 +256,40 @@ def buttons(message: JSON) -> list[JSON]:
 
 def button_texts(message: JSON) -> list[str]:
     return [b["text"] for b in buttons(message)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_ca_bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each bot start builds two HTTP clients, and each loads the whole CA bundle (30 ms
+    or more on a busy machine). Tests only speak plain HTTP to the sandbox, so httpx gets
+    a bundle of one certificate through its documented ``SSL_CERT_FILE``."""
+    bundle = Path(certifi.where()).read_text(encoding="ascii")
+    end = "-----END CERTIFICATE-----"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+    path = tmp_path_factory.mktemp("ca") / "one.pem"
+    path.write_text(first + "\n", encoding="ascii")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSL_CERT_FILE", str(path))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def directory_parsed_once() -> Iterator[None]:
+    """Every bot start reads the directory, and parsing its YAML takes a tenth of a second.
+    A Directory is immutable (frozen dataclasses), so one parse per file content serves
+    every test; a test that writes its own directory file gets its own."""
+    parsed: dict[tuple[str, str], Directory] = {}
+    load = app_factory.load_directory
+
+    def load_once(path: Path | str = DEFAULT_DIRECTORY) -> Directory:
+        key = (str(Path(path).resolve()), Path(path).read_text(encoding="utf-8"))
+        if key not in parsed:
+            parsed[key] = load(path)
+        return parsed[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_factory, "load_directory", load_once)
+        yield
 
 
 @pytest.fixture
