@@ -26,7 +26,9 @@ async def test_browse_in_german_to_a_venue(bot: Harness) -> None:
     assert "Arbeit und Beruf" in " ".join(button_texts(topics))
     offer = await open_first_offer(bot, user)
     assert "📍" in offer["text"]
-    assert "nächster Termin" in offer["text"] or "geöffnet" in offer["text"]
+    # Wednesday 10:00: one place of the offer is open right now, the others open later.
+    assert "🟢 jetzt geöffnet bis 11:00" in offer["text"]
+    assert "🕒 nächster Termin: Do., 26. Nov., 14:00–17:00" in offer["text"]
     place_button = next(b for b in button_texts(offer) if "Fabrik Heeder" in b)
     details = await bot.tap(user, offer, text=place_button)
     assert "Virchowstraße 128C" in details["text"]
