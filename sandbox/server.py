@@ -942,7 +942,7 @@ class Sandbox:
 
     async def wait_for(
         self,
-        predicate: Callable[[], T],
+        predicate: Callable[[], T | None],
         timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait
         *,
         message: str | None = None,

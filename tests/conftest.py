@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import certifi
@@ -36,10 +36,11 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
-from bot.directory import Directory
+from bot.directory import Directory, load_directory
 from bot.i18n import I18n
 from bot.outbox import OUTBOX, Outbox
 from sandbox.server import Sandbox
+from storage import Storage
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "4242:TEST-token"
@@ -49,6 +50,7 @@ ADMIN_ID = 7000001
 START = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 class ErrorLog(logging.Handler):
@@ -205,13 +207,18 @@ class Harness:
         await self.start()
 
     @property
-    def storage(self) -> Any:
-        assert self.app is not None
-        return self.app.bot_data["services"].storage
+    def services(self) -> Services:
+        assert self.app is not None, "the bot is not running"
+        services: Services = self.app.bot_data[SERVICES]
+        return services
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
 
     # -- residents -------------------------------------------------------------------------
     def user(self, first_name: str = "Aylin", language_code: str | None = "de") -> JSON:
-        return self.sandbox.add_user(first_name, language_code=language_code)  # type: ignore[arg-type]
+        return self.sandbox.add_user(first_name, language_code=language_code)
 
     async def send(self, user: JSON, text: str, count: int = 1) -> list[JSON]:
         """A resident writes in the private chat; returns the bot's new messages."""
@@ -249,6 +256,12 @@ class Harness:
         return user
 
 
+def known(value: T | None) -> T:
+    """A row the test expects to exist; fails the test when it does not."""
+    assert value is not None, "expected a value, found None"
+    return value
+
+
 def buttons(message: JSON) -> list[JSON]:
     markup = message.get("reply_markup") or {}
     return [b for row in markup.get("inline_keyboard", []) for b in row]
@@ -279,7 +292,7 @@ def directory_parsed_once() -> Iterator[None]:
     A Directory is immutable (frozen dataclasses), so one parse per file content serves
     every test; a test that writes its own directory file gets its own."""
     parsed: dict[tuple[str, str], Directory] = {}
-    load = app_factory.load_directory
+    load = load_directory
 
     def load_once(path: Path | str = DEFAULT_DIRECTORY) -> Directory:
         key = (str(Path(path).resolve()), Path(path).read_text(encoding="utf-8"))

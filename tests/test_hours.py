@@ -93,7 +93,7 @@ async def test_coordinator_closure_hides_the_day(bot: Harness) -> None:
 async def test_reload_refuses_a_broken_file_and_keeps_the_old_one(
     bot: Harness, tmp_path: Path
 ) -> None:
-    services = bot.app.bot_data["services"]  # type: ignore[union-attr]
+    services = bot.services
     good = services.directory
     broken = tmp_path / "directory.yaml"
     broken.write_text(
@@ -155,7 +155,7 @@ def test_check_directory_command(tmp_path: Path) -> None:
 async def test_resident_is_told_when_a_text_is_only_in_german(bot: Harness) -> None:
     from bot.directory import load_directory
 
-    bot.app.bot_data["services"].directory = load_directory(ROOT / "tests/data/directory/good.yaml")  # type: ignore[union-attr]
+    bot.services.directory = load_directory(ROOT / "tests/data/directory/good.yaml")
     user = await bot.onboard("Emre", "tr")
     [topics] = await bot.send(user, "/hours")
     topic = await bot.tap(user, topics, text=button_texts(topics)[0])

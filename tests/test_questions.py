@@ -10,7 +10,7 @@ from typing import Any
 from bot.i18n import LRI, PDI
 from handlers import questions
 from storage.requests import request_id_of, request_ref
-from tests.conftest import BERLIN, STAFF_CHAT, Harness
+from tests.conftest import BERLIN, STAFF_CHAT, Harness, known
 
 JSON = dict[str, Any]
 
@@ -56,7 +56,7 @@ async def test_first_text_opens_a_topic_with_card_and_one_receipt(bot: Harness) 
     assert "The office is open now until 12:00" in receipt["text"]
     thread = await topic_of(bot, user)
     [topic] = bot.sandbox.topics(STAFF_CHAT)
-    request = await bot.storage.requests.latest(user["id"])
+    request = known(await bot.storage.requests.latest(user["id"]))
     assert topic["name"] == f"Aylin · EN · #{request.ref}"
     assert str(user["id"]) not in topic["name"]
     card, copy = await staff_posts(bot, thread, 2)
@@ -73,7 +73,7 @@ async def test_first_text_opens_a_topic_with_card_and_one_receipt(bot: Harness) 
         m["text"] for m in bot.sandbox.bot_messages(user["id"]) if "passed on" in m.get("text", "")
     ] == [receipt["text"]]
     assert len(bot.sandbox.topics(STAFF_CHAT)) == 1
-    assert (await bot.storage.requests.latest(user["id"])).id == request.id
+    assert known(await bot.storage.requests.latest(user["id"])).id == request.id
 
 
 async def test_every_supported_kind_reaches_the_topic(bot: Harness) -> None:
@@ -128,7 +128,7 @@ async def test_every_supported_kind_reaches_the_topic(bot: Harness) -> None:
 
 async def test_album_is_copied_together(bot: Harness) -> None:
     user = await bot.onboard("Mia", "en")
-    bot.app.bot_data["services"].staffpost.album_grace = 0.2  # type: ignore[union-attr]
+    bot.services.staffpost.album_grace = 0.2
     bot.sandbox.send_media_group(
         user,
         [

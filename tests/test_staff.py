@@ -17,7 +17,7 @@ from bot.i18n import I18n
 from handlers.staff import CANNED
 from sandbox.server import Sandbox
 from sandbox.world import GENERAL_TOPIC
-from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, running, with_config
+from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, known, running, with_config
 from tests.test_questions import posted, staff_posts, topic_of
 
 JSON = dict[str, Any]
@@ -88,7 +88,7 @@ async def test_answers_reach_the_resident_and_notes_do_not(bot: Harness) -> None
     everything = " ".join(str(m) for m in box.bot_messages(user["id"]))
     assert "She called" not in everything and "priority case" not in everything
     assert "Jana" not in everything  # staff identities stay hidden by default
-    request = await bot.storage.requests.latest(user["id"])
+    request = known(await bot.storage.requests.latest(user["id"]))
     assert request.state == "answered" and request.claimed_name == "Jana"
 
 
@@ -129,7 +129,7 @@ async def test_deleted_topic_is_recreated_and_closed_topic_reopened(bot: Harness
     bot.sandbox.set_admin(STAFF_CHAT, staff)
     bot.sandbox.close_topic(STAFF_CHAT, second, by=staff)
     await bot.idle()
-    assert (await bot.storage.requests.latest(user["id"])).state == "closed"
+    assert known(await bot.storage.requests.latest(user["id"])).state == "closed"
     bot.sandbox.send_text(user, "One more thing")
     await bot.idle()
     posts = await staff_posts(bot, second, 4)
@@ -151,7 +151,7 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     omar, thread_o = await asking(bot, "Omar", "tr")
     bot.clock.advance(minutes=5)
     jana = bot.sandbox.add_user("Jana", language_code="de")
-    ref_a = (await bot.storage.requests.latest(aylin["id"])).ref
+    ref_a = known(await bot.storage.requests.latest(aylin["id"])).ref
 
     [queue] = await staff_says(bot, jana, "/queue", None)
     lines = queue["text"].splitlines()
@@ -173,7 +173,7 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     # Reopen by reference from the general chat.
     [reopened] = await staff_says(bot, jana, f"/reopen #{ref_a}", None)
     assert ref_a in reopened["text"]
-    assert (await bot.storage.requests.latest(aylin["id"])).state == "claimed"
+    assert known(await bot.storage.requests.latest(aylin["id"])).state == "claimed"
     assert not topic_closed(bot, thread_a)
     [queue] = await staff_says(bot, jana, "/queue", None)
     assert "Aylin" in queue["text"]
@@ -185,7 +185,7 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     # card, question, claimed, closed, closed again, new request, the new question
     posts = await staff_posts(bot, thread_a, 7)
     assert posts[-1]["text"] == "Sorry, one more question"
-    latest = await bot.storage.requests.latest(aylin["id"])
+    latest = known(await bot.storage.requests.latest(aylin["id"]))
     assert latest.state == "open" and latest.ref != ref_a
     # Commands outside a topic, without a reference, explain themselves.
     [hint] = await staff_says(bot, jana, "/claim", None)
@@ -244,7 +244,7 @@ async def test_canned_reply_in_the_residents_language(bot: Harness) -> None:
     [canned] = await new_for(bot, user, before)
     assert canned["text"] == bot.i18n.get("tr")._(CANNED["docs"])
     assert "Türkçe" in confirmation["text"]
-    assert (await bot.storage.requests.latest(user["id"])).state == "answered"
+    assert known(await bot.storage.requests.latest(user["id"])).state == "answered"
     [unknown] = await staff_says(bot, jana, "/reply nonsense", thread)
     assert "• call:" in unknown["text"]
 
@@ -259,12 +259,12 @@ async def test_blocked_resident_is_reported_in_the_topic(bot: Harness) -> None:
         "blocked" in report["text"] or "blockiert" in report["text"]
     )
     assert report["reply_to_message"]["text"] == "Here is your answer"
-    assert (await bot.storage.requests.latest(user["id"])).state == "open"
+    assert known(await bot.storage.requests.latest(user["id"])).state == "open"
 
 
 async def test_outsiders_get_nothing_of_anybodys_data(bot: Harness) -> None:
     aylin, thread = await asking(bot, "Aylin", text="My secret question")
-    ref = (await bot.storage.requests.latest(aylin["id"])).ref
+    ref = known(await bot.storage.requests.latest(aylin["id"])).ref
     mallory = await bot.onboard("Mallory", "en")
     for command in (
         "/queue",
@@ -277,7 +277,7 @@ async def test_outsiders_get_nothing_of_anybodys_data(bot: Harness) -> None:
         [answer] = await bot.send(mallory, command)
         assert "only for the project's staff" in answer["text"]
         assert "Aylin" not in answer["text"] and ref not in answer["text"]
-    assert (await bot.storage.requests.latest(aylin["id"])).state == "open"
+    assert known(await bot.storage.requests.latest(aylin["id"])).state == "open"
     # Not from another group either, not even a coordinator.
     other = bot.sandbox.add_group("Elsewhere", is_forum=True)
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
@@ -406,13 +406,13 @@ async def test_group_without_topics_uses_headers_and_replies(plain: Harness) -> 
         lambda: [m for m in box.bot_messages(group) if "Jana" in m.get("text", "")]
     )
     assert claimed
-    assert (await plain.storage.requests.latest(user["id"])).claimed_name == "Jana"
+    assert known(await plain.storage.requests.latest(user["id"])).claimed_name == "Jana"
     await plain.idle()
     assert len(box.bot_messages(user["id"])) == before + 1
 
 
 async def test_other_modules_post_through_the_outbox_with_buttons(bot: Harness) -> None:
-    staffpost = bot.app.bot_data["services"].staffpost  # type: ignore[union-attr]
+    staffpost = bot.services.staffpost
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="1:menu")]])
     await staffpost.send_text("Agenda for today", markup=keyboard)
     await staffpost.send_text("Why?", markup=ForceReply(selective=True))
