@@ -4,6 +4,13 @@ Every test gets a fresh sandbox (which checks each call against the official Bot
 schema), a fresh database and a clock that only moves when the test moves it. The bot's
 error handler records every exception; a test fails if any was recorded or if the bot made
 a single call that breaks the schema.
+
+Tests never wait for silence. ``Harness.idle()`` asks the bot whether it is done: every
+update handled, no Bot API call in flight, no job due or running, the outboxes waiting to be
+woken. So "nothing more happened" is checked against the bot's own state, right away, and a
+test that waits for one particular message waits for it with ``sandbox.wait_for``.
+Only immutable things are shared between tests (translations, the parsed directory, the
+Bot API schema); every test builds and starts its own bot.
 """
 
 from __future__ import annotations
