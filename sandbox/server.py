@@ -996,10 +996,10 @@ class Sandbox:
     async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every update was confirmed and the bot has been quiet for ``quiet`` s.
 
-        A guess from outside the bot: it costs ``quiet`` seconds every time and cannot know
-        about work the bot has yet to start. Tests that run the bot in-process wait for the
-        bot itself to be idle (``tests.conftest.Harness.idle``) and keep a quiet period only
-        where they must show that nothing more happens.
+        A guess from outside the bot, for a bot in another process (the benches): it costs
+        ``quiet`` seconds every time and cannot see work the bot has yet to start. Tests that
+        run the bot in-process ask the bot itself whether it is idle
+        (``tests.conftest.Harness.idle``), which also shows that nothing more will happen.
         """
         deadline = time.monotonic() + timeout
         while True:
