@@ -35,7 +35,7 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 from telegram import Update
-from telegram.ext import TypeHandler
+from telegram.ext import JobQueue, TypeHandler
 
 import bot.app as app_factory
 from bot.app import App, build_application, shutdown, startup
@@ -138,9 +138,10 @@ class Harness:
         await app.shutdown()
 
     @staticmethod
-    def job_queue(app: App) -> Any:
-        assert app.job_queue is not None
-        return app.job_queue
+    def job_queue(app: App) -> JobQueue[BotContext]:
+        queue: JobQueue[BotContext] | None = app.job_queue
+        assert queue is not None
+        return queue
 
     def busy(self, *, broadcasts: bool = False) -> str | None:
         """What the bot still has to do right now, or None when it has nothing left.
