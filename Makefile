@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run sandbox test lint catalogs extract update-catalogs update-schema bench clean
+.PHONY: run sandbox check test lint catalogs extract update-catalogs update-schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(STAMP) catalogs
 
 sandbox: $(STAMP) catalogs
 	$(BIN)/python -m bot sandbox
+
+# Before going live: configuration, directory, database, staff group; one line per problem.
+check: $(STAMP) catalogs
+	$(BIN)/python -m bot check
 
 test: $(STAMP) catalogs
 	$(BIN)/python -m pytest -q

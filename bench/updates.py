@@ -1,112 +1,170 @@
-"""Throughput of the full bot against a bare python-telegram-bot echo bot, same sandbox, one run.
+"""CPU seconds per handled update: the full bot against a bare python-telegram-bot echo bot.
 
-    .venv/bin/python bench/updates.py [N]
+    .venv/bin/python bench/updates.py [N]      # N updates per workload, default 200
 
-Residents (already consented) send N text messages; we measure from the first message until
-the N-th reply arrived. The echo bot is the baseline, once bare and once paced by the same
-``AIORateLimiter`` as ours (Telegram allows about 30 messages a second, so the paced one is
-the ceiling any real bot reaches): the ratios tell what our handlers, database and
-translations cost on top of PTB and HTTP.
+Each bot runs in a process of its own, started as an operator would (``python -m bot`` with
+``QUARTIERBOT_*`` variables; the echo bot is PTB's plain ``MessageHandler`` that answers every
+text), against the project's sandbox in this process. Residents send ``/help``, ``/hours``,
+``/today`` and a question at 20 updates a second, below Telegram's 30 per second, so nothing
+waits in a rate limiter: a throughput figure would only measure the limiter. What is measured
+is the bot process's own CPU time (user + system, from /proc) from the first update of a
+workload until the bot has answered all of them and been quiet, divided by N. The echo bot is
+the baseline in the same run; ``echo ÷ bot`` near 1 means our handlers, database and
+translations cost little on top of PTB and HTTP.
+
+The question workload's copies into the staff group go through the paced staff outbox (at
+most 30 a minute, ``QUARTIERBOT_STAFF_PER_MINUTE``): the CPU of the copies still waiting when
+the workload ends is not counted, the CPU of writing them down is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from telegram import Update
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
-
-from bot.app import build_application, shutdown, startup
-from bot.clock import SystemClock
-from bot.config import Config
-from sandbox.server import Sandbox
+from bot.clock import SystemClock  # noqa: E402
+from sandbox.server import Sandbox  # noqa: E402
 
 TOKEN = "5555:BENCH"
+STAFF_CHAT = -1009999999999
 USERS = 20
+RATE = 20.0
+"""Updates per second fed to each bot: below Telegram's ~30/s, so no limiter is involved."""
+WORKLOADS = ("/help", "/hours", "/today", "question")
 
+ECHO_BOT = """
+import sys
+from telegram import Update
+from telegram.ext import ApplicationBuilder, MessageHandler, filters
 
-async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.effective_message is not None and update.effective_message.text is not None
+async def echo(update: Update, context) -> None:
     await update.effective_message.reply_text(update.effective_message.text)
 
+app = ApplicationBuilder().token(sys.argv[2]).base_url(sys.argv[1] + "/bot").build()
+app.add_handler(MessageHandler(filters.TEXT, echo))
+app.run_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+"""
 
-async def drive(sandbox: Sandbox, app: Application, users: list[dict], n: int) -> float:  # type: ignore[type-arg]
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    before = len(sandbox.calls("sendMessage"))
-    started = time.perf_counter()
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def text_of(workload: str, i: int) -> str:
+    if workload == "question":
+        return f"Ich habe eine Frage zu meinem Brief Nummer {i}, können Sie mir helfen?"
+    return workload
+
+
+async def feed(sandbox: Sandbox, users: list[dict[str, Any]], workload: str, n: int) -> None:
+    started = time.monotonic()
     for i in range(n):
-        sandbox.send_text(users[i % len(users)], f"Nachricht {i}")
-    await sandbox.wait_for(lambda: len(sandbox.calls("sendMessage")) - before >= n, timeout=600)
-    elapsed = time.perf_counter() - started
-    await app.updater.stop()
-    await app.stop()
-    return elapsed
+        delay = started + i / RATE - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sandbox.send_text(users[i % len(users)], text_of(workload, i))
+    await sandbox.settle(quiet=0.5, timeout=300)
+
+
+async def measure(
+    sandbox: Sandbox, proc: subprocess.Popen[bytes], users: list[dict[str, Any]], n: int
+) -> dict[str, float]:
+    results: dict[str, float] = {}
+    for workload in WORKLOADS:
+        before_calls = len(sandbox.calls())
+        before = cpu_seconds(proc.pid)
+        await feed(sandbox, users, workload, n)
+        results[workload] = (cpu_seconds(proc.pid) - before) / n
+        calls = len(sandbox.calls()) - before_calls
+        print(f"  {workload:9} {results[workload] * 1000:7.2f} ms CPU/update  ({calls} API calls)")
+    return results
+
+
+async def wait_polling(sandbox: Sandbox, proc: subprocess.Popen[bytes]) -> None:
+    await sandbox.wait_for(
+        lambda: proc.poll() is not None or sandbox.calls("getUpdates"), timeout=60
+    )
+    if proc.poll() is not None:
+        raise RuntimeError(f"the bot exited with {proc.returncode}")
+
+
+def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Popen returns at once; the bot runs beside this event loop."""
+    return subprocess.Popen(args, cwd=ROOT, **kwargs)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 async def main(n: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        async with Sandbox(TOKEN, clock=SystemClock(), strict=True) as sandbox:
-            users = [sandbox.add_user(f"R{i}", language_code="de") for i in range(USERS)]
+    python = sys.executable
+    async with Sandbox(TOKEN, clock=SystemClock(), strict=True) as sandbox:
+        staff = sandbox.add_user("Petra", language_code="de")
+        sandbox.add_group("Kom.ZFB Team", is_forum=True, chat_id=STAFF_CHAT, admins=[staff])
+        users = [sandbox.add_user(f"R{i}", language_code="de") for i in range(USERS)]
 
-            baseline = ApplicationBuilder().token(TOKEN).base_url(f"{sandbox.url}/bot").build()
-            baseline.add_handler(MessageHandler(filters.TEXT, echo))
-            async with baseline:
-                echo_time = await drive(sandbox, baseline, users, n)
+        print(f"CPU per handled update, {n} updates per workload at {RATE:.0f}/s")
+        print("echo bot (bare PTB, baseline):")
+        echo = spawn([python, "-c", ECHO_BOT, sandbox.url, TOKEN], stderr=subprocess.DEVNULL)
+        try:
+            await wait_polling(sandbox, echo)
+            baseline = await measure(sandbox, echo, users, n)
+        finally:
+            stop(echo)
 
-            # Same echo bot, paced like ours (Telegram allows ~30 messages/s overall).
-            paced = (
-                ApplicationBuilder()
-                .token(TOKEN)
-                .base_url(f"{sandbox.url}/bot")
-                .rate_limiter(AIORateLimiter(max_retries=3))
-                .build()
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                **os.environ,
+                "QUARTIERBOT_TOKEN": TOKEN,
+                "QUARTIERBOT_API_URL": sandbox.url,
+                "QUARTIERBOT_DB": str(Path(tmp) / "bench.sqlite3"),
+                "QUARTIERBOT_STAFF_CHAT": str(STAFF_CHAT),
+                "QUARTIERBOT_STAFF_PER_MINUTE": "30",
+            }
+            # BENCH_PROFILE=out.prof runs the bot under cProfile, to see where its time goes.
+            profile = (
+                ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
+                if "BENCH_PROFILE" in os.environ
+                else []
             )
-            paced.add_handler(MessageHandler(filters.TEXT, echo))
-            async with paced:
-                paced_time = await drive(sandbox, paced, users, n)
-
-            config = Config(
-                token=TOKEN,
-                api_url=sandbox.url,
-                db_path=Path(tmp) / "bench.sqlite3",
-                tz=ZoneInfo("Europe/Berlin"),
-            )
-            app = build_application(config)
-            async with app:
-                await startup(app)
-                storage = app.bot_data["services"].storage
-                clock = app.bot_data["services"].clock
+            full = spawn([python, *profile, "-m", "bot"], env=env, stdout=subprocess.DEVNULL)
+            try:
+                await wait_polling(sandbox, full)
+                # Residents say /start, agree and choose German, as people do.
                 for user in users:
-                    await storage.residents.give_consent(
-                        user["id"], "de", user["first_name"], clock.now()
-                    )
-                full_time = await drive(sandbox, app, users, n)
-                await shutdown(app)
-            assert not sandbox.violations, sandbox.violations
+                    sandbox.send_text(user, "/start")
+                    [welcome] = await sandbox.wait_bot_messages(user["id"], timeout=30)
+                    sandbox.tap(user, welcome, data="1:consent:yes")
+                    await sandbox.settle(quiet=0.2, timeout=30)
+                    sandbox.tap(user, sandbox.last_bot_message(user["id"]) or {}, data="1:lang:de")
+                    await sandbox.settle(quiet=0.2, timeout=30)
+                print("Quartierbot (python -m bot):")
+                ours = await measure(sandbox, full, users, n)
+            finally:
+                stop(full)
+        assert not sandbox.violations, sandbox.violations
 
-    print(f"updates: {n} from {USERS} residents")
-    print(f"echo bot (baseline): {n / echo_time:8.1f} updates/s  ({echo_time:.2f} s)")
-    print(f"echo bot, paced:     {n / paced_time:8.1f} updates/s  ({paced_time:.2f} s)")
-    print(f"Quartierbot:         {n / full_time:8.1f} updates/s  ({full_time:.2f} s)")
-    print(f"ratio Quartierbot / bare echo:  {echo_time / full_time:.2f}")
-    print(f"ratio Quartierbot / paced echo: {paced_time / full_time:.2f}")
+    print("ratio echo ÷ bot (CPU per update; 1.00 = no cost over a bare PTB bot):")
+    for workload in WORKLOADS:
+        print(f"  {workload:9} {baseline[workload] / ours[workload]:.2f}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 500))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))

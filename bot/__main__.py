@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import sys
 from pathlib import Path
 
 from bot.app import build_application, run
+from bot.check import check
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.directory import DirectoryError, load_directory
+from bot.logs import configure_logging
 from storage.db import backup
 
 
@@ -26,10 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("sandbox", help="run the local Bot API sandbox and the bot wired to it")
-    check = sub.add_parser(
+    check_dir = sub.add_parser(
         "check-directory", help="validate a directory file and list every problem"
     )
-    check.add_argument("file", type=Path)
+    check_dir.add_argument("file", type=Path)
+    sub.add_parser(
+        "check",
+        help="before going live: configuration, directory, database and staff group, "
+        "one line per problem",
+    )
     backup_cmd = sub.add_parser(
         "backup", help="copy the live database consistently (online backup)"
     )
@@ -40,18 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-directory":
         return check_directory(args.file)
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config()
     except ConfigError as exc:
+        configure_logging()
         for problem in exc.problems:
             print(f"config error: {problem}", file=sys.stderr)
         return 2
+    configure_logging(config.log_format)
 
+    if args.command == "check":
+        return run_check(config)
     if args.command == "backup":
         return run_backup(config, args.target)
     if args.command == "sandbox" or config.token is None:
@@ -75,6 +80,17 @@ def run_demo(config: Config, *, explain: bool) -> int:
         )
         return 2
     asyncio.run(demo.run_sandbox(config, explain=explain))
+    return 0
+
+
+def run_check(config: Config) -> int:
+    problems = asyncio.run(check(config))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print("everything checked: ready to go live")
     return 0
 
 

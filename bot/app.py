@@ -8,27 +8,34 @@ import logging
 import signal
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.error import BadRequest
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
+from bot.capability import App, Capability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
-from bot.context import SERVICES, BotContext, Services
+from bot.context import SERVICES, BotContext, Services, services_of
+from bot.delivery.errors import Kind, classify
+from bot.delivery.outbox import Outbox
+from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
 from bot.i18n import I18n
-from bot.outbox import SharedRateLimiter
+from bot.receiver import Receiver
 from bot.scheduler import Scheduler
-from bot.staffpost import StaffPost
+from bot.services.appointments import AppointmentsService
+from bot.services.topics import Topics
+from bot.updates import TolerantBot
 from handlers import (
     agenda,
     booking,
     broadcast,
     common,
     fallback,
+    groups,
     hours,
     news,
     onboarding,
@@ -37,29 +44,34 @@ from handlers import (
     staff,
     stats,
 )
-from handlers.common import SHUTDOWN_HOOKS, STARTUP_HOOKS, commands_of
 from storage import Storage
 
 log = logging.getLogger(__name__)
 
 # Every capability, in the order its handlers get to see an update. ``fallback`` is last:
-# it answers whatever nobody else took.
-HANDLER_MODULES: Sequence[ModuleType] = (
-    common,
-    onboarding,
-    hours,
-    news,
-    broadcast,
+# it answers whatever nobody else took. Bare modules (booking, agenda) are not converted
+# yet and go through ``_transitional``.
+CAPABILITIES: Sequence[Capability | ModuleType] = (
+    groups.CAPABILITY,
+    common.CAPABILITY,
+    onboarding.CAPABILITY,
+    hours.CAPABILITY,
+    news.CAPABILITY,
+    broadcast.CAPABILITY,
     booking,
     agenda,
-    privacy,
-    stats,
-    staff,
-    questions,
-    fallback,
+    privacy.CAPABILITY,
+    stats.CAPABILITY,
+    staff.CAPABILITY,
+    questions.CAPABILITY,
+    fallback.CAPABILITY,
 )
 
-App = Application[Any, BotContext, Any, Any, Any, Any]
+
+def capability_names() -> tuple[str, ...]:
+    return tuple(
+        c.name if isinstance(c, Capability) else c.__name__.rsplit(".", 1)[-1] for c in CAPABILITIES
+    )
 
 
 def build_application(
@@ -71,25 +83,37 @@ def build_application(
 ) -> App:
     if config.token is None:
         raise ValueError("build_application needs a token")
-    application: App = (
-        ApplicationBuilder()
-        .token(config.token)
-        .base_url(config.base_url)
-        .base_file_url(config.base_file_url)
-        .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(tzinfo=config.tz))
+    telegram = TolerantBot(
+        config.token,
+        base_url=config.base_url,
+        base_file_url=config.base_file_url,
+        defaults=Defaults(tzinfo=config.tz),
+        # As ApplicationBuilder would: many requests at once, one long poll.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
         # The one place that paces requests to Telegram; a 429 is waited out and retried.
-        # Not per group: the only group the bot posts into is the staff group, and
-        # bot.staffpost paces that one durably in clock time (20/min). aiolimiter's group
-        # bucket would add real-time waits on top and stall the outbox worker.
-        .rate_limiter(SharedRateLimiter(group_max_rate=0, max_retries=3))
-        .build()
+        # Not per group: the only group the bot posts into is the staff group, and its
+        # lane of the outbox paces that one durably in clock time (20/min). aiolimiter's
+        # group bucket would add real-time waits on top and stall the lane.
+        rate_limiter=(limiter := SharedRateLimiter(group_max_rate=0, max_retries=3)),
+    )
+    application: App = (
+        ApplicationBuilder().bot(telegram).context_types(ContextTypes(context=BotContext)).build()
     )
     clock = clock or SystemClock()
     directory_path = config.directory or DEFAULT_DIRECTORY
     storage = storage or Storage(config.db_path)
-    scheduler = Scheduler(application, clock)
-    application.bot_data[SERVICES] = Services(
+    scheduler = Scheduler[BotContext](application, clock)
+    topics = Topics(storage)
+    appointments = AppointmentsService(
+        storage=storage,
+        clock=clock,
+        scheduler=scheduler,
+        config=config,
+        # /reload replaces Services.directory as a whole: the service reads it on every use.
+        directory=lambda: services_of(application).directory,
+    )
+    services = Services(
         config=config,
         storage=storage,
         clock=clock,
@@ -97,37 +121,76 @@ def build_application(
         directory=load_directory(directory_path),
         directory_path=directory_path,
         scheduler=scheduler,
-        staffpost=StaffPost(application, storage, clock, config, scheduler),
+        outbox=Outbox(application.bot, storage, clock, config, topics, limiter.log),
+        topics=topics,
+        appointments=appointments,
     )
-    for module in HANDLER_MODULES:
-        module.register(application)
+    application.bot_data[SERVICES] = services
+    wire(application, services, CAPABILITIES)
     application.add_error_handler(on_error)
     return application
+
+
+def wire(
+    application: App, services: Services, capabilities: Sequence[Capability | ModuleType]
+) -> None:
+    """Add every capability's handlers in order and collect what they offer into
+    ``services``: commands in handler order, the menu sorted by ``order`` (ties keep handler
+    order), hooks in handler order."""
+    wired: list[Capability] = []
+    for entry in capabilities:
+        if isinstance(entry, Capability):
+            application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
+            wired.append(entry)
+        else:
+            wired.append(_transitional(application, entry))
+    services.commands = tuple(c for cap in wired for c in cap.commands)
+    services.menu = tuple(sorted((e for cap in wired for e in cap.menu), key=lambda e: e.order))
+    services.on_start = tuple(h for cap in wired for h in cap.on_start)
+    services.on_stop = tuple(h for cap in wired for h in cap.on_stop)
+
+
+def _transitional(application: App, module: ModuleType) -> Capability:
+    """TRANSITIONAL — the one place that still accepts a module with ``register(application)``
+    (booking and agenda, until they expose ``CAPABILITY``; recipe in bot/capability.py).
+    It lets the module add its handlers, then turns what the legacy ``handlers.common.add_*``
+    functions left in ``bot_data`` into a ``Capability`` and removes those keys. Delete this
+    function, the ``ModuleType`` in ``CAPABILITIES`` and the ``add_*`` functions together."""
+    module.register(application)
+    data = application.bot_data
+    return Capability(
+        name=module.__name__.rsplit(".", 1)[-1],
+        commands=tuple(data.pop(common.COMMANDS, ())),
+        menu=tuple(data.pop(common.MENU, ())),
+        on_start=tuple(data.pop(common.STARTUP_HOOKS, ())),
+        on_stop=tuple(data.pop(common.SHUTDOWN_HOOKS, ())),
+    )
 
 
 async def startup(application: App) -> None:
     """Run once after ``initialize()``, by ``run`` and by tests alike (PTB's ``post_init``
     only runs under ``run_polling``, which we do not use, so that the sandbox can share
     the event loop)."""
-    services: Services = application.bot_data[SERVICES]
+    services = services_of(application)
     await services.storage.open()
-    for hook in application.bot_data.get(STARTUP_HOOKS, []):
+    for hook in services.on_start:
         await hook(application)
+    await services.outbox.start()
     await publish_commands(application)
 
 
 async def shutdown(application: App) -> None:
-    services: Services = application.bot_data[SERVICES]
-    for hook in application.bot_data.get(SHUTDOWN_HOOKS, []):
+    services = services_of(application)
+    for hook in services.on_stop:
         await hook(application)
-    await services.staffpost.stop()
+    await services.outbox.stop()
     await services.storage.close()
 
 
 async def publish_commands(application: App) -> None:
     """Telegram shows each resident the command list in their app's language."""
-    services: Services = application.bot_data[SERVICES]
-    commands = commands_of(application, "private")
+    services = services_of(application)
+    commands = services.commands_for("private")
     scope = BotCommandScopeAllPrivateChats()
     for t in services.i18n.all():
         if t.language.telegram_code is None:
@@ -144,7 +207,7 @@ async def publish_commands(application: App) -> None:
         t = services.i18n.get("de")
         staff_commands = [
             BotCommand(c.name, t._(c.description))
-            for c in commands_of(application, "staff") + commands_of(application, "admin")
+            for c in services.commands_for("staff") + services.commands_for("admin")
         ]
         try:
             await application.bot.set_my_commands(
@@ -156,32 +219,38 @@ async def publish_commands(application: App) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     error = context.error
-    if isinstance(error, Forbidden):
+    failure = classify(error) if error is not None else None
+    if failure is not None and failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
         log.info("resident unreachable: %s", error)
         return
-    if isinstance(error, TelegramError):
+    if failure is not None and failure.from_telegram:
         log.warning("Telegram refused a request: %s", error, exc_info=error)
         return
-    log.error("unhandled error for update %r", update, exc_info=error)
+    # The update id only: the update itself holds what the resident wrote and their name.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("unhandled error for update %s", update_id, exc_info=error)
 
 
 async def run(application: App, stop: asyncio.Event | None = None) -> None:
-    """Long polling until SIGINT/SIGTERM; then finish in-flight updates and close the DB."""
+    """Long polling, or a webhook when configured, until SIGINT/SIGTERM; then stop taking
+    updates, finish those in flight and close the database."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
+    receiver = Receiver(application)
     async with application:
         await startup(application)
         try:
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            log.info("Quartierbot is running; press Ctrl+C to stop")
-            await stop.wait()
-            log.info("stopping: finishing updates in flight")
-            await application.updater.stop()
-            await application.stop()
+            try:
+                await receiver.start()
+                log.info("Quartierbot is running; press Ctrl+C to stop")
+                await stop.wait()
+                log.info("stopping: finishing updates in flight")
+            finally:
+                await receiver.stop()
+                await application.stop()
         finally:
             await shutdown(application)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -20,6 +21,13 @@ DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DB = Path("data/quartierbot.sqlite3")
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhd])$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+"""What Telegram accepts as a webhook's ``secret_token``."""
+HTTPS_URL_RE = re.compile(r"^https://[^/\s?#]+(/[^\s?#]*)?$")
+DEFAULT_WEBHOOK_LISTEN = ("127.0.0.1", 8443)
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+HEALTH_PATH = "/healthz"
+LOG_FORMATS = ("text", "json")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -53,6 +61,16 @@ class Config:
     """Figures below this count are shown as "<3" in /stats and /export (QUARTIERBOT_MIN_CELL)."""
     funding_start: date = date(2023, 1, 1)
     """First day of the funding period, for ``/stats all`` (QUARTIERBOT_FUNDING_START)."""
+    webhook_url: str | None = None
+    """Public https URL Telegram posts updates to; unset = long polling."""
+    webhook_listen: tuple[str, int] = DEFAULT_WEBHOOK_LISTEN
+    """Where the webhook listener (and /healthz) binds, behind the reverse proxy."""
+    webhook_secret: str | None = None
+    """Given secret_token; unset = generated once and kept next to the database."""
+    health_listen: tuple[str, int] | None = None
+    """Where /healthz listens in polling mode (QUARTIERBOT_HEALTH_PORT); None = nowhere."""
+    log_format: str = "text"
+    """``text`` for people, ``json`` (one object per line) for log collectors."""
 
     @property
     def base_url(self) -> str:
@@ -61,6 +79,25 @@ class Config:
     @property
     def base_file_url(self) -> str:
         return f"{self.api_url.rstrip('/')}/file/bot"
+
+
+def parse_listen(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``host:port``, ``[::1]:port`` or a bare ``port`` (on ``default_host``)."""
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = default_host, text
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(text)
+    return host, int(port)
+
+
+def _url_port(url: str) -> int | None:
+    try:
+        return urlsplit(url).port or 443
+    except ValueError:
+        return None
 
 
 def parse_duration(text: str) -> timedelta:
@@ -183,6 +220,51 @@ def load_config(
         except ValueError:
             problems.append(f"QUARTIERBOT_FUNDING_START: {raw!r} is not a date (YYYY-MM-DD)")
 
+    webhook_url = get("WEBHOOK_URL")
+    if webhook_url is not None:
+        match = HTTPS_URL_RE.match(webhook_url)
+        if match is None:
+            problems.append(
+                f"QUARTIERBOT_WEBHOOK_URL: {webhook_url!r} is not an https URL (Telegram only "
+                "posts to https, e.g. https://bot.example.org/telegram)"
+            )
+        elif (match.group(1) or "/").rstrip("/") == HEALTH_PATH:
+            problems.append(
+                f"QUARTIERBOT_WEBHOOK_URL: the path {HEALTH_PATH} is the health check's"
+            )
+        elif _url_port(webhook_url) not in WEBHOOK_PORTS:
+            problems.append(
+                "QUARTIERBOT_WEBHOOK_URL: Telegram only posts to the ports 443, 80, 88 or 8443"
+            )
+
+    webhook_listen = DEFAULT_WEBHOOK_LISTEN
+    if (raw := get("WEBHOOK_LISTEN")) is not None:
+        try:
+            webhook_listen = parse_listen(raw)
+        except ValueError:
+            problems.append(
+                f"QUARTIERBOT_WEBHOOK_LISTEN: {raw!r} is not host:port (e.g. 127.0.0.1:8443)"
+            )
+
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_secret is not None and not SECRET_RE.match(webhook_secret):
+        problems.append(
+            "QUARTIERBOT_WEBHOOK_SECRET: use 1 to 256 letters, digits, _ or - (Telegram's rule)"
+        )
+
+    health_listen: tuple[str, int] | None = None
+    if (raw := get("HEALTH_PORT")) is not None:
+        try:
+            health_listen = parse_listen(raw)
+        except ValueError:
+            problems.append(
+                f"QUARTIERBOT_HEALTH_PORT: {raw!r} is not a port (e.g. 8081 or 127.0.0.1:8081)"
+            )
+
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(f"QUARTIERBOT_LOG_FORMAT: {log_format!r} is not text or json")
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -201,4 +283,9 @@ def load_config(
         show_staff_names=show_staff_names,
         min_cell=min_cell,
         funding_start=funding_start,
+        webhook_url=webhook_url,
+        webhook_listen=webhook_listen,
+        webhook_secret=webhook_secret,
+        health_listen=health_listen,
+        log_format=log_format,
     )

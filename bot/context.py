@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,21 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import Outbox
+from bot.delivery.staff_lane import StaffLane
 from bot.directory import Directory
 from bot.i18n import I18n, Translator
+from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
-from bot.staffpost import StaffPost
+from bot.services.appointments import AppointmentsService
+from bot.services.topics import Topics
 from storage import Resident, Storage
 
 SERVICES = "services"
+
+Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
+"""Start-up or shutdown work of a capability (e.g. schedule stored reminders again); runs
+after the database is opened, or before it is closed."""
 
 
 @dataclass
@@ -30,9 +39,35 @@ class Services:
     directory: Directory
     """Replaced as a whole by /reload; handlers read it once per update."""
     directory_path: Path
-    scheduler: Scheduler
-    staffpost: StaffPost
-    """The one paced outbox for everything posted into the staff group."""
+    scheduler: Scheduler[BotContext]
+    outbox: Outbox
+    """The one durable delivery layer: the staff-group lane and the broadcast lane."""
+    topics: Topics
+    """The residents' forum topics in the staff group, and their names and cards."""
+    appointments: AppointmentsService
+    """Booking, moving, cancelling, the waiting list, reminders and the cascades."""
+    # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
+    # handler order; empty until the factory has wired them.
+    commands: tuple[Command, ...] = ()
+    menu: tuple[MenuEntry, ...] = ()
+    """Main-menu entries, sorted by ``order``."""
+    on_start: tuple[Hook, ...] = ()
+    on_stop: tuple[Hook, ...] = ()
+
+    @property
+    def staffpost(self) -> StaffLane:
+        """Everything posted into the staff group goes through this lane."""
+        return self.outbox.staff
+
+    def commands_for(self, scope: Scope) -> list[Command]:
+        return [c for c in self.commands if c.scope == scope]
+
+
+def services_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The typed services of an application built by ``bot.app.build_application``."""
+    services = application.bot_data[SERVICES]
+    assert isinstance(services, Services)
+    return services
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -51,9 +86,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     @property
     def services(self) -> Services:
-        services = self.application.bot_data[SERVICES]
-        assert isinstance(services, Services)
-        return services
+        return services_of(self.application)
 
     @property
     def storage(self) -> Storage:
@@ -64,7 +97,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return self.services.clock
 
     @property
-    def scheduler(self) -> Scheduler:
+    def scheduler(self) -> Scheduler[BotContext]:
         return self.services.scheduler
 
     @property

@@ -16,38 +16,39 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
-from telegram.ext import Application, Job
+from telegram.ext import Application, CallbackContext, Job
 
 from bot.clock import Clock
 
-if TYPE_CHECKING:
-    from bot.context import BotContext
-
 log = logging.getLogger(__name__)
 
-JobCallback = Callable[["BotContext", Any], Awaitable[None]]
+C = TypeVar("C", bound=CallbackContext[Any, Any, Any, Any])
+"""The application's context type (``bot.context.BotContext``): jobs get the same context
+handlers get, without this module importing it."""
+
+JobCallback = Callable[[C, Any], Awaitable[None]]
 
 
 @dataclass
-class _Pending:
+class _Pending(Generic[C]):
     when: datetime
-    callback: JobCallback
+    callback: JobCallback[C]
     data: Any
     every: timedelta | None = None
 
 
-class Scheduler:
+class Scheduler(Generic[C]):
     def __init__(
         self, application: Application[Any, Any, Any, Any, Any, Any], clock: Clock
     ) -> None:
         self.application = application
         self.clock = clock
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[str, _Pending[C]] = {}
         clock.on_jump(self._on_jump)
 
-    def at(self, job_id: str, when: datetime, callback: JobCallback, data: Any = None) -> None:
+    def at(self, job_id: str, when: datetime, callback: JobCallback[C], data: Any = None) -> None:
         """Run ``callback(context, data)`` once at ``when`` (clock time); replaces a job
         with the same id. A moment in the past runs at once."""
         self._pending[job_id] = _Pending(when, callback, data)
@@ -58,7 +59,7 @@ class Scheduler:
         job_id: str,
         first: datetime,
         interval: timedelta,
-        callback: JobCallback,
+        callback: JobCallback[C],
         data: Any = None,
     ) -> None:
         """Run at ``first`` and then every ``interval`` (e.g. a daily purge)."""
@@ -97,7 +98,7 @@ class Scheduler:
             job_kwargs={"misfire_grace_time": None},
         )
 
-    async def _run(self, context: BotContext) -> None:
+    async def _run(self, context: C) -> None:
         job: Job[Any] | None = context.job
         assert job is not None
         job_id = str(job.data)

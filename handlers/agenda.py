@@ -8,20 +8,42 @@ sits on a message in the staff group: residents' names and notes never leave it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.context import SERVICES, BotContext, Services
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.services.appointments import CancelledBy
 from bot.slots import day_bounds
-from handlers import booking as bk
-from handlers.common import Command, add_commands, answer_query, audit, refuse, staff_t
-from handlers.hours import parse_day
+from handlers.common import (
+    STAFF_LANGUAGE,
+    Command,
+    add_commands,
+    answer_query,
+    audit,
+    details,
+    join,
+    parse_day,
+    post_to_staff,
+    refuse,
+    staff_t,
+    tx,
+    when_line,
+)
+from storage import StoredClosure
 from storage.bookings import Booking
+
+# Staff buttons on messages in the staff group (posted by the notices below and /agenda).
+CB_STAFF_CONFIRM = callbacks.kind("bsok", 1)
+CB_STAFF_DECLINE = callbacks.kind("bsno", 1)
+CB_STAFF_ATTENDED = callbacks.kind("bsat", 1)
+CB_STAFF_NO_SHOW = callbacks.kind("bsns", 1)
+CB_STAFF_CANCEL = callbacks.kind("bscx", 1)
 
 CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
 MAX_BUTTON_ROWS = 40
@@ -47,7 +69,7 @@ async def agenda_lines(context: BotContext, t: Translator, bookings: list[Bookin
         if b.place_id != place_id:
             place_id = b.place_id
             try:
-                place = bk.tx(t, directory.place(place_id).name)
+                place = tx(t, directory.place(place_id).name)
             except KeyError:
                 place = place_id
             lines.append(f"\n📍 {place}")
@@ -59,7 +81,7 @@ async def agenda_lines(context: BotContext, t: Translator, bookings: list[Bookin
             else "?"
         )
         try:
-            offer = bk.tx(t, directory.offer(b.offer_id).title)
+            offer = tx(t, directory.offer(b.offer_id).title)
         except KeyError:
             offer = b.offer_id
         icon = STATUS_ICONS.get(b.status, "")
@@ -79,11 +101,11 @@ def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup |
                 [
                     InlineKeyboardButton(
                         f"✅ #{b.id} " + t._(N_("Confirm")),
-                        callback_data=callbacks.make(bk.CB_STAFF_CONFIRM, b.id),
+                        callback_data=callbacks.make(CB_STAFF_CONFIRM, b.id),
                     ),
                     InlineKeyboardButton(
                         f"✖ #{b.id} " + t._(N_("Decline")),
-                        callback_data=callbacks.make(bk.CB_STAFF_DECLINE, b.id),
+                        callback_data=callbacks.make(CB_STAFF_DECLINE, b.id),
                     ),
                 ]
             )
@@ -91,13 +113,13 @@ def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup |
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"✅ #{b.id}", callback_data=callbacks.make(bk.CB_STAFF_ATTENDED, b.id)
+                    f"✅ #{b.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, b.id)
                 ),
                 InlineKeyboardButton(
-                    f"🚫 #{b.id}", callback_data=callbacks.make(bk.CB_STAFF_NO_SHOW, b.id)
+                    f"🚫 #{b.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, b.id)
                 ),
                 InlineKeyboardButton(
-                    f"🗑 #{b.id}", callback_data=callbacks.make(bk.CB_STAFF_CANCEL, b.id)
+                    f"🗑 #{b.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, b.id)
                 ),
             ]
         )
@@ -125,7 +147,7 @@ async def agenda_command(update: Update, context: BotContext) -> None:
     else:
         first, span = parse_day(arg), 1
     if first is None:
-        await bk.post_to_staff(
+        await post_to_staff(
             context, t._(N_("Usage: /agenda [today | tomorrow | week | 2026-12-01 | 1.12.2026]"))
         )
         return
@@ -158,45 +180,10 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         text = text[cut:].lstrip("\n")
     chunks.append(text)
     for i, chunk in enumerate(chunks):
-        await bk.post_to_staff(context, chunk, markup if i == len(chunks) - 1 else None)
+        await post_to_staff(context, chunk, markup if i == len(chunks) - 1 else None)
 
 
 # -- staff actions --------------------------------------------------------------------------
-async def staff_cancel(
-    context: BotContext, booking_id: int, reason: str, by_name: str
-) -> Booking | None:
-    """Cancel for the team: the resident is told why, in their language, and offered a new
-    appointment; the seat goes to the waiting list."""
-    cancelled = await context.storage.bookings.cancel(
-        booking_id, now=context.clock.now(), by="staff", reason=reason[:200]
-    )
-    if cancelled is None:
-        return None
-    bk.unschedule_reminders(context, cancelled.id)
-    directory = context.services.directory
-    rt = await bk.t_for(context, cancelled.user_id)
-    text = bk.join(
-        "⚠️ " + rt._(N_("Unfortunately the team has had to cancel your appointment:")),
-        bk.details(rt, directory, cancelled),
-        rt._(N_("Reason: {reason}"), reason=reason),
-        rt._(N_("We are sorry. Would you like to book a new appointment?")),
-    )
-    await bk.send_to_resident(
-        context, cancelled.user_id, text, bk.rebook_markup(rt, cancelled.offer_id)
-    )
-    t = staff_t(context)
-    await bk.post_to_staff(
-        context,
-        bk.join(
-            "❌ "
-            + t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=reason),
-            await bk.staff_line(context, cancelled),
-        ),
-    )
-    await bk.seat_freed(context, cancelled)
-    return cancelled
-
-
 async def cancel_command(update: Update, context: BotContext) -> None:
     """``/cancelbooking <number> <reason>``."""
     message = update.effective_message
@@ -209,7 +196,7 @@ async def cancel_command(update: Update, context: BotContext) -> None:
     reason = " ".join(args[1:]).strip()
     number = args[0].lstrip("#") if args else ""
     if not number.isdigit() or not reason:
-        await bk.post_to_staff(context, t._(N_("Usage: /cancelbooking <number> <reason>")))
+        await post_to_staff(context, t._(N_("Usage: /cancelbooking <number> <reason>")))
         return
     await cancel_with_reason(update, context, int(number), reason)
 
@@ -220,11 +207,11 @@ async def cancel_with_reason(
     t = staff_t(context)
     user = update.effective_user
     name = user.first_name if user else "?"
-    done = await staff_cancel(context, booking_id, reason, name)
+    done = await context.services.appointments.cancel_by_staff(booking_id, reason, name)
     if done is not None:
         await audit(update, context, "cancel booking", done.user_id, f"#{done.id} {reason}")
     if done is None:
-        await bk.post_to_staff(
+        await post_to_staff(
             context,
             t._(
                 N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
@@ -263,54 +250,29 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
         return
     now = context.clock.now()
     who = query.from_user.first_name
-    directory = context.services.directory
-    if cb.kind == bk.CB_STAFF_CONFIRM:
-        confirmed = await context.storage.bookings.confirm(
-            booking.id, now=now, reminders=context.config.reminders
-        )
+    appointments = context.services.appointments
+    if cb.kind == CB_STAFF_CONFIRM:
+        # The resident is told (with the calendar file) by the service's notifier.
+        confirmed = await appointments.confirm_by_staff(booking.id)
         if confirmed is None:
             await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
             return
         await answer_query(update, t._(N_("Confirmed.")))
         await audit(update, context, "confirm booking", confirmed.user_id, f"#{confirmed.id}")
-        await bk.schedule_reminders(context, confirmed.id)
-        rt = await bk.t_for(context, confirmed.user_id)
-        await bk.send_to_resident(
-            context,
-            confirmed.user_id,
-            bk.join(
-                "✅ " + rt._(N_("The team has confirmed your appointment.")),
-                bk.confirmation_text(rt, directory, confirmed),
-            ),
-            InlineKeyboardMarkup([[bk.mine_button(rt)]]),
-        )
-        await bk.send_calendar_file(context, rt, confirmed)
         await mark_done(query.message, t._(N_("✅ Confirmed by {name}."), name=who))
-    elif cb.kind == bk.CB_STAFF_DECLINE:
-        declined = await context.storage.bookings.decline(booking.id, now=now)
+    elif cb.kind == CB_STAFF_DECLINE:
+        declined = await appointments.decline_by_staff(booking.id)
         if declined is None:
             await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
             return
         await answer_query(update, t._(N_("Declined.")))
         await audit(update, context, "decline booking", declined.user_id, f"#{declined.id}")
-        rt = await bk.t_for(context, declined.user_id)
-        await bk.send_to_resident(
-            context,
-            declined.user_id,
-            bk.join(
-                "⚠️ " + rt._(N_("Unfortunately the team cannot offer you this appointment:")),
-                bk.details(rt, directory, declined),
-                rt._(N_("Please choose another time.")),
-            ),
-            bk.rebook_markup(rt, declined.offer_id),
-        )
         await mark_done(query.message, t._(N_("✖ Declined by {name}."), name=who))
-        await bk.seat_freed(context, declined)
-    elif cb.kind in (bk.CB_STAFF_ATTENDED, bk.CB_STAFF_NO_SHOW):
+    elif cb.kind in (CB_STAFF_ATTENDED, CB_STAFF_NO_SHOW):
         status: Literal["attended", "no_show"] = (
-            "attended" if cb.kind == bk.CB_STAFF_ATTENDED else "no_show"
+            "attended" if cb.kind == CB_STAFF_ATTENDED else "no_show"
         )
-        marked = await context.storage.bookings.mark(booking.id, status, now)
+        marked = await appointments.mark(booking.id, status)
         if marked is None:
             await answer_query(
                 update,
@@ -325,10 +287,10 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
             else t._(N_("#{id} did not come."), id=booking.id)
         )
         await answer_query(update, label)
-    elif cb.kind == bk.CB_STAFF_CANCEL:
+    elif cb.kind == CB_STAFF_CANCEL:
         await answer_query(update)
         if not booking.is_open or booking.starts_at <= now:
-            await bk.post_to_staff(
+            await post_to_staff(
                 context,
                 t._(
                     N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
@@ -337,7 +299,7 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
             )
             return
         # The prompt starts with "🗑 #<id>": a reply to it carries the reason.
-        await bk.post_to_staff(
+        await post_to_staff(
             context,
             f"🗑 #{booking.id} "
             + t._(
@@ -346,9 +308,104 @@ async def on_staff_button(update: Update, context: BotContext) -> None:
                 )
             )
             + "\n\n"
-            + await bk.staff_line(context, booking),
+            + await staff_line(context.services, booking),
             ForceReply(selective=False, input_field_placeholder=t._(N_("Reason"))[:64]),
         )
+
+
+# -- notices: the staff side of the appointments service -------------------------------------
+async def staff_line(services: Services, booking: Booking) -> str:
+    """For staff: who (first name, language), what, when, where, note."""
+    t = services.i18n.get(STAFF_LANGUAGE)
+    resident = await services.storage.residents.get(booking.user_id)
+    name = resident.first_name if resident and resident.first_name else "—"
+    language = (
+        LANGUAGES[resident.language].native_name
+        if resident and resident.language in LANGUAGES
+        else "?"
+    )
+    head = t._(N_("#{id} {name} ({language})"), id=booking.id, name=name, language=language)
+    note = (
+        "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
+    )
+    return join(head, details(t, services.directory, booking), note)
+
+
+def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "✅ " + t._(N_("Confirm")),
+                    callback_data=callbacks.make(CB_STAFF_CONFIRM, booking.id),
+                ),
+                InlineKeyboardButton(
+                    "✖ " + t._(N_("Decline")),
+                    callback_data=callbacks.make(CB_STAFF_DECLINE, booking.id),
+                ),
+            ]
+        ]
+    )
+
+
+class StaffNotifier:
+    """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
+    installed on the service by :func:`register`."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.application = application
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES]
+        return services
+
+    async def post(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        if self.services.config.staff_chat is None:
+            return
+        await self.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+
+    async def booked(
+        self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
+    ) -> None:
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        requested = booking.status == "requested"
+        if replaced is not None:
+            old = when_line(t, replaced.starts_at, replaced.ends_at)
+            head = "🔁 " + t._(
+                N_("Appointment moved (was #{old_id}, {when}):"), old_id=replaced.id, when=old
+            )
+        elif requested:
+            head = "📨 " + t._(N_("New appointment request — please confirm or decline:"))
+        elif from_waitlist:
+            head = "🆕 " + t._(N_("New appointment from the waiting list:"))
+        else:
+            head = "🆕 " + t._(N_("New appointment:"))
+        markup = request_markup(t, booking) if requested else None
+        await self.post(join(head, await staff_line(self.services, booking)), markup)
+
+    async def cancelled(
+        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
+    ) -> None:
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        if by == "staff":
+            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=reason)
+        elif by == "erasure":
+            head = t._(N_("Appointment cancelled because the resident deleted their data:"))
+        else:
+            head = t._(N_("Appointment cancelled by the resident:"))
+        await self.post(join("❌ " + head, await staff_line(self.services, booking)))
+
+    async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        lines = [await staff_line(self.services, b) for b in cancelled]
+        head = "⛔ " + t.n_(
+            "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
+            "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
+            len(cancelled),
+            id=closure.id,
+        )
+        await self.post(join(head, *lines))
 
 
 async def mark_done(message: object, note: str) -> None:
@@ -372,6 +429,8 @@ class _CancelPrompt(filters.MessageFilter):
 
 
 def register(application: Application) -> None:
+    services: Services = application.bot_data[SERVICES]
+    services.appointments.install(staff=StaffNotifier(application))
     application.add_handlers(
         [
             CommandHandler("agenda", agenda_command),
@@ -383,11 +442,11 @@ def register(application: Application) -> None:
             *(
                 CallbackQueryHandler(on_staff_button, pattern=callbacks.matches(kind))
                 for kind in (
-                    bk.CB_STAFF_CONFIRM,
-                    bk.CB_STAFF_DECLINE,
-                    bk.CB_STAFF_ATTENDED,
-                    bk.CB_STAFF_NO_SHOW,
-                    bk.CB_STAFF_CANCEL,
+                    CB_STAFF_CONFIRM,
+                    CB_STAFF_DECLINE,
+                    CB_STAFF_ATTENDED,
+                    CB_STAFF_NO_SHOW,
+                    CB_STAFF_CANCEL,
                 )
             ),
         ]

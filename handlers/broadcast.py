@@ -6,7 +6,8 @@ photo or document → now or at a time → preview exactly as residents will see
 The draft is a row in SQLite (it survives a restart); while it waits for typed input, a
 filter lets this module take only that coordinator's messages in that chat and thread, so
 residents' messages and staff relays are never swallowed. ``/broadcasts`` lists scheduled
-broadcasts, which can be cancelled until they start. Sending is ``bot.outbox``'s job.
+broadcasts, which can be cancelled until they start. Sending is the broadcast lane's job
+(``bot.delivery``); this capability renders what it sends (:class:`Views`).
 """
 
 from __future__ import annotations
@@ -17,23 +18,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler
 from bot.context import SERVICES, BotContext, Services
+from bot.filters import coordinator_here
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.outbox import OUTBOX, Outbox
 from handlers.common import (
-    Command,
-    add_commands,
-    add_shutdown,
-    add_startup,
     answer_query,
     audit,
     is_admin,
+    on_callback,
     refuse,
     reply,
-    staff_or_private,
 )
 from handlers.news import news_topics, render_broadcast, topic_title
 from storage.broadcasts import (
@@ -275,18 +274,13 @@ async def advance(context: BotContext, draft: Draft, step: str, **fields: Any) -
     return updated
 
 
-async def allowed(update: Update, context: BotContext) -> bool:
-    """Coordinators only, and only in a private chat or the staff group; checked on every
-    step, since callback data can be forged and buttons are seen by the whole group."""
-    if is_admin(update, context) and staff_or_private(update, context):
-        return True
-    if update.callback_query is not None:
-        await answer_query(
-            update, context.t._(N_("Sorry, this is only for the project's staff.")), alert=True
-        )
-    else:
-        await refuse(update, context)
-    return False
+async def refuse_button(update: Update, context: BotContext, cb: Callback) -> None:
+    """Coordinators only, and only in a private chat or the staff group (the filter on every
+    step's handler), since callback data can be forged and buttons are seen by the whole
+    group; everybody else who taps gets this."""
+    await answer_query(
+        update, context.t._(N_("Sorry, this is only for the project's staff.")), alert=True
+    )
 
 
 def as_broadcast(draft: Draft, lang: str, now: datetime) -> Broadcast:
@@ -325,8 +319,6 @@ async def send_to_draft_chat(
 
 # -- steps ----------------------------------------------------------------------------------
 async def broadcast_command(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     chat_id, thread_id = where(message)
@@ -351,14 +343,10 @@ async def broadcast_command(update: Update, context: BotContext) -> None:
     await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def on_topic(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
+async def on_topic(update: Update, context: BotContext, cb: Callback) -> None:
     t = context.t
     draft = await draft_of(update, context, TOPIC)
-    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
-    assert parsed is not None
-    topic = parsed.arg(0)
+    topic = cb.arg(0)
     if draft is None or topic not in news_topics(context.services.directory):
         await answer_query(update, stale(t), alert=True)
         return
@@ -369,14 +357,10 @@ async def on_topic(update: Update, context: BotContext) -> None:
     await reply(update, context, text, InlineKeyboardMarkup([discard_row(t)]))
 
 
-async def on_language(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
+async def on_language(update: Update, context: BotContext, cb: Callback) -> None:
     t = context.t
     draft = await draft_of(update, context, LANGS)
-    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
-    assert parsed is not None
-    code = parsed.arg(0)
+    code = cb.arg(0)
     if draft is None or code not in LANGUAGES or code in draft.texts:
         await answer_query(update, stale(t), alert=True)
         return
@@ -385,13 +369,9 @@ async def on_language(update: Update, context: BotContext) -> None:
     await reply(update, context, text_prompt(t, code), InlineKeyboardMarkup([discard_row(t)]))
 
 
-async def on_step(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
+async def on_step(update: Update, context: BotContext, cb: Callback) -> None:
     t = context.t
-    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
-    assert parsed is not None
-    what = parsed.arg(0)
+    what = cb.arg(0)
     expected = {"media": LANGS, "nomedia": MEDIA, "now": WHEN, "later": WHEN}.get(what)
     draft = await draft_of(update, context, expected) if expected else None
     if draft is None:
@@ -562,9 +542,7 @@ async def preview(context: BotContext, draft: Draft) -> None:
     await send_to_draft_chat(context, draft, "\n".join(lines), markup)
 
 
-async def on_confirm(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
+async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
     t = context.t
     query = update.callback_query
     assert query is not None and update.effective_user is not None
@@ -603,9 +581,7 @@ async def on_confirm(update: Update, context: BotContext) -> None:
         await reply(update, context, text)
 
 
-async def on_discard(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
+async def on_discard(update: Update, context: BotContext, cb: Callback) -> None:
     assert update.effective_user is not None
     t = context.t
     draft = await draft_of(update, context)
@@ -621,9 +597,8 @@ async def on_discard(update: Update, context: BotContext) -> None:
 async def start(context: BotContext, broadcast_id: int) -> None:
     """Write the outbox rows for the current subscribers and wake the sender."""
     started = await context.storage.broadcasts.start(broadcast_id, context.clock.now())
-    outbox: Outbox | None = context.application.bot_data.get(OUTBOX)
-    if started is not None and outbox is not None:
-        outbox.wake()
+    if started is not None:
+        context.services.outbox.broadcasts.wake()
 
 
 async def fire(context: BotContext, broadcast_id: int) -> None:
@@ -637,8 +612,6 @@ def schedule(services: Services, broadcast: Broadcast) -> None:
 
 # -- the list of scheduled broadcasts -------------------------------------------------------
 async def broadcasts_command(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
     await list_view(update, context)
 
 
@@ -689,13 +662,9 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
     await reply(update, context, "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def on_cancel(update: Update, context: BotContext) -> None:
-    if not await allowed(update, context):
-        return
+async def on_cancel(update: Update, context: BotContext, cb: Callback) -> None:
     t = context.t
-    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
-    assert parsed is not None
-    broadcast_id = parsed.int_arg(0)
+    broadcast_id = cb.int_arg(0)
     cancelled = await context.storage.broadcasts.cancel(broadcast_id) if broadcast_id else None
     if cancelled is None:
         await answer_query(
@@ -714,44 +683,62 @@ async def on_cancel(update: Update, context: BotContext) -> None:
 # -- start-up and shutdown ------------------------------------------------------------------
 async def on_startup(application: Application) -> None:
     """Re-schedule stored broadcasts (a moment passed while the bot was down fires at
-    once), remember drafts waiting for input, and start the sender."""
+    once), and remember drafts waiting for input. The broadcast lane starts with the
+    outbox."""
     services: Services = application.bot_data[SERVICES]
     for draft in await services.storage.broadcast_drafts.all():
         remember(application, draft, draft.user_id)
     for broadcast in await services.storage.broadcasts.with_status("scheduled"):
         schedule(services, broadcast)
-    outbox = Outbox(application, render=render_broadcast, report=progress_text)
-    application.bot_data[OUTBOX] = outbox
-    await outbox.start()
 
 
-async def on_shutdown(application: Application) -> None:
-    outbox: Outbox | None = application.bot_data.pop(OUTBOX, None)
-    if outbox is not None:
-        await outbox.stop()
+class Views:
+    """What the broadcast lane sends, as residents and the coordinator see it."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def message(
+        self, broadcast: Broadcast, language: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        return render_broadcast(self.services, broadcast, language)
+
+    def progress(self, broadcast: Broadcast, counts: dict[str, int], final: bool) -> str:
+        return progress_text(self.services, broadcast, counts, final)
 
 
-def register(application: Application) -> None:
-    application.add_handlers(
-        [
-            CommandHandler("broadcast", broadcast_command),
-            CommandHandler("broadcasts", broadcasts_command),
-            MessageHandler(
-                filters.UpdateType.MESSAGE & ~filters.COMMAND & AwaitingInput(application),
-                on_input,
-            ),
-            CallbackQueryHandler(on_topic, pattern=callbacks.matches(CB_TOPIC)),
-            CallbackQueryHandler(on_language, pattern=callbacks.matches(CB_LANG)),
-            CallbackQueryHandler(on_step, pattern=callbacks.matches(CB_STEP)),
-            CallbackQueryHandler(on_confirm, pattern=callbacks.matches(CB_CONFIRM)),
-            CallbackQueryHandler(on_discard, pattern=callbacks.matches(CB_DISCARD)),
-            CallbackQueryHandler(on_cancel, pattern=callbacks.matches(CB_CANCEL)),
-        ]
-    )
-    add_commands(
-        application,
+def handlers(services: Services, application: App) -> list[Handler]:
+    # What the broadcast lane sends is rendered here (set once, at build).
+    services.outbox.broadcasts.renderer = Views(services)
+    coordinator = coordinator_here(services.config)
+    return [
+        CommandHandler(
+            "broadcast", broadcast_command, filters=filters.UpdateType.MESSAGES & coordinator
+        ),
+        CommandHandler(
+            "broadcasts", broadcasts_command, filters=filters.UpdateType.MESSAGES & coordinator
+        ),
+        CommandHandler(["broadcast", "broadcasts"], refuse),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & ~filters.COMMAND & AwaitingInput(application),
+            on_input,
+        ),
+        on_callback(CB_TOPIC, on_topic, filters=coordinator),
+        on_callback(CB_LANG, on_language, filters=coordinator),
+        on_callback(CB_STEP, on_step, filters=coordinator),
+        on_callback(CB_CONFIRM, on_confirm, filters=coordinator),
+        on_callback(CB_DISCARD, on_discard, filters=coordinator),
+        on_callback(CB_CANCEL, on_cancel, filters=coordinator),
+        on_callback((CB_TOPIC, CB_LANG, CB_STEP, CB_CONFIRM, CB_DISCARD, CB_CANCEL), refuse_button),
+    ]
+
+
+CAPABILITY = Capability(
+    name="broadcast",
+    handlers=handlers,
+    commands=(
         Command("broadcast", N_("Send an announcement to subscribed residents"), scope="admin"),
         Command("broadcasts", N_("Scheduled broadcasts"), scope="admin"),
-    )
-    add_startup(application, on_startup)
-    add_shutdown(application, on_shutdown)
+    ),
+    on_start=(on_startup,),
+)

@@ -4,53 +4,58 @@ editing the message a button belongs to instead of flooding the chat."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, TypeHandler
+from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Handler, Scope
+from bot.capability import Command as Command  # re-exported for booking and agenda (TRANSITIONAL)
+from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
+from bot.context import BotContext, Services, services_of
+from bot.delivery.errors import Kind, classify
+from bot.directory import Directory, Place, Text
+from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
+from bot.slots import Slot
 from storage import StoredClosure
+from storage.bookings import Booking
 
-MENU = "menu"
-STARTUP_HOOKS = "startup_hooks"
 STAFF_LANGUAGE = "de"
 """The staff group reads German."""
-SHUTDOWN_HOOKS = "shutdown_hooks"
 PENDING_LANGUAGE = "language"
 """user_data key: a language chosen before consent, kept in memory only."""
-COMMANDS = "commands"
 
 CB_MENU = callbacks.kind("menu")
+# Declared here because several capabilities make these buttons; onboarding handles the
+# first two, privacy the last.
+CB_CONSENT = callbacks.kind("consent", 1)
+CB_LANG_MENU = callbacks.kind("langs")
+CB_DELETE = callbacks.kind("del", 1)
 
 
-@dataclass(frozen=True)
-class MenuEntry:
-    order: int
-    icon: str
-    label: str
-    """msgid of the button label; the icon stays out of the catalogs."""
-    callback_data: str
-    needs_consent: bool = False
+def commands_of(application: Application, scope: Scope) -> list[Command]:
+    return services_of(application).commands_for(scope)
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    description: str
-    """msgid of the description shown in Telegram's command menu and in /help."""
-    scope: str = "private"
-    """``private`` for residents, ``staff`` for the staff group, ``admin`` for coordinators."""
+# -- TRANSITIONAL: registration through bot_data, for booking and agenda only ----------------
+# They still call ``register(application)``; ``bot.app._transitional`` collects what these
+# functions leave in ``bot_data`` into a ``Capability``. Delete both once they expose
+# ``CAPABILITY`` (see the recipe in bot/capability.py).
+MENU = "menu"
+COMMANDS = "commands"
+STARTUP_HOOKS = "startup_hooks"
+SHUTDOWN_HOOKS = "shutdown_hooks"
 
 
 def add_menu_entry(application: Application, entry: MenuEntry) -> None:
-    entries: list[MenuEntry] = application.bot_data.setdefault(MENU, [])
-    entries.append(entry)
-    entries.sort(key=lambda e: e.order)
+    application.bot_data.setdefault(MENU, []).append(entry)
 
 
 def add_commands(application: Application, *commands: Command) -> None:
@@ -58,19 +63,75 @@ def add_commands(application: Application, *commands: Command) -> None:
 
 
 def add_startup(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
-    """Run ``hook`` at start-up, after the database is open (e.g. to schedule stored
-    reminders again)."""
     application.bot_data.setdefault(STARTUP_HOOKS, []).append(hook)
 
 
 def add_shutdown(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
-    """Run ``hook`` at shutdown, before the database is closed (e.g. to stop a sender
-    task cleanly)."""
     application.bot_data.setdefault(SHUTDOWN_HOOKS, []).append(hook)
 
 
-def commands_of(application: Application, scope: str) -> list[Command]:
-    return [c for c in application.bot_data.get(COMMANDS, []) if c.scope == scope]
+# -- buttons: callback data parsed once ------------------------------------------------------
+ButtonCallback = Callable[[Update, BotContext, Callback], Awaitable[None]]
+
+
+class ButtonHandler(CallbackQueryHandler[BotContext, None]):
+    """A ``CallbackQueryHandler`` for some kinds of callback data that parses the data once
+    (in ``check_update``) and hands the parsed :class:`~bot.callbacks.Callback` to its
+    callback as third argument. Stale or forged data never matches (the fallback answers
+    it). ``filters`` optionally narrows who may tap, built from ``bot.filters`` rules (e.g.
+    ``staff_chat(config)``); put a refusing handler for the same kinds right after it."""
+
+    __slots__ = ("button_callback", "filters", "kinds")
+
+    def __init__(
+        self,
+        kinds: Iterable[str],
+        callback: ButtonCallback,
+        *,
+        filters: Rule | None = None,
+        block: bool = True,
+    ) -> None:
+        self.kinds = frozenset(kinds)
+        self.button_callback = callback
+        self.filters = filters
+        super().__init__(self._untyped, pattern=self._matches, block=block)
+
+    def _matches(self, data: object) -> bool:
+        return self._parse(data) is not None
+
+    def _parse(self, data: object) -> Callback | None:
+        parsed = callbacks.parse(data)
+        return parsed if parsed is not None and parsed.kind in self.kinds else None
+
+    def check_update(self, update: object) -> Callback | None:
+        if not isinstance(update, Update) or update.callback_query is None:
+            return None
+        parsed = self._parse(update.callback_query.data)
+        if parsed is None or (self.filters is not None and not self.filters.check_update(update)):
+            return None
+        return parsed
+
+    async def handle_update(
+        self,
+        update: Update,
+        application: Application[Any, BotContext, Any, Any, Any, Any],
+        check_result: object,
+        context: BotContext,
+    ) -> None:
+        if not isinstance(check_result, Callback):  # only check_update's result comes here
+            raise TypeError(f"expected parsed callback data, got {check_result!r}")
+        await self.button_callback(update, context, check_result)
+
+    async def _untyped(self, update: Update, context: BotContext) -> None:
+        raise RuntimeError("ButtonHandler calls its callback with the parsed data")
+
+
+def on_callback(
+    kinds: str | Iterable[str], callback: ButtonCallback, *, filters: Rule | None = None
+) -> ButtonHandler:
+    """``on_callback(CB_TOGGLE, on_toggle)`` with ``async def on_toggle(update, context,
+    cb: Callback)``: the data is parsed once, and ``cb`` is the parsed record."""
+    return ButtonHandler((kinds,) if isinstance(kinds, str) else kinds, callback, filters=filters)
 
 
 # -- resolving the resident of an update ----------------------------------------------------
@@ -91,17 +152,15 @@ async def resolve_resident(update: object, context: BotContext) -> None:
         context.lang = pending or resolve_language(user.language_code)
 
 
+def in_staff_chat(update: Update, context: BotContext) -> bool:
+    """Written in (or tapped under a message of) the configured staff group."""
+    return StaffChat(context.config.staff_chat).check_update(update)
+
+
 def is_admin(update: Update, context: BotContext) -> bool:
     """Coordinators are named by user id in the configuration; nothing else counts."""
     user = update.effective_user
     return user is not None and user.id in context.config.admins
-
-
-def staff_or_private(update: Update, context: BotContext) -> bool:
-    """Staff commands work in the staff group or in a private chat with the bot, never in
-    some other group where residents' data would be exposed."""
-    chat = update.effective_chat
-    return chat is not None and (chat.type == chat.PRIVATE or chat.id == context.config.staff_chat)
 
 
 async def refuse(update: Update, context: BotContext) -> None:
@@ -144,9 +203,7 @@ def has_consent(context: BotContext) -> bool:
 def main_menu(context: BotContext) -> InlineKeyboardMarkup:
     t = context.t
     consented = has_consent(context)
-    entries = [
-        e for e in context.application.bot_data.get(MENU, []) if consented or not e.needs_consent
-    ]
+    entries = [e for e in context.services.menu if consented or not e.needs_consent]
     rows = [
         [InlineKeyboardButton(f"{e.icon} {t._(e.label)}", callback_data=e.callback_data)]
         for e in entries
@@ -176,7 +233,7 @@ async def reply(
             await query.edit_message_text(text, reply_markup=markup)
             return
         except BadRequest as exc:
-            if "not modified" in exc.message.lower():
+            if classify(exc).kind is Kind.NOT_MODIFIED:
                 return
             # Too old or deleted: fall through and send a fresh message.
     chat = update.effective_chat
@@ -194,6 +251,27 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
         await update.callback_query.answer(text, show_alert=alert)
 
 
+async def post_to_staff(
+    context: BotContext, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+) -> None:
+    """Answers and notices into the staff group (General topic): through the shared paced
+    outbox, so a burst of bookings never runs into Telegram's group limit."""
+    if context.config.staff_chat is None:
+        return
+    await context.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+
+
+def parse_day(text: str) -> date | None:
+    """A day typed by staff: ``2026-12-01`` or ``1.12.2026``."""
+    try:
+        if "." in text:
+            day, month, year = (int(p) for p in text.split("."))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def bilingual(context: BotContext, render: Callable[[Translator], str]) -> str:
     """For a resident whose phone language we do not speak: German, then English."""
     if context.lang is not None:
@@ -202,5 +280,94 @@ def bilingual(context: BotContext, render: Callable[[Translator], str]) -> str:
     return f"{render(i18n.get('de'))}\n\n{render(i18n.get('en'))}"
 
 
-def register(application: Application) -> None:
-    application.add_handler(TypeHandler(Update, resolve_resident), group=-1)
+def handlers(services: Services, application: App) -> Sequence[Handler]:
+    return [TypeHandler(Update, resolve_resident)]
+
+
+CAPABILITY = Capability(name="common", handlers=handlers, group=-1)
+"""Runs before every other capability: who is writing, in which language."""
+
+
+# -- consent and privacy (asked for by every capability that stores something) --------------
+def consent_question(t: Translator) -> str:
+    return t._(N_("Do you agree that your messages are stored and passed on to the counsellors?"))
+
+
+def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
+    def label(msgid: str) -> str:
+        if context.lang is not None:
+            return context.t._(msgid)
+        i18n = context.services.i18n
+        return f"{i18n.get('de')._(msgid)} / {i18n.get('en')._(msgid)}"
+
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
+                )
+            ],
+        ]
+    )
+
+
+def retention_text(t: Translator, days: int) -> str:
+    return t._(
+        N_(
+            "• Also stored: your first name, your appointments, your questions to the "
+            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
+            "and the news you subscribed to.\n"
+            "• Closed questions and past appointments are deleted after {days} days.\n"
+            "• /mydata shows everything we store about you, /delete erases it."
+        ),
+        days=days,
+    )
+
+
+# -- an appointment, as residents and staff read it (booking and agenda) --------------------
+def tx(t: Translator, text: Text | None) -> str:
+    return text.get(t.code)[0] if text is not None else ""
+
+
+def join(*parts: str) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
+def when_line(t: Translator, start: datetime, end: datetime) -> str:
+    return t._(N_("{date}, {time}"), date=t.date(start, "yMMMEd"), time=t.time_range(start, end))
+
+
+def address_line(t: Translator, place: Place) -> str:
+    if place.address is None:
+        return t._(N_("The address will be added soon. Please ask at the office."))
+    a = place.address
+    return t.isolate(f"{a.street}, {a.postcode} {a.city}")
+
+
+def details(t: Translator, directory: Directory, booking: Booking | Slot, note: str = "") -> str:
+    """Offer, date and time, place with address (and the resident's note)."""
+    offer_id, place_id = booking.offer_id, booking.place_id
+    start = booking.starts_at if isinstance(booking, Booking) else booking.start
+    end = booking.ends_at if isinstance(booking, Booking) else booking.end
+    lines = []
+    with contextlib.suppress(KeyError):
+        lines.append(f"📋 {tx(t, directory.offer(offer_id).title)}")
+    lines.append(f"📅 {when_line(t, start, end)}")
+    try:
+        place = directory.place(place_id)
+        lines.append(f"📍 {tx(t, place.name)}\n{address_line(t, place)}")
+    except KeyError:
+        pass
+    if note:
+        lines.append("📝 " + t._(N_("Your note: {note}"), note=note))
+    return "\n".join(lines)

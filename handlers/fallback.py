@@ -5,12 +5,12 @@ free message is a question for the counsellors (``handlers.questions`` takes it)
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import BotContext
+from bot.capability import App, Capability, Handler
+from bot.context import BotContext, Services
 from bot.i18n import N_
-from handlers.common import answer_query, bilingual, has_consent
-from handlers.onboarding import consent_markup, consent_question
+from handlers.common import answer_query, bilingual, consent_markup, consent_question, has_consent
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -55,12 +55,13 @@ async def private_message(update: Update, context: BotContext) -> None:
         await before_consent(update, context)
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            MessageHandler(private & filters.COMMAND, unknown_command),
-            MessageHandler(private & ~filters.StatusUpdate.ALL, private_message),
-            CallbackQueryHandler(stale_button),
-        ]
-    )
+    return [
+        MessageHandler(private & filters.COMMAND, unknown_command),
+        MessageHandler(private & ~filters.StatusUpdate.ALL, private_message),
+        CallbackQueryHandler(stale_button),
+    ]
+
+
+CAPABILITY = Capability(name="fallback", handlers=handlers)

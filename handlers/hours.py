@@ -11,10 +11,12 @@ import re
 from datetime import date, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler, MenuEntry
+from bot.context import BotContext, Services
 from bot.directory import (
     OFFICE_ID,
     Directory,
@@ -27,20 +29,16 @@ from bot.directory import (
     public_holiday,
     status_now,
 )
+from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.booking import closure_added
 from handlers.common import (
-    Command,
-    MenuEntry,
-    add_commands,
-    add_menu_entry,
     answer_query,
     back_to_menu_button,
     closures_now,
-    is_admin,
+    on_callback,
+    parse_day,
     refuse,
     reply,
-    staff_or_private,
 )
 from storage import StoredClosure
 
@@ -343,9 +341,6 @@ async def today_command(update: Update, context: BotContext) -> None:
 async def reload_command(update: Update, context: BotContext) -> None:
     """Coordinators edit the file, then reload; a broken file never replaces a good one."""
     assert update.effective_message is not None
-    if not is_admin(update, context) or not staff_or_private(update, context):
-        await refuse(update, context)
-        return
     t = context.t
     path = context.services.directory_path
     try:
@@ -368,24 +363,11 @@ async def reload_command(update: Update, context: BotContext) -> None:
     )
 
 
-def parse_day(text: str) -> date | None:
-    try:
-        if "." in text:
-            day, month, year = (int(p) for p in text.split("."))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 async def closed_command(update: Update, context: BotContext) -> None:
     """``/closed`` lists; ``/closed <place|all> <day>[..<day>] <reason>`` adds;
     ``/closed lift <id>`` lifts."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
-    if not is_admin(update, context) or not staff_or_private(update, context):
-        await refuse(update, context)
-        return
     t = context.t
     directory = context.services.directory
     args = context.args or []
@@ -436,7 +418,8 @@ async def closed_command(update: Update, context: BotContext) -> None:
         context.clock.now(),
     )
     await message.reply_text(t._(N_("Closure added:")) + "\n" + closure_line(t, closure))
-    await closure_added(context, closure)  # appointments on those days: cancel, tell residents
+    # Appointments on those days: cancelled, residents told, staff get a summary.
+    await context.services.appointments.closure_added(closure)
 
 
 def closure_line(t: Translator, closure: StoredClosure) -> str:
@@ -448,11 +431,7 @@ def closure_line(t: Translator, closure: StoredClosure) -> str:
 
 
 # -- callbacks ------------------------------------------------------------------------------
-async def on_hours(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    cb = callbacks.parse(query.data)
-    assert cb is not None
+async def on_hours(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     if cb.kind == CB_TOPICS:
         await topics_view(update, context)
@@ -466,30 +445,30 @@ async def on_hours(update: Update, context: BotContext) -> None:
         await glance_view(update, context, "week" if cb.arg(0) == "week" else "today")
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            CommandHandler("hours", hours_command, filters=private),
-            CommandHandler("today", today_command, filters=private),
-            CommandHandler("reload", reload_command),
-            CommandHandler("closed", closed_command),
-            *(
-                CallbackQueryHandler(on_hours, pattern=callbacks.matches(kind))
-                for kind in (CB_TOPICS, CB_TOPIC, CB_OFFER, CB_PLACE, CB_GLANCE)
-            ),
-        ]
-    )
-    add_commands(
-        application,
+    coordinator = filters.UpdateType.MESSAGES & coordinator_here(services.config)
+    return [
+        CommandHandler("hours", hours_command, filters=private),
+        CommandHandler("today", today_command, filters=private),
+        CommandHandler("reload", reload_command, filters=coordinator),
+        CommandHandler("closed", closed_command, filters=coordinator),
+        CommandHandler(["reload", "closed"], refuse),
+        on_callback((CB_TOPICS, CB_TOPIC, CB_OFFER, CB_PLACE, CB_GLANCE), on_hours),
+    ]
+
+
+CAPABILITY = Capability(
+    name="hours",
+    handlers=handlers,
+    commands=(
         Command("hours", N_("Consultation hours and places")),
         Command("today", N_("What is open today")),
         Command("reload", N_("Reload the directory file"), scope="admin"),
         Command("closed", N_("Add, list or lift closures"), scope="admin"),
-    )
-    add_menu_entry(
-        application, MenuEntry(10, "🕒", N_("Hours & places"), callbacks.make(CB_TOPICS))
-    )
-    add_menu_entry(
-        application, MenuEntry(15, "📅", N_("Open today"), callbacks.make(CB_GLANCE, "today"))
-    )
+    ),
+    menu=(
+        MenuEntry(10, "🕒", N_("Hours & places"), callbacks.make(CB_TOPICS)),
+        MenuEntry(15, "📅", N_("Open today"), callbacks.make(CB_GLANCE, "today")),
+    ),
+)

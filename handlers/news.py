@@ -10,29 +10,22 @@ from __future__ import annotations
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
-    filters,
-)
+from telegram.ext import ChatMemberHandler, CommandHandler, filters
 
 from bot import callbacks
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler, MenuEntry
 from bot.context import BotContext, Services
 from bot.directory import Directory
 from bot.i18n import N_, Translator
 from handlers.common import (
-    Command,
-    MenuEntry,
-    add_commands,
-    add_menu_entry,
     answer_query,
     back_to_menu_button,
+    consent_markup,
     has_consent,
+    on_callback,
     reply,
 )
-from handlers.onboarding import consent_markup
 from storage.broadcasts import GENERAL, Broadcast
 
 CB_NEWS = callbacks.kind("nws")
@@ -158,17 +151,13 @@ def all_off_notice(t: Translator) -> str:
 
 
 # -- callbacks ------------------------------------------------------------------------------
-async def on_news(update: Update, context: BotContext) -> None:
+async def on_news(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     await subscribe_command(update, context)
 
 
-async def on_toggle(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    parsed = callbacks.parse(query.data)
-    assert parsed is not None
-    topic = parsed.arg(0)
+async def on_toggle(update: Update, context: BotContext, cb: Callback) -> None:
+    topic = cb.arg(0)
     t = context.t
     if not has_consent(context):
         await answer_query(update)
@@ -189,19 +178,17 @@ async def on_toggle(update: Update, context: BotContext) -> None:
     await news_view(update, context)
 
 
-async def on_all_off(update: Update, context: BotContext) -> None:
+async def on_all_off(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     await unsubscribe_command(update, context)
 
 
-async def on_stop(update: Update, context: BotContext) -> None:
+async def on_stop(update: Update, context: BotContext, cb: Callback) -> None:
     """The button under every broadcast: works without consent too (stopping is always
     allowed); the broadcast itself stays readable."""
     query = update.callback_query
     assert query is not None
-    parsed = callbacks.parse(query.data)
-    assert parsed is not None
-    topic = parsed.arg(0)
+    topic = cb.arg(0)
     t = context.t
     if context.resident is not None:
         await context.storage.subscriptions.unsubscribe(context.resident.user_id, topic)
@@ -237,24 +224,25 @@ async def on_membership(update: Update, context: BotContext) -> None:
         await residents.mark_reachable(context.resident.user_id)
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            CommandHandler("subscribe", subscribe_command, filters=private),
-            CommandHandler("unsubscribe", unsubscribe_command, filters=private),
-            CallbackQueryHandler(on_news, pattern=callbacks.matches(CB_NEWS)),
-            CallbackQueryHandler(on_toggle, pattern=callbacks.matches(CB_TOGGLE)),
-            CallbackQueryHandler(on_all_off, pattern=callbacks.matches(CB_ALL_OFF)),
-            CallbackQueryHandler(on_stop, pattern=callbacks.matches(CB_STOP)),
-            ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
-        ]
-    )
-    add_commands(
-        application,
+    return [
+        CommandHandler("subscribe", subscribe_command, filters=private),
+        CommandHandler("unsubscribe", unsubscribe_command, filters=private),
+        on_callback(CB_NEWS, on_news),
+        on_callback(CB_TOGGLE, on_toggle),
+        on_callback(CB_ALL_OFF, on_all_off),
+        on_callback(CB_STOP, on_stop),
+        ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+    ]
+
+
+CAPABILITY = Capability(
+    name="news",
+    handlers=handlers,
+    commands=(
         Command("subscribe", N_("Choose the news you want to receive")),
         Command("unsubscribe", N_("Stop all news")),
-    )
-    add_menu_entry(
-        application, MenuEntry(60, "📰", N_("News"), callbacks.make(CB_NEWS), needs_consent=True)
-    )
+    ),
+    menu=(MenuEntry(60, "📰", N_("News"), callbacks.make(CB_NEWS), needs_consent=True),),
+)

@@ -7,37 +7,38 @@ consent lives only in memory (``user_data``) and is saved together with the cons
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler, MenuEntry
+from bot.context import BotContext, Services
 from bot.i18n import LANGUAGES, N_, Translator
 from handlers.common import (
+    CB_CONSENT,
+    CB_DELETE,
+    CB_LANG_MENU,
     CB_MENU,
     PENDING_LANGUAGE,
-    Command,
-    MenuEntry,
-    add_commands,
-    add_menu_entry,
     answer_query,
     back_to_menu_button,
     bilingual,
-    commands_of,
+    consent_markup,
+    consent_question,
     has_consent,
     main_menu,
     menu_text,
+    on_callback,
     reply,
+    retention_text,
     show_menu,
 )
-from handlers.privacy import CB_DELETE, retention_text
 
 OFFICE = "Kom.ZFB, Fabrik Heeder"
 OFFICE_ADDRESS = "Virchowstraße 128C, 47805 Krefeld"
 OFFICE_PHONE = "02151 86 34 63"
 
-CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG = callbacks.kind("lang", 1)
-CB_LANG_MENU = callbacks.kind("langs")
 CB_HELP = callbacks.kind("help")
 CB_PRIVACY = callbacks.kind("privacy")
 
@@ -70,38 +71,6 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
         phone=t.ltr(OFFICE_PHONE),
     )
     return f"{main}\n{retention_text(t, retention_days)}"
-
-
-def consent_question(t: Translator) -> str:
-    return t._(N_("Do you agree that your messages are stored and passed on to the counsellors?"))
-
-
-def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
-    def label(msgid: str) -> str:
-        if context.lang is not None:
-            return context.t._(msgid)
-        i18n = context.services.i18n
-        return f"{i18n.get('de')._(msgid)} / {i18n.get('en')._(msgid)}"
-
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    label(N_("Yes, I agree")), callback_data=callbacks.make(CB_CONSENT, "yes")
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
-                )
-            ],
-        ]
-    )
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:
@@ -172,9 +141,7 @@ async def privacy_command(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     t = context.t
     lines = [t._(N_("This is what I can do:"))]
-    lines += [
-        f"/{c.name} — {t._(c.description)}" for c in commands_of(context.application, "private")
-    ]
+    lines += [f"/{c.name} — {t._(c.description)}" for c in context.services.commands_for("private")]
     lines.append("")
     lines.append(
         t._(
@@ -188,11 +155,8 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 # -- callbacks ------------------------------------------------------------------------------
-async def on_consent(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    choice = callbacks.parse(query.data)
-    assert choice is not None
+async def on_consent(update: Update, context: BotContext, choice: Callback) -> None:
+    assert update.effective_user is not None
     user_id = update.effective_user.id
     residents = context.storage.residents
     now = context.clock.now()
@@ -245,16 +209,13 @@ async def on_consent(update: Update, context: BotContext) -> None:
         await answer_query(update)
 
 
-async def on_language_menu(update: Update, context: BotContext) -> None:
+async def on_language_menu(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     await language_command(update, context)
 
 
-async def on_language(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    choice = callbacks.parse(query.data)
-    assert choice is not None
+async def on_language(update: Update, context: BotContext, choice: Callback) -> None:
+    assert update.effective_user is not None
     code = choice.arg(0)
     if code not in LANGUAGES:
         await answer_query(update, context.t._(N_("This button is no longer valid.")), alert=True)
@@ -277,44 +238,49 @@ async def on_language(update: Update, context: BotContext) -> None:
         await send_consent_request(update, context, name=update.effective_user.first_name)
 
 
-async def on_menu(update: Update, context: BotContext) -> None:
+async def on_menu(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     await show_menu(update, context)
 
 
-async def on_help(update: Update, context: BotContext) -> None:
+async def on_help(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     await help_command(update, context)
 
 
-async def on_privacy(update: Update, context: BotContext) -> None:
+async def on_privacy(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
     await privacy_command(update, context)
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            CommandHandler("start", start, filters=private),
-            CommandHandler("language", language_command, filters=private),
-            CommandHandler("privacy", privacy_command, filters=private),
-            CommandHandler("help", help_command, filters=private),
-            CallbackQueryHandler(on_consent, pattern=callbacks.matches(CB_CONSENT)),
-            CallbackQueryHandler(on_language_menu, pattern=callbacks.matches(CB_LANG_MENU)),
-            CallbackQueryHandler(on_language, pattern=callbacks.matches(CB_LANG)),
-            CallbackQueryHandler(on_menu, pattern=callbacks.matches(CB_MENU)),
-            CallbackQueryHandler(on_help, pattern=callbacks.matches(CB_HELP)),
-            CallbackQueryHandler(on_privacy, pattern=callbacks.matches(CB_PRIVACY)),
-        ]
-    )
-    add_commands(
-        application,
+    return [
+        CommandHandler("start", start, filters=private),
+        CommandHandler("language", language_command, filters=private),
+        CommandHandler("privacy", privacy_command, filters=private),
+        CommandHandler("help", help_command, filters=private),
+        on_callback(CB_CONSENT, on_consent),
+        on_callback(CB_LANG_MENU, on_language_menu),
+        on_callback(CB_LANG, on_language),
+        on_callback(CB_MENU, on_menu),
+        on_callback(CB_HELP, on_help),
+        on_callback(CB_PRIVACY, on_privacy),
+    ]
+
+
+CAPABILITY = Capability(
+    name="onboarding",
+    handlers=handlers,
+    commands=(
         Command("start", N_("Start and main menu")),
         Command("language", N_("Change language")),
         Command("help", N_("What this bot can do")),
         Command("privacy", N_("Privacy and your consent")),
-    )
-    add_menu_entry(application, MenuEntry(80, "🌐", N_("Language"), callbacks.make(CB_LANG_MENU)))
-    add_menu_entry(application, MenuEntry(90, "❓", N_("Help"), callbacks.make(CB_HELP)))
-    add_menu_entry(application, MenuEntry(95, "🔒", N_("Privacy"), callbacks.make(CB_PRIVACY)))
+    ),
+    menu=(
+        MenuEntry(80, "🌐", N_("Language"), callbacks.make(CB_LANG_MENU)),
+        MenuEntry(90, "❓", N_("Help"), callbacks.make(CB_HELP)),
+        MenuEntry(95, "🔒", N_("Privacy"), callbacks.make(CB_PRIVACY)),
+    ),
+)

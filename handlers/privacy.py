@@ -10,49 +10,34 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CommandHandler, filters
 
 from bot import callbacks
-from bot.context import BotContext
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler
+from bot.context import BotContext, Services
+from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.booking import cancel_all_for
 from handlers.common import (
+    CB_DELETE,
     PENDING_LANGUAGE,
-    Command,
-    add_commands,
-    add_startup,
     answer_query,
     back_to_menu_button,
-    is_admin,
+    on_callback,
     refuse,
     reply,
-    staff_or_private,
     staff_t,
 )
 from storage.db import to_db
 
 log = logging.getLogger(__name__)
 
-CB_DELETE = callbacks.kind("del", 1)
 PURGE_JOB = "privacy:purge"
 PURGE_AT = time(3, 0)
 """Local time of the daily retention purge: when nobody is booking."""
 
 
 # -- texts ----------------------------------------------------------------------------------
-def retention_text(t: Translator, days: int) -> str:
-    return t._(
-        N_(
-            "• Also stored: your first name, your appointments, your questions to the "
-            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
-            "and the news you subscribed to.\n"
-            "• Closed questions and past appointments are deleted after {days} days.\n"
-            "• /mydata shows everything we store about you, /delete erases it."
-        ),
-        days=days,
-    )
-
-
 def summary_text(t: Translator, data: dict[str, Any]) -> str:
     profile = data["profile"] or {}
     lines = [t._(N_("This is everything Quartierbot stores about you:"))]
@@ -159,11 +144,8 @@ async def delete_command(update: Update, context: BotContext) -> None:
 
 
 # -- callbacks ------------------------------------------------------------------------------
-async def on_delete(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    cb = callbacks.parse(query.data)
-    assert cb is not None
+async def on_delete(update: Update, context: BotContext, cb: Callback) -> None:
+    assert update.effective_user is not None
     t = context.t
     if cb.arg(0) == "ask":
         await answer_query(update)
@@ -204,7 +186,8 @@ async def on_delete(update: Update, context: BotContext) -> None:
 async def erase_resident(context: BotContext, user_id: int) -> tuple[int, int, int]:
     """Cancel what is still ahead (staff are told, seats freed), leave a note in the
     resident's staff topic, then erase every row about them in one transaction."""
-    cancelled = await cancel_all_for(context, user_id)
+    appointments = await context.services.appointments.erase_resident(user_id)
+    cancelled = len(appointments.cancelled)
     topic = await context.storage.requests.current_topic(user_id)
     if topic is not None and context.config.staff_chat is not None:
         st = staff_t(context)
@@ -248,9 +231,6 @@ async def on_startup(application: Application) -> None:
 async def audit_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
-    if not is_admin(update, context) or not staff_or_private(update, context):
-        await refuse(update, context)
-        return
     t = context.t
     entries = await context.storage.audit.recent(30)
     if not entries:
@@ -265,20 +245,28 @@ async def audit_command(update: Update, context: BotContext) -> None:
     await message.reply_text(text[:4000])
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            CommandHandler("mydata", mydata_command, filters=private),
-            CommandHandler("delete", delete_command, filters=private),
-            CommandHandler("audit", audit_command),
-            CallbackQueryHandler(on_delete, pattern=callbacks.matches(CB_DELETE)),
-        ]
-    )
-    add_commands(
-        application,
+    return [
+        CommandHandler("mydata", mydata_command, filters=private),
+        CommandHandler("delete", delete_command, filters=private),
+        CommandHandler(
+            "audit",
+            audit_command,
+            filters=filters.UpdateType.MESSAGES & coordinator_here(services.config),
+        ),
+        CommandHandler("audit", refuse),
+        on_callback(CB_DELETE, on_delete),
+    ]
+
+
+CAPABILITY = Capability(
+    name="privacy",
+    handlers=handlers,
+    commands=(
         Command("mydata", N_("See everything stored about you")),
         Command("delete", N_("Delete all your data")),
         Command("audit", N_("Latest staff actions"), scope="admin"),
-    )
-    add_startup(application, on_startup)
+    ),
+    on_start=(on_startup,),
+)

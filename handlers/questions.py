@@ -2,7 +2,7 @@
 
 Whatever a resident writes after consent and outside a flow — text, a photo of a letter from
 the Jobcenter, a voice message, a document — is a question for the counselling staff. It is
-queued for the staff group (``bot.staffpost``: durable and paced, by reference, never by
+queued for the staff group (the outbox's staff lane: durable and paced, by reference, never by
 content) and becomes (or continues) the resident's open request. The resident gets one short
 receipt per conversation: when counsellors answer, the office hours, and that this chat is
 not for emergencies. Staff answers come back through ``handlers.staff``.
@@ -10,13 +10,14 @@ not for emergencies. Staff answers come back through ``handlers.staff``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
-from bot.context import BotContext
+from bot.capability import App, Capability, Handler
+from bot.context import BotContext, Services
+from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
 from handlers.common import closures_now, has_consent, staff_t
@@ -33,7 +34,7 @@ BAN_NOTICE_EVERY = timedelta(days=1)
 FLOOD_BURST = 30
 FLOOD_REFILL = timedelta(seconds=2)
 FLOOD = "questions_flood"
-"""bot_data key: user id -> (tokens, moment)."""
+"""bot_data key: user id -> its token bucket (``bot.delivery.pacing.Spacing``)."""
 
 EMERGENCY_POLICE = "110"
 EMERGENCY_FIRE = "112"
@@ -131,25 +132,13 @@ def call_office(context: BotContext, t: Translator) -> str:
 
 
 # -- flood limit ----------------------------------------------------------------------------
-@dataclass
-class _Bucket:
-    tokens: float
-    at: datetime
-
-
 def take_token(context: BotContext, user_id: int, now: datetime) -> bool:
     """False when the resident floods: the message is refused with a message, not dropped."""
-    buckets: dict[int, _Bucket] = context.bot_data.setdefault(FLOOD, {})
+    buckets: dict[int, Spacing] = context.bot_data.setdefault(FLOOD, {})
     bucket = buckets.get(user_id)
     if bucket is None:
-        bucket = buckets[user_id] = _Bucket(float(FLOOD_BURST), now)
-    refill = (now - bucket.at) / FLOOD_REFILL
-    bucket.tokens = min(float(FLOOD_BURST), bucket.tokens + max(refill, 0.0))
-    bucket.at = now
-    if bucket.tokens < 1.0:
-        return False
-    bucket.tokens -= 1.0
-    return True
+        bucket = buckets[user_id] = Spacing(duration_micros(FLOOD_REFILL), burst=FLOOD_BURST)
+    return bucket.try_take(micros(now))
 
 
 # -- handlers -------------------------------------------------------------------------------
@@ -249,14 +238,15 @@ async def on_edit(update: Update, context: BotContext) -> None:
     )
 
 
-def register(application: Application) -> None:
+def handlers(services: Services, application: App) -> list[Handler]:
     private = filters.ChatType.PRIVATE
-    application.add_handlers(
-        [
-            MessageHandler(
-                private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-                on_message,
-            ),
-            MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edit),
-        ]
-    )
+    return [
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            on_message,
+        ),
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, on_edit),
+    ]
+
+
+CAPABILITY = Capability(name="questions", handlers=handlers)

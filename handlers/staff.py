@@ -1,6 +1,7 @@
 """Questions to counsellors, the staff side (the group ``QUARTIERBOT_STAFF_CHAT``).
 
-Each resident has their own forum topic, opened by ``bot.staffpost`` with a card (language,
+Each resident has their own forum topic, opened by the staff lane of the outbox
+(``bot.delivery``, as ``bot.services.topics`` plans it) with a card (language,
 known since, open appointments, previous requests). Staff answer by simply writing in the
 topic — or, in a group without topics, by replying to the resident's message — and the bot
 copies the answer to the resident. Lines starting with ``!`` are internal notes and never
@@ -22,19 +23,18 @@ from typing import Any, Literal
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
+from bot.capability import App, Capability, Command, Handler
 from bot.context import SERVICES, BotContext, Services
+from bot.delivery.errors import Kind, classify
+from bot.filters import HUMAN, staff, staff_chat
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.staffpost import TopicInfo
+from bot.services.topics import TopicInfo
 from handlers.common import (
     STAFF_LANGUAGE,
-    Command,
-    add_commands,
-    add_startup,
     audit,
-    is_admin,
+    in_staff_chat,
     refuse,
     staff_t,
 )
@@ -61,11 +61,11 @@ _PHONE_RE = re.compile(r"\+?\d[\d\s()/.-]{3,}\d")
 
 
 # -- the topic and its card -----------------------------------------------------------------
-async def open_appointment_lines(context: BotContext, user_id: int) -> list[str]:
+async def open_appointment_lines(services: Services, user_id: int) -> list[str]:
     """The resident's upcoming appointments for the topic card, one line each."""
-    t = staff_t(context)
-    bookings = await context.storage.bookings.upcoming(user_id, context.clock.now())
-    directory = context.services.directory
+    t = services.i18n.get(STAFF_LANGUAGE)
+    bookings = await services.storage.bookings.upcoming(user_id, services.clock.now())
+    directory = services.directory
     lines = []
     for booking in bookings:
         try:
@@ -97,10 +97,10 @@ def topic_name(resident: Resident | None, request: Request | None) -> str:
     return f"{name} · {language} · #{ref}"
 
 
-async def build_card(context: BotContext, user_id: int) -> TopicInfo:
-    t = staff_t(context)
-    resident = await context.storage.residents.get(user_id)
-    request = await context.storage.requests.latest(user_id)
+async def build_card(services: Services, user_id: int) -> TopicInfo:
+    t = services.i18n.get(STAFF_LANGUAGE)
+    resident = await services.storage.residents.get(user_id)
+    request = await services.storage.requests.latest(user_id)
     name = topic_name(resident, request)
     lines = [f"👤 {name}"]
     if resident is not None:
@@ -115,13 +115,13 @@ async def build_card(context: BotContext, user_id: int) -> TopicInfo:
         lines.append(
             "📅 " + t._(N_("Known since: {date}"), date=t.date(resident.created_at, "yMMMd"))
         )
-    appointments = await open_appointment_lines(context, user_id)
+    appointments = await open_appointment_lines(services, user_id)
     if appointments:
         lines.append("🗓 " + t._(N_("Open appointments:")))
         lines.extend(f"   • {line}" for line in appointments)
     else:
         lines.append("🗓 " + t._(N_("Open appointments: none")))
-    previous = await context.storage.requests.previous(
+    previous = await services.storage.requests.previous(
         user_id, request.id if request is not None else None
     )
     if previous:
@@ -150,28 +150,17 @@ async def build_card(context: BotContext, user_id: int) -> TopicInfo:
     return TopicInfo(name=name, card="\n".join(lines))
 
 
-async def topic_builder(application: Any, user_id: int) -> TopicInfo:
-    return await build_card(BotContext(application), user_id)
+class TopicCards:
+    """The topics service's renderer: names and cards in the team's language."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def topic_info(self, user_id: int) -> TopicInfo:
+        return await build_card(self.services, user_id)
 
 
-# -- who is asking --------------------------------------------------------------------------
-def in_staff_chat(update: Update, context: BotContext) -> bool:
-    chat = update.effective_chat
-    staff = context.config.staff_chat
-    return chat is not None and staff is not None and chat.id == staff
-
-
-def is_staff(update: Update, context: BotContext) -> bool:
-    """Members writing in the staff chat; coordinators in their private chat with the bot."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or user.is_bot or chat is None:
-        return False
-    if in_staff_chat(update, context):
-        return True
-    return chat.type == chat.PRIVATE and is_admin(update, context)
-
-
+# -- who is asking (who may: ``bot.filters.staff`` on the handlers) -------------------------
 async def resident_of_message(context: BotContext, message: Message) -> int | None:
     """The resident a staff message is about: by the topic it is written in, or by the
     copied message it replies to (groups without topics)."""
@@ -257,19 +246,18 @@ async def deliver(context: BotContext, message: Message, user_id: int, send: Any
         return False
     try:
         await send()
-    except Forbidden:
-        await report(
-            context, message, "⚠️ " + t._(N_("Not delivered: the resident has blocked the bot."))
-        )
-        return False
-    except BadRequest as exc:
-        text = exc.message.lower()
-        if "chat not found" in text or "deactivated" in text or "user not found" in text:
+    except Exception as exc:
+        failure = classify(exc)
+        if failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
+            reason = t._(N_("Not delivered: the resident has blocked the bot."))
+        elif failure.kind is Kind.CHAT_GONE:
             reason = t._(N_("Not delivered: the resident's Telegram account no longer exists."))
-        elif "can't be copied" in text:
+        elif failure.kind is Kind.UNCOPYABLE:
             reason = t._(N_("Not delivered: Telegram cannot pass on this kind of message."))
+        elif failure.refused:
+            reason = t._(N_("Not delivered: Telegram refused it ({error})."), error=failure.message)
         else:
-            reason = t._(N_("Not delivered: Telegram refused it ({error})."), error=exc.message)
+            raise
         await report(context, message, "⚠️ " + reason)
         return False
     return True
@@ -279,8 +267,7 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     """Staff write in a resident's topic (or reply to their message): pass it on."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or user.is_bot or not in_staff_chat(update, context):
-        return
+    assert message is not None and user is not None  # a person in the staff chat (filter)
     user_id = await resident_of_message(context, message)
     if user_id is None:
         return  # staff talking among themselves
@@ -320,8 +307,7 @@ async def on_topic_closed(update: Update, context: BotContext) -> None:
     resident's next message reopens the topic instead of getting lost."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or user.is_bot or not in_staff_chat(update, context):
-        return
+    assert message is not None and user is not None  # a person in the staff chat (filter)
     if message.message_thread_id is None:
         return
     requests = context.storage.requests
@@ -347,9 +333,6 @@ def waited(t: Translator, since: datetime, now: datetime) -> str:
 
 
 async def queue_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     now = context.clock.now()
     entries = await context.storage.requests.queue()
@@ -392,9 +375,6 @@ async def _needs_target(update: Update, context: BotContext) -> None:
 
 
 async def claim_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, request, _ = await target_request(update, context, list(context.args or []))
     if user_id is None:
@@ -446,10 +426,7 @@ async def reopen_command(update: Update, context: BotContext) -> None:
 async def change_state(
     update: Update, context: BotContext, action: Literal["close", "reopen"], unchanged: str
 ) -> tuple[int, Request] | None:
-    """/close and /reopen: check the caller, find the request, change it, audit it."""
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return None
+    """/close and /reopen: find the request, change it, audit it."""
     user_id, request, _ = await target_request(update, context, list(context.args or []))
     if user_id is None:
         await _needs_target(update, context)
@@ -465,9 +442,6 @@ async def change_state(
 
 
 async def ban_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, request, rest = await target_request(update, context, list(context.args or []))
     if user_id is None:
@@ -498,9 +472,6 @@ async def ban_command(update: Update, context: BotContext) -> None:
 
 
 async def unban_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, _, _rest = await target_request(update, context, list(context.args or []))
     if user_id is None:
@@ -520,17 +491,11 @@ def replies_text(t: Translator) -> str:
 
 
 async def replies_command(update: Update, context: BotContext) -> None:
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     await answer(update, context, replies_text(staff_t(context)))
 
 
 async def reply_command(update: Update, context: BotContext) -> None:
     """``/reply <key>``: a prepared answer, in the resident's language."""
-    if not is_staff(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     user_id, _, rest = await target_request(update, context, list(context.args or []))
     message = update.effective_message
@@ -568,10 +533,8 @@ async def reply_command(update: Update, context: BotContext) -> None:
 
 
 # -- start-up -------------------------------------------------------------------------------
-async def start_staffpost(application: Any) -> None:
+async def start_map_purge(application: Any) -> None:
     services: Services = application.bot_data[SERVICES]
-    services.staffpost.topic_builder = topic_builder
-    await services.staffpost.start()
     if services.config.staff_chat is not None:
         services.scheduler.every(
             MAP_PURGE_JOB,
@@ -585,38 +548,48 @@ async def purge_map(context: BotContext, data: Any) -> None:
     await context.storage.requests.purge_map(context.clock.now() - KEEP_MAP)
 
 
-def register(application: Application) -> None:
+STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies")
+
+
+def handlers(services: Services, application: App) -> list[Handler]:
+    # The topic cards are rendered here, in German, for the topics service (set once, at build).
+    services.topics.renderer = TopicCards(services)
     groups = filters.ChatType.GROUPS
-    application.add_handlers(
-        [
-            CommandHandler("queue", queue_command),
-            CommandHandler("claim", claim_command),
-            CommandHandler("close", close_command),
-            CommandHandler("reopen", reopen_command),
-            CommandHandler("ban", ban_command),
-            CommandHandler("unban", unban_command),
-            CommandHandler("reply", reply_command),
-            CommandHandler("replies", replies_command),
-            MessageHandler(
-                groups
-                & (
-                    filters.StatusUpdate.FORUM_TOPIC_CLOSED
-                    | filters.StatusUpdate.FORUM_TOPIC_REOPENED
-                ),
-                on_topic_closed,
-            ),
-            MessageHandler(
-                groups
-                & filters.UpdateType.MESSAGE
-                & ~filters.COMMAND
-                & ~filters.StatusUpdate.ALL
-                & ~filters.VIA_BOT,
-                on_staff_message,
-            ),
-        ]
-    )
-    add_commands(
-        application,
+    allowed = filters.UpdateType.MESSAGES & staff(services.config)
+    in_group = HUMAN & staff_chat(services.config)
+    return [
+        CommandHandler("queue", queue_command, filters=allowed),
+        CommandHandler("claim", claim_command, filters=allowed),
+        CommandHandler("close", close_command, filters=allowed),
+        CommandHandler("reopen", reopen_command, filters=allowed),
+        CommandHandler("ban", ban_command, filters=allowed),
+        CommandHandler("unban", unban_command, filters=allowed),
+        CommandHandler("reply", reply_command, filters=allowed),
+        CommandHandler("replies", replies_command, filters=allowed),
+        # Everybody else, in any chat, gets the same refusal.
+        CommandHandler(STAFF_COMMANDS, refuse),
+        MessageHandler(
+            groups
+            & in_group
+            & (filters.StatusUpdate.FORUM_TOPIC_CLOSED | filters.StatusUpdate.FORUM_TOPIC_REOPENED),
+            on_topic_closed,
+        ),
+        MessageHandler(
+            groups
+            & in_group
+            & filters.UpdateType.MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL
+            & ~filters.VIA_BOT,
+            on_staff_message,
+        ),
+    ]
+
+
+CAPABILITY = Capability(
+    name="staff",
+    handlers=handlers,
+    commands=(
         Command("queue", N_("Open requests, oldest first"), scope="staff"),
         Command("claim", N_("Take care of this request"), scope="staff"),
         Command("close", N_("Close this request"), scope="staff"),
@@ -625,5 +598,6 @@ def register(application: Application) -> None:
         Command("replies", N_("List the canned replies"), scope="staff"),
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
-    )
-    add_startup(application, start_staffpost)
+    ),
+    on_start=(start_map_purge,),
+)

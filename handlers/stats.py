@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 
 from telegram import InputFile, Message, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler, filters
 
-from bot.context import BotContext
+from bot.capability import App, Capability, Command, Handler
+from bot.context import BotContext, Services
 from bot.directory import Directory
 from bot.figures import (
     HIDDEN_MARK,
@@ -30,8 +31,9 @@ from bot.figures import (
     to_csv,
     to_xlsx,
 )
+from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.common import Command, add_commands, is_admin, refuse, staff_or_private
+from handlers.common import refuse
 from storage.stats import UNKNOWN_LANGUAGE
 
 # -- texts ----------------------------------------------------------------------------------
@@ -246,13 +248,10 @@ def chart_labels(t: Translator, figures: Figures) -> ChartLabels:
 async def figures_for(
     update: Update, context: BotContext
 ) -> tuple[Message, Translator, Figures] | None:
-    """Check the caller and the chat, read the period, count. None when refused or the
-    period is wrong (the coordinator has been told why)."""
+    """Read the period, count. None when the period is wrong (the coordinator has been
+    told why). Who may ask is the handlers' filter."""
     message = update.effective_message
     if message is None:
-        return None
-    if not (is_admin(update, context) and staff_or_private(update, context)):
-        await refuse(update, context)
         return None
     t = coordinator_translator(context)
     config = context.config
@@ -302,15 +301,23 @@ async def export_command(update: Update, context: BotContext) -> None:
     await message.reply_document(InputFile(xlsx, filename=f"{name}.xlsx"))
 
 
-def register(application: Application) -> None:
-    application.add_handlers(
-        [CommandHandler("stats", stats_command), CommandHandler("export", export_command)]
-    )
-    add_commands(
-        application,
+def handlers(services: Services, application: App) -> list[Handler]:
+    coordinator = filters.UpdateType.MESSAGES & coordinator_here(services.config)
+    return [
+        CommandHandler("stats", stats_command, filters=coordinator),
+        CommandHandler("export", export_command, filters=coordinator),
+        CommandHandler(["stats", "export"], refuse),
+    ]
+
+
+CAPABILITY = Capability(
+    name="stats",
+    handlers=handlers,
+    commands=(
         Command("stats", N_("Figures for the project report"), scope="admin"),
         Command("export", N_("Figures as a spreadsheet"), scope="admin"),
-    )
+    ),
+)
 
 
-__all__ = ["EXPORT_LABELS", "register", "summary"]
+__all__ = ["CAPABILITY", "EXPORT_LABELS", "summary"]

@@ -54,6 +54,9 @@ async def run_sandbox(config: Config, *, explain: bool) -> None:
         staff_chat=staff["id"],
         admins=admins,
         db_path=Path(scratch.name) / "sandbox.sqlite3",
+        # The demo always polls its own sandbox, whatever the operator's webhook settings.
+        webhook_url=None,
+        health_listen=None,
     )
     if explain:
         print("No QUARTIERBOT_TOKEN is set, so Quartierbot runs against its local sandbox.")

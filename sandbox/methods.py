@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox.formatting import EntityParseError, UnsupportedParseMode, parse_entities
 from sandbox.schema import Upload
 from sandbox.world import (
     CONTENT_KEYS,
+    DEFAULT_UPDATES,
     JSON,
     ApiError,
     Chat,
+    Webhook,
     World,
     commands_key,
     default_mime,
@@ -116,6 +120,8 @@ def _writable(w: World, p: JSON, key: str = "chat_id") -> Chat:
     chat = _chat(w, p, key)
     if chat.type == "private" and chat.id in w.blocked:
         raise ApiError(403, "Forbidden: bot was blocked by the user")
+    if not chat.bot_member:
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
     return chat
 
 
@@ -308,17 +314,64 @@ def get_me(w: World, p: JSON) -> JSON:
     }
 
 
-@method("deleteWebhook")
-def delete_webhook(w: World, p: JSON) -> bool:
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@method("setWebhook")
+def set_webhook(w: World, p: JSON) -> bool:
+    """Telegram's checks, in its words; ``w.allow_http_webhooks`` (tests only) lets a
+    plain-http loopback URL through, since no test has a certificate for a public name."""
+    url = str(p.get("url") or "")
+    if not url:  # an empty URL removes the webhook, as deleteWebhook does
+        delete_webhook(w, p)
+        return True
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise bad("bad webhook: Failed to resolve host: Name or service not known") from None
+    if not parts.hostname:
+        raise bad("bad webhook: Failed to resolve host: Name or service not known")
+    if parts.scheme == "https":
+        if (port or 443) not in WEBHOOK_PORTS:
+            raise bad("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+    elif not (parts.scheme == "http" and w.allow_http_webhooks and parts.hostname in _LOOPBACK):
+        raise bad("bad webhook: An HTTPS URL must be provided for webhook")
+    secret = p.get("secret_token")
+    if secret is not None and not _SECRET_RE.match(str(secret)):
+        raise bad("bad webhook: secret token contains unallowed characters")
+    allowed = _json(p, "allowed_updates")
+    if isinstance(allowed, list):
+        w.allowed_updates = frozenset(str(a) for a in allowed) or DEFAULT_UPDATES
     if _bool(p, "drop_pending_updates"):
         w.updates.clear()
-        w.changed()
+    max_connections = _int(p, "max_connections", required=False) or 40
+    w.webhook = Webhook(
+        url=url,
+        secret_token=None if secret is None else str(secret),
+        max_connections=max_connections,
+        ip_address=None if p.get("ip_address") is None else str(p.get("ip_address")),
+    )
+    w.changed()
+    return True
+
+
+@method("deleteWebhook")
+def delete_webhook(w: World, p: JSON) -> bool:
+    w.webhook = None
+    if _bool(p, "drop_pending_updates"):
+        w.updates.clear()
+    w.changed()
     return True
 
 
 @method("getWebhookInfo")
 def get_webhook_info(w: World, p: JSON) -> JSON:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(w.updates)}
+    if w.webhook is None:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(w.updates)}
+    return w.webhook.info(len(w.updates), w.allowed_updates)
 
 
 @method("sendMessage")
@@ -817,6 +870,8 @@ def _member(w: World, chat: Chat, user_id: int) -> JSON:
     if user_id == w.bot["id"]:
         if chat.type == "private":
             return {"status": "member", "user": dict(w.bot)}
+        if chat.id in w.bot_memberships:
+            return {**w.bot_memberships[chat.id], "user": dict(w.bot)}
         rights = {k: True for k in (
             "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
             "can_restrict_members", "can_promote_members", "can_change_info",
@@ -856,6 +911,18 @@ def _member(w: World, chat: Chat, user_id: int) -> JSON:
     if user_id in chat.members:
         return {"status": "member", "user": dict(user)}
     return {"status": "left", "user": dict(user)}
+
+
+@method("leaveChat")
+def leave_chat(w: World, p: JSON) -> bool:
+    chat = _chat(w, p)
+    if chat.type == "private":
+        raise bad("chat member status can't be changed in private chats")
+    if not chat.bot_member:
+        raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+    chat.bot_member = False
+    w.changed()
+    return True
 
 
 @method("getChatMember")

@@ -13,6 +13,7 @@ import base64
 import binascii
 import collections
 import contextlib
+import copy
 import functools
 import json
 import logging
@@ -27,6 +28,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import aiohttp
 from aiohttp import web
 
 from bot.clock import Clock, FakeClock
@@ -39,6 +41,7 @@ from sandbox.world import (
     Call,
     Fault,
     SandboxError,
+    Webhook,
     World,
 )
 
@@ -48,6 +51,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STATIC_DIR = Path(__file__).with_name("static")
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
 _CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot "
     "instance is running"
@@ -120,6 +127,9 @@ class Sandbox:
         #: Time zone the chat page shows times in (the bot's ``QUARTIERBOT_TZ``).
         self.timezone = "Europe/Berlin"
         self.world.on_change(self._on_change)
+        self._webhook_routes: dict[str, str] = {}
+        self._webhook_task: asyncio.Task[None] | None = None
+        self.world.on_change(self._on_webhook_change)
         self.app = self._make_app()
 
     # ------------------------------------------------------------ lifecycle
@@ -161,6 +171,7 @@ class Sandbox:
         """Stop serving; pending long polls return at once instead of holding shutdown."""
         self._stopping = True
         self._wake_polls()
+        await self._stop_webhook_delivery()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -315,6 +326,7 @@ class Sandbox:
             group_window.append(world_now)
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
+        self._refuse_poll_while_webhook()
         self._poll_generation += 1
         generation = self._poll_generation
         self._wake_polls()  # an older long poll must learn it has been superseded
@@ -340,6 +352,105 @@ class Sandbox:
                 return updates
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
+
+    # ------------------------------------------------------------ webhooks
+    # While the bot has a webhook set, the sandbox POSTs each update to it, one at a time
+    # in order, with the secret header; an update counts as delivered on a 2xx answer and
+    # is retried otherwise (Telegram's behaviour, with shorter pauses).
+
+    def route_webhook(self, public_url: str, local_url: str) -> None:
+        """Model the office's reverse proxy: a webhook URL starting with ``public_url``
+        is delivered to ``local_url`` + the rest of its path, as nginx's
+        ``location / { proxy_pass http://127.0.0.1:8443; }`` passes the path on."""
+        self._webhook_routes[public_url.rstrip("/")] = local_url.rstrip("/")
+
+    def allow_http_webhooks(self, allow: bool = True) -> None:
+        """Tests only: let setWebhook accept ``http://127.0.0.1…`` (Telegram wants https)."""
+        self.world.allow_http_webhooks = allow
+
+    @property
+    def webhook(self) -> Webhook | None:
+        return self.world.webhook
+
+    def webhook_target(self, url: str) -> str:
+        for public in sorted(self._webhook_routes, key=len, reverse=True):
+            if url == public or url.startswith(public + "/"):
+                return self._webhook_routes[public] + url[len(public) :]
+        return url
+
+    def _refuse_poll_while_webhook(self) -> None:
+        if self.world.webhook is not None:
+            raise ApiError(409, _WEBHOOK_CONFLICT)
+
+    def _on_webhook_change(self) -> None:
+        if self.world.webhook is None or self._stopping:
+            return
+        if self._webhook_task is not None and not self._webhook_task.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # changed outside the event loop: the next change starts it
+            return
+        self._webhook_task = loop.create_task(self._deliver_webhooks(), name="sandbox-webhook")
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_webhooks(self) -> None:
+        pause = 0.0
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not self._stopping:
+                hook = self.world.webhook
+                if hook is None:
+                    return
+                event = self._update_event
+                w = self.world
+                w.updates = [u for u in w.updates if _kind(u) in w.allowed_updates]
+                if not w.updates:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), 1.0)
+                    continue
+                update = copy.deepcopy(w.updates[0])
+                error = await self._post_update(session, hook, update)
+                if error is None:
+                    w.updates = [u for u in w.updates if u["update_id"] != update["update_id"]]
+                    pause = 0.0
+                    continue
+                hook.last_error_date = w.now()
+                hook.last_error_message = error
+                pause = min(2.0, max(0.05, pause * 2))
+                await asyncio.sleep(pause)
+
+    async def _post_update(
+        self, session: aiohttp.ClientSession, hook: Webhook, update: JSON
+    ) -> str | None:
+        """POST one update; None when delivered, else the error getWebhookInfo shows."""
+        headers = {"Content-Type": "application/json"}
+        if hook.secret_token is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
+        self._in_flight += 1
+        self._touch()
+        self.stats["webhook_posts"] += 1
+        try:
+            async with session.post(
+                self.webhook_target(hook.url), data=json.dumps(update), headers=headers
+            ) as response:
+                await response.read()
+                if 200 <= response.status < 300:
+                    return None
+                return f"Wrong response from the webhook: {response.status} {response.reason}"
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return f"Connection failed: {type(exc).__name__}"
+        finally:
+            self._in_flight -= 1
+            self._touch()
+            self._activity_event.set()
+            self._activity_event = asyncio.Event()
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         stored = self.world.files_by_path.get(request.match_info["path"])
@@ -526,7 +637,16 @@ class Sandbox:
         if kind == "edit_text":
             return w.edit_text(user(), message(), str(action["text"]))
         if kind == "tap":
-            return w.tap(user(), message(), data=action.get("data"), text=action.get("text"))
+            data = action.get("data")
+            try:
+                return w.tap(user(), message(), data=data, text=action.get("text"))
+            except SandboxError:
+                if not isinstance(data, str):
+                    raise
+                # The page showed this button a moment ago and the bot has since edited the
+                # message (a double tap): Telegram's app still sends the old button's data,
+                # and it is the bot's job to answer it.
+                return w.tap_raw(user(), message(), data)
         if kind == "block":
             return w.block(user())
         if kind == "unblock":
@@ -599,8 +719,30 @@ class Sandbox:
         """Create a supergroup the bot administers; the first of ``admins`` is its creator."""
         return self.world.add_group(title, is_forum=is_forum, chat_id=chat_id, admins=admins)
 
+    def add_bot_to_group(self, chat_id: int, by: JSON) -> JSON:
+        return self.world.add_bot_to_group(chat_id, by)
+
+    def in_group(self, chat_id: int) -> bool:
+        """Whether the bot is (still) a member of that group."""
+        return self.world.group(chat_id).bot_member
+
     def set_admin(self, chat_id: int, user: JSON, is_admin: bool = True) -> None:
         self.world.set_admin(chat_id, user, is_admin)
+
+    def set_bot_membership(self, chat_id: int, status: str = "member", **rights: bool) -> None:
+        """What getChatMember says about the bot in a group (default: admin, every right);
+        e.g. ``set_bot_membership(chat, "administrator", can_manage_topics=False)``."""
+        member: JSON = {"status": status}
+        if status == "administrator":
+            member |= {"can_be_edited": False, "is_anonymous": False}
+            for right in (
+                "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories",
+                "can_delete_stories", "can_pin_messages", "can_manage_topics",
+            ):  # fmt: skip
+                member[right] = rights.get(right, True)
+        self.world.bot_memberships[chat_id] = member
 
     def send_text(
         self,
@@ -755,6 +897,11 @@ class Sandbox:
             thread_id=thread_id,
             reply_to=reply_to,
         )
+
+    def send_raw_update(self, fields: JSON) -> JSON:
+        """Deliver ``{"update_id": …, **fields}`` as is, e.g. a poll without a field PTB
+        requires."""
+        return self.world.push_raw(fields)
 
     def send_sticker(
         self,
@@ -1017,6 +1164,10 @@ class Sandbox:
                     + self._recent_calls()
                 )
             await asyncio.sleep(min(0.01, max(quiet / 4, 0.001)))
+
+
+def _kind(update: JSON) -> str:
+    return next(k for k in update if k != "update_id")
 
 
 def _sse(event: str, data: JSON) -> bytes:

@@ -29,6 +29,7 @@ __all__ = [
     "SandboxError",
     "StoredFile",
     "Topic",
+    "Webhook",
     "World",
 ]
 
@@ -137,6 +138,8 @@ class Chat:
     members: set[int] = field(default_factory=set)
     admins: list[int] = field(default_factory=list)  # first one is the creator
     pinned: list[int] = field(default_factory=list)
+    bot_member: bool = True
+    """False once the bot left (leaveChat) or was removed: nothing from here reaches it."""
 
     def as_dict(self) -> JSON:
         if self.type == "private":
@@ -211,6 +214,33 @@ class Fault:
     chat_id: int | None
 
 
+@dataclass
+class Webhook:
+    """What setWebhook stored; the server delivers updates to ``url`` while it is set."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    ip_address: str | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+    def info(self, pending: int, allowed: Iterable[str]) -> JSON:
+        info: JSON = {
+            "url": self.url,
+            "has_custom_certificate": False,
+            "pending_update_count": pending,
+            "max_connections": self.max_connections,
+            "allowed_updates": sorted(allowed),
+        }
+        if self.ip_address:
+            info["ip_address"] = self.ip_address
+        if self.last_error_date is not None:
+            info["last_error_date"] = self.last_error_date
+            info["last_error_message"] = self.last_error_message
+        return info
+
+
 def _image_size(data: bytes) -> tuple[int, int]:
     """Read PNG/JPEG dimensions so photo sizes look plausible; fall back to 800x600."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
@@ -247,6 +277,12 @@ class World:
         self.updates: list[JSON] = []
         self.next_update_id = 100_000_001
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATES
+        #: Set by setWebhook; while set, getUpdates answers 409 and the server POSTs updates.
+        self.webhook: Webhook | None = None
+        #: Tests only: accept http://127.0.0.1/localhost webhook URLs (Telegram wants https).
+        self.allow_http_webhooks = False
+        #: The bot's membership per group when it is not the default (admin with every right).
+        self.bot_memberships: dict[int, JSON] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.blocked: set[int] = set()
@@ -284,6 +320,15 @@ class World:
 
     def push_update(self, kind: str, payload: JSON) -> JSON:
         update = {"update_id": self.next_update_id, kind: copy.deepcopy(payload)}
+        self.next_update_id += 1
+        self.updates.append(update)
+        self.changed()
+        return update
+
+    def push_raw(self, fields: JSON) -> JSON:
+        """An update exactly as given (plus its id), valid for Telegram or not: what a newer
+        Bot API version may send that the bot's library cannot read."""
+        update = {"update_id": self.next_update_id, **copy.deepcopy(fields)}
         self.next_update_id += 1
         self.updates.append(update)
         self.changed()
@@ -589,9 +634,26 @@ class World:
         if thread_id is None and reply is not None and chat.is_forum:
             thread_id = reply.get("message_thread_id")
         msg = self.new_message(chat, sender, content, thread_id=thread_id, reply_to=reply)
-        if update:
+        if update and chat.bot_member:
             self.push_update("message", msg)
         return copy.deepcopy(msg)
+
+    def add_bot_to_group(self, chat_id: int, by: JSON) -> JSON:
+        """Someone adds the bot to a group: the bot gets a ``my_chat_member`` update."""
+        chat = self.group(chat_id)
+        adder = self.user(by)
+        chat.members.add(adder["id"])
+        chat.bot_member = True
+        return self.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.as_dict(),
+                "from": dict(adder),
+                "date": self.now(),
+                "old_chat_member": {"status": "left", "user": dict(self.bot)},
+                "new_chat_member": {"status": "member", "user": dict(self.bot)},
+            },
+        )
 
     def text_content(self, text: str) -> JSON:
         content: JSON = {"text": text}

@@ -1,5 +1,5 @@
 """Broadcasts: residents' subscriptions, coordinators' drafts, announcements and the durable
-outbox (one row per recipient) that the sender in ``bot.outbox`` works through."""
+outbox (one row per recipient) that the broadcast lane (``bot.delivery.broadcast_lane``) works through."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,17 +35,17 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 from telegram import Update
-from telegram.ext import JobQueue, TypeHandler
+from telegram.ext import BaseUpdateProcessor, JobQueue
 
 import bot.app as app_factory
-from bot.app import App, build_application, shutdown, startup
+from bot.app import build_application, shutdown, startup
+from bot.capability import App
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.context import SERVICES, BotContext, Services
+from bot.context import BotContext, Services, services_of
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import Directory, load_directory
 from bot.i18n import I18n
-from bot.outbox import OUTBOX, Outbox
 from sandbox.server import Sandbox
 from storage import Storage
 
@@ -88,10 +88,10 @@ class Harness:
         self.app: App | None = None
         self.staff_chat = config.staff_chat
 
-    async def start(self) -> None:
-        app = build_application(self.config, clock=self.clock, i18n=self.i18n)
-        # idle() knows every update is done once the last handler group has seen it; a
-        # handler running in the background (block=False) would escape that.
+    def watch(self, app: App) -> None:
+        """Record the bot's errors, and what idle() needs: handled updates and running jobs."""
+        # idle() knows every update is done once PTB is done with it; a handler running in
+        # the background (block=False) would escape that.
         for group in app.handlers.values():
             for handler in group:
                 assert handler.block, f"{handler!r} runs in the background; idle() cannot see it"
@@ -101,7 +101,9 @@ class Harness:
             if not isinstance(context.error, self.expected):
                 self.errors.append(context.error)
 
-        async def processed(update: Update, context: BotContext) -> None:
+        def processed(update: object) -> None:
+            if not isinstance(update, Update):
+                return
             self._handled.add(update.update_id)
             while self.handled_up_to + 1 in self._handled:
                 self.handled_up_to += 1
@@ -111,12 +113,20 @@ class Harness:
             self.jobs_running += 1 if event.code == EVENT_JOB_SUBMITTED else -1
 
         app.add_error_handler(record)
-        # The last group runs after every handler of an update has finished.
-        app.add_handler(TypeHandler(Update, processed), group=1_000_000)
+        # Marked when PTB has run every handler group for the update, also when a handler
+        # stopped the others (ApplicationHandlerStop).
+        app._update_processor = Marking(app.update_processor, processed)  # test only
         self.jobs_running = 0
         self.job_queue(app).scheduler.add_listener(
             job_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
         )
+
+    def handled(self, update_id: int) -> bool:
+        return update_id <= self.handled_up_to or update_id in self._handled
+
+    async def start(self) -> None:
+        app = build_application(self.config, clock=self.clock, i18n=self.i18n)
+        self.watch(app)
         await app.initialize()
         await startup(app)
         await app.start()
@@ -168,12 +178,11 @@ class Harness:
         for job in self.job_queue(app).jobs():
             if job.next_t is not None and job.next_t <= now:
                 return f"job {job.name} is due"
-        services: Services = app.bot_data[SERVICES]
-        if not services.staffpost.idle:
-            return "the staff outbox is at work"
-        outbox: Outbox | None = app.bot_data.get(OUTBOX)
-        if broadcasts and outbox is not None and not outbox.idle:
-            return "the broadcast outbox is at work"
+        outbox = services_of(app).outbox
+        if not outbox.staff.idle:
+            return "the staff lane is at work"
+        if broadcasts and not outbox.broadcasts.idle:
+            return "the broadcast lane is at work"
         return None
 
     async def idle(
@@ -217,8 +226,7 @@ class Harness:
     @property
     def services(self) -> Services:
         assert self.app is not None, "the bot is not running"
-        services: Services = self.app.bot_data[SERVICES]
-        return services
+        return services_of(self.app)
 
     @property
     def storage(self) -> Storage:
@@ -268,6 +276,27 @@ def known(value: T | None) -> T:
     """A row the test expects to exist; fails the test when it does not."""
     assert value is not None, "expected a value, found None"
     return value
+
+
+class Marking(BaseUpdateProcessor):
+    """The bot's own update processor, telling the harness when an update is done."""
+
+    def __init__(self, inner: BaseUpdateProcessor, done: Callable[[object], None]) -> None:
+        super().__init__(inner.max_concurrent_updates)
+        self.inner = inner
+        self.done = done
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self.inner.do_process_update(update, coroutine)
+        finally:
+            self.done(update)
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
 
 
 def buttons(message: JSON) -> list[JSON]:

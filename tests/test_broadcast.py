@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram.error import Forbidden
 
-from bot.outbox import LIMIT, RATE, Pacer, RequestLog
+from bot.delivery.pacing import LIMIT, RATE, Pacer, RequestLog
 from handlers.broadcast import parse_when
 from storage import Storage
 from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts, buttons, known
@@ -188,8 +188,10 @@ async def test_in_the_staff_group_and_refused_elsewhere(bot: Harness) -> None:
     await bot.idle()
     assert bot.sandbox.callback_answers[-1].get("show_alert") is True
     other = bot.sandbox.add_group("Nachbarn", is_forum=False)
-    answer = await say(bot, admin, "/broadcast", chat_id=other["id"])
-    assert "only for the project's staff" in answer["text"]
+    bot.sandbox.send_text(admin, "/broadcast", chat_id=other["id"])
+    await bot.idle()
+    assert bot.sandbox.bot_messages(other["id"]) == []  # silent there, and gone
+    assert not bot.sandbox.in_group(other["id"])
 
 
 async def test_bad_input_in_the_flow(bot: Harness) -> None:

@@ -1,4 +1,4 @@
-"""Tests for bot/directory.py – all with explicit datetimes, never the real clock."""
+"""Tests for bot/directory/ (loader and hours) – all with explicit datetimes, never the real clock."""
 
 from __future__ import annotations
 
@@ -434,3 +434,53 @@ def test_closures_from_the_database_duck_typed(directory: Directory) -> None:
     status = status_now(directory, "daily", None, local(2026, 11, 24, 10, 0), rows)
     assert not status.is_open
     assert [o.closed_reason for o in status.closed] == [("closure", "Krankheit")]
+
+
+# ------------------------------------------------------------------------------ caching
+
+
+def test_hours_cache_follows_reloads_and_closures(directory: Directory, tmp_path: Path) -> None:
+    """Periods are expanded once per day and reused, but never across a reload or closure."""
+    from bot.directory import hours
+
+    hours._MEMO.clear()
+    now = local(2026, 11, 24, 10, 30)
+    assert status_now(directory, "daily", "heeder", now, []).open_until == local(2026, 11, 24, 12)
+    misses = hours._MEMO.misses
+    later = status_now(directory, "daily", "heeder", now + timedelta(minutes=45), [])
+    assert later.open_until == local(2026, 11, 24, 12)
+    assert hours._MEMO.misses == misses and hours._MEMO.hits > 0  # same day: from the cache
+
+    # a new closure is seen at once, and lifting it again too
+    closure = Closure("heeder", date(2026, 11, 24), date(2026, 11, 24), "Wasserschaden")
+    closed = status_now(directory, "daily", "heeder", now, [closure])
+    assert not closed.is_open
+    assert [o.closed_reason for o in closed.closed] == [("closure", "Wasserschaden")]
+    other = Closure("heeder", date(2026, 11, 24), date(2026, 11, 24), "Stromausfall")
+    assert [o.closed_reason for o in status_now(directory, "daily", None, now, [other]).closed] == [
+        ("closure", "Stromausfall")
+    ]
+    assert status_now(directory, "daily", "heeder", now, []).is_open
+
+    # a reloaded file with other hours is a new directory, even at the same path and day
+    changed = tmp_path / "directory.yaml"
+    changed.write_text(
+        (DATA / "good.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            'start: "09:00", end: "12:00"}\n  - id: weekly',
+            'start: "11:00", end: "12:00"}\n  - id: weekly',
+        ),
+        encoding="utf-8",
+    )
+    reloaded = load_directory(changed)
+    status = status_now(reloaded, "daily", "heeder", now, [])
+    assert not status.is_open
+    assert status.next_open is not None and status.next_open.start == local(2026, 11, 24, 11)
+    assert [o.start for o in open_between(reloaded, date(2026, 11, 24), date(2026, 11, 24))] != [
+        o.start for o in open_between(directory, date(2026, 11, 24), date(2026, 11, 24))
+    ]
+    # and the next day is a new key as well
+    misses = hours._MEMO.misses
+    status_now(directory, "daily", "heeder", local(2026, 11, 25, 10, 30), [])
+    assert hours._MEMO.misses > misses

@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import HANDLER_MODULES
+from bot.app import capability_names
 from bot.clock import FakeClock, SystemClock
 from bot.context import BotContext
 from sandbox.server import Sandbox, SandboxError
@@ -57,13 +57,13 @@ BOOKING_STEPS = ("1:bko:", "1:bkp:", "1:bkd:", "1:bkt:", "1:bkn:", "1:bkok:")
 STAFF_CONFIRM = ("1:bsok:",)
 
 try:
-    from playwright.async_api import FilePayload, Page, async_playwright
+    from playwright.async_api import FilePayload, Locator, Page, async_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     async_playwright = None  # type: ignore[assignment]  # without playwright the tests skip
 
 
 def _module_present(words: tuple[str, ...]) -> bool:
-    names = [m.__name__.rsplit(".", 1)[-1] for m in HANDLER_MODULES]
+    names = capability_names()
     return any(word in name for name in names for word in words)
 
 
@@ -179,6 +179,14 @@ async def callback_data(scope: Any) -> list[str]:
     ]
 
 
+async def press(button: Locator) -> None:
+    """Tap an inline button as a person does once it is on screen. A DOM click: the chat
+    re-renders and scrolls while the bot answers, and Playwright's stability check for a
+    pointer click would wait for a still frame that a loaded machine may not give in time."""
+    await button.wait_for(state="visible")
+    await button.evaluate("b => b.click()")
+
+
 async def describe_last(page: Page) -> str:
     last = page.locator("#resident-chat .msg.in").last
     return f"{await last.inner_text()!r} buttons {await callback_data(last)}"
@@ -199,7 +207,7 @@ async def book_something(bot: Harness, page: Page) -> str | None:
             f"a booking module is registered but the main menu has no {BOOKING_ENTRY!r} entry"
         )
         return None
-    await page.locator(f'#resident-chat [data-cb="{BOOKING_ENTRY}"]').last.click()
+    await press(page.locator(f'#resident-chat [data-cb="{BOOKING_ENTRY}"]').last)
     ics = page.locator('#resident-chat a.file[data-file-name$=".ics"]')
     for _ in range(12):
         await synced(bot, page)
@@ -208,7 +216,7 @@ async def book_something(bot: Harness, page: Page) -> str | None:
         last = page.locator("#resident-chat .msg.in").last
         forward = [d for d in await callback_data(last) if d.startswith(BOOKING_STEPS)]
         if forward:
-            await page.locator(f'#resident-chat [data-cb="{forward[0]}"]').last.click()
+            await press(page.locator(f'#resident-chat [data-cb="{forward[0]}"]').last)
             continue
         # An offer that staff confirm: the request waits in the staff group for a tap.
         confirmed = False
@@ -216,7 +224,7 @@ async def book_something(bot: Harness, page: Page) -> str | None:
             await thread.click()
             for data in await callback_data(page.locator("#staff-chat")):
                 if data.startswith(STAFF_CONFIRM):
-                    await page.locator(f'#staff-chat [data-cb="{data}"]').last.click()
+                    await press(page.locator(f'#staff-chat [data-cb="{data}"]').last)
                     confirmed = True
                     break
             if confirmed:

@@ -1,17 +1,18 @@
-"""The one paced, durable outbox for everything the bot posts into the staff group.
+"""The staff lane: everything the bot posts into the staff group, durable and paced.
 
 Telegram allows about 20 messages a minute into one group and answers more with 429. A
 resident's burst (an album, a flood of voice messages, many residents at once) must reach
 staff late rather than never, and a restart must not lose what was still waiting. So every
-post into the staff group is a row in SQLite first; one worker sends the rows in order, at
+post into the staff group is a row in SQLite first; the lane sends the rows in order, at
 most ``per_minute`` per minute of *clock* time (the injected clock, so tests move time
 instead of sleeping), and marks them sent. Resident messages are stored as references
 (chat id + message ids, copied by Telegram), never their content.
 
-Posts for a resident go to their forum topic: the worker creates it (name and card come
-from the topic builder that ``handlers.staff`` installs) when there is none, reopens it when
-it was closed, and opens a new one when staff deleted it. In a group without topics, each
-resident post is preceded by a header line that staff reply to.
+Posts for a resident go to their forum topic, which the lane's :class:`TopicBook` decides
+on (their open topic, the closed one reopened, or a new one with a card; implemented by
+``bot.services.topics``, above this layer); the lane makes the Telegram calls and reports
+back. In a group without topics, each resident post
+is preceded by a header line that staff reply to.
 
 Usage from any handler::
 
@@ -22,96 +23,134 @@ Usage from any handler::
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from telegram import ForceReply, InlineKeyboardMarkup, MessageId, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import Bot, ForceReply, InlineKeyboardMarkup, MessageId, ReplyParameters
+from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.errors import Kind, classify
+from bot.delivery.lane import Lane
+from bot.delivery.pacing import GroupWindow
 from storage import Storage
-from storage.requests import OutboxItem
-
-if TYPE_CHECKING:
-    from bot.context import BotContext
-    from bot.scheduler import Scheduler
+from storage.requests import OutboxItem, StaffTopic
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(seconds=60)
-WAKE_JOB = "staffpost:wake"
-PURGE_JOB = "staffpost:purge"
+WINDOW = GroupWindow.SPAN
 KEEP_SENT = timedelta(days=1)
+FIRST_PURGE = timedelta(hours=1)
 MAX_ATTEMPTS = 8
 # Album parts arrive as separate updates within moments; wait this long (real seconds)
 # after the last part so the album is copied as one.
 ALBUM_GRACE = 1.0
-_LOST_TOPIC = ("thread not found", "topic_deleted", "topic_id_invalid", "topic_closed")
-_GONE_SOURCE = ("message to copy not found", "message to forward not found",
-                "message can't be copied", "message can't be forwarded",
-                "message_id_invalid")  # fmt: skip
+
+
+# -- what the lane needs to know about topics ---------------------------------------------------
+@dataclass(frozen=True)
+class UseTopic:
+    thread_id: int
 
 
 @dataclass(frozen=True)
-class TopicInfo:
-    """What staff see of a resident: the topic (or header) name and the card that opens a
-    new topic. Never a phone number or a Telegram id."""
+class ReopenTopic:
+    thread_id: int
 
+
+@dataclass(frozen=True)
+class OpenTopic:
     name: str
-    card: str | None = None
+    card: str | None
 
 
-TopicBuilder = Callable[[Any, int], Awaitable[TopicInfo]]
-"""``async def build(application, user_id) -> TopicInfo``."""
+TopicPlan = UseTopic | ReopenTopic | OpenTopic
+
+
+class TopicBook(Protocol):
+    """Decisions and bookkeeping about residents' topics (``bot.services.topics``)."""
+
+    async def plan(self, user_id: int) -> TopicPlan:
+        """Where the resident's next post goes."""
+        ...
+
+    async def header(self, user_id: int) -> str:
+        """The line that stands for the resident in a group without topics."""
+        ...
+
+    async def current(self, user_id: int) -> StaffTopic | None: ...
+
+    async def opened(self, user_id: int, thread_id: int, name: str, now: datetime) -> None: ...
+
+    async def set_closed(self, thread_id: int, closed: bool) -> None: ...
+
+    async def lost(self, thread_id: int) -> None: ...
+
+    async def posted(
+        self, staff_message_id: int, user_id: int, resident_message_id: int | None, now: datetime
+    ) -> None: ...
+
+    async def staff_copy_of(self, user_id: int, resident_message_id: int) -> int | None: ...
 
 
 class _Wait(Exception):
-    """The pacing window is full: stop here, the worker is woken when there is room."""
+    """The pacing window is full (or Telegram asks to wait): stop here; the lane is woken
+    when there is room."""
 
 
-class StaffPost:
+class _LostTopic(Exception):
+    def __init__(self, thread_id: int) -> None:
+        super().__init__(thread_id)
+        self.thread_id = thread_id
+
+
+class StaffLane(Lane):
+    name = "staff-lane"
+
     def __init__(
         self,
-        application: Any,
+        bot: Bot,
         storage: Storage,
         clock: Clock,
         config: Config,
-        scheduler: Scheduler,
+        topics: TopicBook,
         *,
         per_minute: int | None = None,
     ) -> None:
-        self.application = application
+        super().__init__(bot, clock)
         self.storage = storage
-        self.clock = clock
         self.config = config
-        self.scheduler = scheduler
-        self.per_minute = max(1, per_minute or config.staff_per_minute)
+        self.topics = topics
+        self.window = GroupWindow(per_minute or config.staff_per_minute)
         self.album_grace = ALBUM_GRACE
-        self.topic_builder: TopicBuilder | None = None
         self._forum: bool | None = None
-        self._sent: collections.deque[datetime] = collections.deque()
         self._albums: dict[str, float] = {}
-        self._event = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._waiting = False
+        self._next_purge: datetime | None = None
 
-    # -- the API for handlers -------------------------------------------------------------
+    # -- the API for handlers -----------------------------------------------------------------
     @property
     def enabled(self) -> bool:
         return self.config.staff_chat is not None
 
     @property
+    def idle(self) -> bool:
+        """Also not idle while an album may still get parts (it is sent after the grace)."""
+        now = time.monotonic()
+        return super().idle and all(now - t >= self.album_grace for t in self._albums.values())
+
+    @property
     def chat_id(self) -> int | None:
         return self.config.staff_chat
+
+    @property
+    def per_minute(self) -> int:
+        return self.window.per_minute
 
     @property
     def is_forum(self) -> bool:
@@ -199,97 +238,34 @@ class StaffPost:
         self.wake()
         return item_id
 
-    # -- life cycle -----------------------------------------------------------------------
-    async def start(self) -> None:
-        """After the database is open: learn whether the group has topics, restore the
-        pacing window from what was sent in the last minute, and send what waits."""
-        if not self.enabled:
-            return
+    # -- the lane -------------------------------------------------------------------------------
+    async def recover(self) -> None:
+        """Learn whether the group has topics, and restore the pacing window from what was
+        sent in the last minute (stored to the second; in the rare case that frees a slot a
+        fraction of a second early, Telegram's 429 is waited out by the rate limiter)."""
         now = self.clock.now()
-        for sent_at, cost in await self.storage.outbox.sent_since(now - WINDOW):
-            # Stored to the second; in the rare case that frees a slot a fraction of a
-            # second early, Telegram's 429 is waited out by the rate limiter.
-            self._sent.extend([sent_at] * cost)
-        self._sent = collections.deque(sorted(self._sent))
+        self.window.restore(await self.storage.outbox.sent_since(now - WINDOW))
         assert self.config.staff_chat is not None
         try:
-            chat = await self.application.bot.get_chat(self.config.staff_chat)
+            chat = await self.bot.get_chat(self.config.staff_chat)
             self._forum = bool(chat.is_forum)
         except TelegramError as exc:
             log.warning("cannot read the staff group %s: %s", self.config.staff_chat, exc)
-        self._stopping = False
-        self._task = asyncio.create_task(self._loop(), name="staffpost")
-        # A clock moved by hand (tests, the demo's fast-forward) may have freed the window.
-        self.clock.on_jump(self.wake)
-        self.scheduler.every(PURGE_JOB, now + timedelta(hours=1), timedelta(days=1), _purge)
-        self.wake()
+        self._next_purge = now + FIRST_PURGE
 
-    async def stop(self) -> None:
-        """Let the send in flight finish (so it is marked sent), then stop."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        self._event.set()
-        try:
-            await asyncio.wait_for(task, 5.0)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def after_crash(self) -> None:
+        self.wake_at(self.clock.now() + WINDOW)
 
-    def wake(self) -> None:
-        self._event.set()
-
-    @property
-    def idle(self) -> bool:
-        """Nothing to send until woken again (a new row, a due moment, a clock jump), and
-        no album still waiting for its last part. Tests wait for this, not for silence."""
-        if self._task is None:
-            return True
-        now = time.monotonic()
-        albums = any(now - seen < self.album_grace for seen in self._albums.values())
-        return self._waiting and not self._event.is_set() and not albums
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            self._waiting = True
-            await self._event.wait()
-            self._waiting = False
-            self._event.clear()
-            if self._stopping:
-                return
-            try:
-                await self._drain()
-            except Exception:
-                log.exception("staff outbox: unexpected error; trying again in a minute")
-                self._wake_at(self.clock.now() + WINDOW)
-
-    def _wake_at(self, when: datetime) -> None:
-        self.scheduler.at(WAKE_JOB, when, _wake)
-
-    # -- pacing ---------------------------------------------------------------------------
-    def _room(self, now: datetime, needed: int) -> None:
-        while self._sent and self._sent[0] <= now - WINDOW:
-            self._sent.popleft()
-        if len(self._sent) + needed > self.per_minute:
-            index = min(len(self._sent) + needed - self.per_minute, len(self._sent)) - 1
-            self._wake_at(self._sent[index] + WINDOW)
-            raise _Wait
-
-    def _spend(self, now: datetime, n: int = 1) -> None:
-        self._sent.extend([now] * n)
-
-    # -- the worker -----------------------------------------------------------------------
-    async def _drain(self) -> None:
+    async def drain(self) -> None:
+        await self._purge()
         outbox = self.storage.outbox
-        while not self._stopping:
+        while not self.stopping:
             now = self.clock.now()
             item = await outbox.next_due(now)
             if item is None:
                 due = await outbox.next_due_at()
                 if due is not None:
-                    self._wake_at(due)
+                    self.wake_at(due)
                 return
             parts = [item]
             if item.group_key is not None:
@@ -306,6 +282,28 @@ class StaffPost:
             except _Wait:
                 return
 
+    async def _purge(self) -> None:
+        """Sent rows only matter for the pacing window; failed ones for a day of diagnosis."""
+        now = self.clock.now()
+        if self._next_purge is None or now < self._next_purge:
+            if self._next_purge is not None:
+                self.wake_at(self._next_purge)
+            return
+        await self.storage.outbox.purge(now - KEEP_SENT)
+        self._next_purge = now + timedelta(days=1)
+        self.wake_at(self._next_purge)
+
+    # -- pacing ---------------------------------------------------------------------------------
+    def _room(self, now: datetime, needed: int) -> None:
+        at = self.window.room_at(now, needed)
+        if at is not None:
+            self.wake_at(at)
+            raise _Wait
+
+    def _spend(self, now: datetime, n: int = 1) -> None:
+        self.window.spend(now, n)
+
+    # -- one item -------------------------------------------------------------------------------
     async def _send(self, parts: list[OutboxItem], now: datetime) -> None:
         item = parts[0]
         ids = [p.id for p in parts]
@@ -314,49 +312,50 @@ class StaffPost:
             cost = await self._deliver(item, parts, now)
         except _Wait:
             raise
-        except RetryAfter as exc:
-            seconds = exc.retry_after
-            delay = seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
-            log.warning("staff group: Telegram asks to wait %s", delay)
-            await outbox.retry(item.id, now + delay)
-            self._wake_at(now + delay)
-            raise _Wait from exc
         except _LostTopic as exc:
-            await self.storage.requests.lose_topic(exc.thread_id)
+            await self.topics.lost(exc.thread_id)
             if item.attempts + 1 >= MAX_ATTEMPTS:
                 await outbox.fail(ids, "topic lost again and again")
                 log.warning("staff outbox: item %s failed: topics keep disappearing", item.id)
             else:
                 await outbox.retry(item.id, now)  # a new topic is opened at once
             return
-        except BadRequest as exc:
-            text = exc.message.lower()
-            if _is_lost(exc) and item.user_id is None and item.thread_id is not None:
-                # e.g. the answer to a command typed in a topic closed meanwhile
-                await outbox.retarget(item.id)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure.kind is Kind.RETRY_AFTER:
+                delay = timedelta(seconds=failure.retry_after)
+                log.warning("staff group: Telegram asks to wait %s", delay)
+                await outbox.retry(item.id, now + delay)
+                self.wake_at(now + delay)
+                raise _Wait from exc
+            if failure.refused:
+                lost = failure.kind is Kind.LOST_TOPIC
+                if lost and item.user_id is None and item.thread_id is not None:
+                    # e.g. the answer to a command typed in a topic closed meanwhile
+                    await outbox.retarget(item.id)
+                    return
+                if failure.kind is Kind.NOT_A_FORUM and self._forum is not False:
+                    self._forum = False
+                    await outbox.retry(item.id, now)
+                    return
+                if failure.kind in (Kind.SOURCE_GONE, Kind.UNCOPYABLE):
+                    log.info("staff outbox: item %s can no longer be sent: %s", item.id, exc)
+                else:
+                    log.warning("staff outbox: Telegram refused item %s: %s", item.id, exc)
+                await outbox.fail(ids, failure.message)
                 return
-            if "not a forum" in text and self._forum is not False:
-                self._forum = False
-                await outbox.retry(item.id, now)
-                return
-            if any(m in text for m in _GONE_SOURCE):
-                log.info("staff outbox: item %s can no longer be sent: %s", item.id, exc)
-            else:
-                log.warning("staff outbox: Telegram refused item %s: %s", item.id, exc)
-            await outbox.fail(ids, exc.message)
-            return
-        except (Forbidden, NetworkError) as exc:
-            # Bot removed from the group, or Telegram unreachable: keep it and try later.
-            delay = timedelta(minutes=min(2 ** min(item.attempts, 6), 60))
-            log.warning("staff outbox: cannot post (%s); retrying in %s", exc, delay)
-            await outbox.retry(item.id, now + delay)
-            self._wake_at(now + delay)
-            raise _Wait from exc
+            if failure.transient or failure.unreachable:
+                # Bot removed from the group, or Telegram unreachable: keep it, try later.
+                delay = timedelta(minutes=min(2 ** min(item.attempts, 6), 60))
+                log.warning("staff outbox: cannot post (%s); retrying in %s", exc, delay)
+                await outbox.retry(item.id, now + delay)
+                self.wake_at(now + delay)
+                raise _Wait from exc
+            raise
         await outbox.done(ids, now, cost)
 
     async def _deliver(self, item: OutboxItem, parts: list[OutboxItem], now: datetime) -> int:
         """Send one item (or album); returns how many messages it took."""
-        bot = self.application.bot
         staff = self.config.staff_chat
         assert staff is not None
         cost = 0
@@ -370,16 +369,14 @@ class StaffPost:
                 thread_id, cost = await self._topic_for(user_id, now)
             else:
                 self._room(now, 2)
-                info = await self._info(user_id)
-                header = await bot.send_message(staff, info.name)
+                name = await self.topics.header(user_id)
+                header = await self.bot.send_message(staff, name)
                 self._spend(now)
                 cost += 1
-                await self.storage.requests.map_message(header.message_id, user_id, None, now)
+                await self.topics.posted(header.message_id, user_id, None, now)
                 reply_to = header.message_id
         if item.reply_to_resident_message is not None and user_id is not None:
-            original = await self.storage.requests.staff_copy_of(
-                user_id, item.reply_to_resident_message
-            )
+            original = await self.topics.staff_copy_of(user_id, item.reply_to_resident_message)
             reply_to = original if original is not None else reply_to
         self._room(now, 1)
         reply = (
@@ -389,8 +386,9 @@ class StaffPost:
         )
         try:
             sent = await self._post(item, parts, staff, thread_id, reply)
-        except BadRequest as exc:
-            if thread_id is not None and user_id is not None and _is_lost(exc):
+        except TelegramError as exc:
+            lost = classify(exc).kind is Kind.LOST_TOPIC
+            if thread_id is not None and user_id is not None and lost:
                 raise _LostTopic(thread_id) from exc
             raise
         finally:
@@ -403,7 +401,7 @@ class StaffPost:
                 resident_ids = [None]
             for index, message_id in enumerate(sent):
                 resident_message = resident_ids[min(index, len(resident_ids) - 1)]
-                await self.storage.requests.map_message(message_id, user_id, resident_message, now)
+                await self.topics.posted(message_id, user_id, resident_message, now)
         return cost
 
     async def _post(
@@ -414,7 +412,7 @@ class StaffPost:
         thread_id: int | None,
         reply: ReplyParameters | None,
     ) -> list[int]:
-        bot = self.application.bot
+        bot = self.bot
         if item.kind == "text":
             markup = _load_markup(item.markup, bot)
             message = await bot.send_message(
@@ -451,52 +449,47 @@ class StaffPost:
         )
         return [m.message_id for m in many]
 
-    async def _info(self, user_id: int) -> TopicInfo:
-        if self.topic_builder is None:
-            return TopicInfo("💬")
-        return await self.topic_builder(self.application, user_id)
-
     async def _topic_for(self, user_id: int, now: datetime) -> tuple[int, int]:
-        """The resident's current topic (thread id), creating or reopening it; returns
-        the thread and how many messages that took."""
-        bot = self.application.bot
+        """The resident's current topic (thread id), creating or reopening it as the topics
+        service plans; returns the thread and how many messages that took."""
         staff = self.config.staff_chat
         assert staff is not None
-        requests = self.storage.requests
-        topic = await requests.current_topic(user_id)
-        if topic is not None and not topic.closed:
-            return topic.thread_id, 0
-        if topic is not None:
+        plan = await self.topics.plan(user_id)
+        if isinstance(plan, UseTopic):
+            return plan.thread_id, 0
+        if isinstance(plan, ReopenTopic):
             self._room(now, 2)
             try:
-                await bot.reopen_forum_topic(staff, topic.thread_id)
-            except BadRequest as exc:
-                if "not_modified" not in exc.message.lower():
-                    raise _LostTopic(topic.thread_id) from exc
+                await self.bot.reopen_forum_topic(staff, plan.thread_id)
+            except TelegramError as exc:
+                failure = classify(exc)
+                if not failure.refused:
+                    raise
+                if failure.kind is not Kind.NOT_MODIFIED:
+                    raise _LostTopic(plan.thread_id) from exc
             finally:
                 self._spend(now)
-            await requests.set_topic_closed(topic.thread_id, False)
-            return topic.thread_id, 1
-        info = await self._info(user_id)
-        self._room(now, 3 if info.card else 2)
-        created = await bot.create_forum_topic(staff, info.name[:128])
+            await self.topics.set_closed(plan.thread_id, False)
+            return plan.thread_id, 1
+        assert isinstance(plan, OpenTopic)
+        self._room(now, 3 if plan.card else 2)
+        created = await self.bot.create_forum_topic(staff, plan.name)
         self._spend(now)
         thread_id = created.message_thread_id
-        await requests.add_topic(user_id, thread_id, info.name[:128], now)
+        await self.topics.opened(user_id, thread_id, plan.name, now)
         cost = 1
-        if info.card:
-            card = await bot.send_message(staff, info.card[:4096], message_thread_id=thread_id)
+        if plan.card:
+            card = await self.bot.send_message(staff, plan.card, message_thread_id=thread_id)
             self._spend(now)
             cost += 1
-            await requests.map_message(card.message_id, user_id, None, now)
+            await self.topics.posted(card.message_id, user_id, None, now)
         return thread_id, cost
 
     async def _topic_state(self, item: OutboxItem, now: datetime) -> int:
         """Close or reopen the resident's topic along with their request."""
         if item.user_id is None or not self.is_forum:
             return 0
-        requests = self.storage.requests
-        topic = await requests.current_topic(item.user_id)
+        topic = await self.topics.current(item.user_id)
         closing = item.kind == "close_topic"
         if topic is None or topic.closed == closing:
             return 0
@@ -505,19 +498,19 @@ class StaffPost:
         self._room(now, 1)
         try:
             if closing:
-                await self.application.bot.close_forum_topic(staff, topic.thread_id)
+                await self.bot.close_forum_topic(staff, topic.thread_id)
             else:
-                await self.application.bot.reopen_forum_topic(staff, topic.thread_id)
-        except BadRequest as exc:
-            text = exc.message.lower()
-            if "not_modified" not in text:
-                if _is_lost(exc):
-                    await requests.lose_topic(topic.thread_id)
-                    return 1
+                await self.bot.reopen_forum_topic(staff, topic.thread_id)
+        except TelegramError as exc:
+            failure = classify(exc)
+            if failure.kind is Kind.LOST_TOPIC:
+                await self.topics.lost(topic.thread_id)
+                return 1
+            if failure.kind is not Kind.NOT_MODIFIED:
                 raise
         finally:
             self._spend(now)
-        await requests.set_topic_closed(topic.thread_id, closing)
+        await self.topics.set_closed(topic.thread_id, closing)
         return 1
 
 
@@ -528,30 +521,10 @@ def _dump_markup(markup: InlineKeyboardMarkup | ForceReply | None) -> str | None
     return json.dumps({"kind": kind, "markup": markup.to_dict()})
 
 
-def _load_markup(raw: str | None, bot: Any) -> InlineKeyboardMarkup | ForceReply | None:
+def _load_markup(raw: str | None, bot: Bot) -> InlineKeyboardMarkup | ForceReply | None:
     if not raw:
         return None
     stored = json.loads(raw)
     if stored["kind"] == "force_reply":
         return ForceReply.de_json(stored["markup"], bot)
     return InlineKeyboardMarkup.de_json(stored["markup"], bot)
-
-
-class _LostTopic(Exception):
-    def __init__(self, thread_id: int) -> None:
-        super().__init__(thread_id)
-        self.thread_id = thread_id
-
-
-def _is_lost(exc: BadRequest) -> bool:
-    text = exc.message.lower()
-    return any(m in text for m in _LOST_TOPIC)
-
-
-async def _wake(context: BotContext, data: Any) -> None:
-    context.services.staffpost.wake()
-
-
-async def _purge(context: BotContext, data: Any) -> None:
-    """Sent rows only matter for the pacing window; failed ones for a day of diagnosis."""
-    await context.storage.outbox.purge(context.clock.now() - KEEP_SENT)

@@ -1,0 +1,162 @@
+"""A lane of the durable outbox: rows in SQLite, one worker paced by the lane's policy.
+
+A lane is what every kind of outgoing traffic that must not be lost shares: its rows are
+written first (so a restart resumes where it stopped), one asyncio task works through them
+at the lane's pace, sorts failures with :func:`bot.delivery.errors.classify`, and sleeps
+until it is woken — by a new row, by a moment of the injected clock (:meth:`Lane.wake_at`;
+a clock moved by hand wakes every lane), or at the end of a real-time pause. A lane only
+says how to *drain* (send what is due, and return when nothing is) and, optionally, how to
+recover after a crash, what to do when a drain fails unexpectedly and what to finish at a
+stop.
+
+Lanes today: :class:`~bot.delivery.staff_lane.StaffLane` (everything posted into the staff
+group, 20 a minute of clock time) and :class:`~bot.delivery.broadcast_lane.BroadcastLane`
+(announcements to many residents at 29 a second, yielding to interactive traffic).
+
+Adding a lane — e.g. replies that matter (receipts, confirmations, staff answers), which
+must wait out a 429 storm of any length and go out in order, once — takes:
+
+1. a table of rows in ``storage/`` (claimed right before the request leaves, as the
+   broadcast rows are, so that a crash never sends one twice);
+2. a subclass with ``drain``: take the oldest due row, wait for the pacing policy (e.g. a
+   :class:`~bot.delivery.pacing.SlidingWindow` of 29 a second plus the shared
+   :class:`~bot.delivery.pacing.RequestLog`'s pause and per-chat spacing), send with
+   ``LANE_REQUEST`` set, and let :func:`~bot.delivery.errors.classify` decide: on
+   ``RETRY_AFTER`` put the row back uncounted and :meth:`Lane.sleep` out the pause (order
+   is kept, and the window paces the restart: no burst);
+3. an attribute on :class:`bot.delivery.outbox.Outbox` and its ``lanes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from telegram import Bot
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class Lane(ABC):
+    name = "lane"
+    idle_poll: float | None = None
+    """Real seconds after which an idle lane looks at its rows anyway (None: only when woken)."""
+    stop_grace: float | None = 5.0
+    """At a stop, how long the worker may take to finish the send in flight (None: as long
+    as it takes)."""
+
+    def __init__(self, bot: Bot, clock: Clock) -> None:
+        self.bot = bot
+        self.clock = clock
+        self._event = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._alarm: asyncio.TimerHandle | None = None
+        self._alarm_at = math.inf
+        self._waiting = False
+
+    # -- what a lane says ---------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return True
+
+    async def recover(self) -> None:  # noqa: B027 (optional hook)
+        """Before the worker starts: pick up what a crash or a stop left behind."""
+
+    @abstractmethod
+    async def drain(self) -> None:
+        """Send what is due; return when nothing is (after :meth:`wake_at` if later)."""
+
+    async def after_crash(self) -> None:
+        """A drain raised something unexpected; by default look again in a minute."""
+        await self.sleep(60)
+        self.wake()
+
+    async def settle(self) -> None:  # noqa: B027 (optional hook)
+        """At a stop, after the worker ended: finish or put back requests still running."""
+
+    # -- life cycle ---------------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stopped.is_set()
+
+    async def start(self) -> None:
+        if not self.enabled:
+            return
+        await self.recover()
+        self._stopped.clear()
+        self._task = asyncio.create_task(self._work(), name=self.name)
+        # A clock moved by hand (tests, the demo's fast-forward) may have made rows due.
+        self.clock.on_jump(self.wake)
+        self.wake()
+
+    async def stop(self) -> None:
+        self._stopped.set()
+        self._event.set()
+        if self._alarm is not None:
+            self._alarm.cancel()
+            self._alarm, self._alarm_at = None, math.inf
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(task, self.stop_grace)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.settle()
+
+    def wake(self) -> None:
+        """Look at the rows now."""
+        self._event.set()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to do until woken: by a new row, a later moment of the clock, or the end
+        of a real-time pause. Tests wait for this rather than for silence."""
+        if self._task is None:
+            return True
+        alarm_due = self._alarm is not None and self._alarm_at <= asyncio.get_running_loop().time()
+        return self._waiting and not self._event.is_set() and not alarm_due
+
+    def wake_at(self, when: datetime) -> None:
+        """Look at the rows at ``when`` (clock time). The earliest such moment wins: waking
+        early only costs a look."""
+        loop = asyncio.get_running_loop()
+        fire_at = loop.time() + max((when - self.clock.now()).total_seconds(), 0.0)
+        if self._alarm is not None and self._alarm_at <= fire_at:
+            return
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._alarm, self._alarm_at = loop.call_at(fire_at, self._ring), fire_at
+
+    def _ring(self) -> None:
+        self._alarm, self._alarm_at = None, math.inf
+        self.wake()
+
+    async def sleep(self, seconds: float) -> None:
+        """Real time, cut short by a stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), max(seconds, 0.0))
+
+    async def _work(self) -> None:
+        while not self.stopping:
+            self._waiting = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), self.idle_poll)
+            self._waiting = False
+            self._event.clear()
+            if self.stopping:
+                return
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("%s: unexpected error; trying again later", self.name)
+                await self.after_crash()

@@ -1,0 +1,114 @@
+"""The resident side of :class:`bot.services.appointments.AppointmentNotifier`: what the
+appointments service has to tell a resident outside their own taps, in their language."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application
+
+from bot.context import SERVICES, Services
+from bot.i18n import N_, Translator
+from bot.services.calendar import ics
+from handlers.booking import views
+from storage import StoredClosure
+from storage.bookings import Booking
+
+log = logging.getLogger(__name__)
+
+
+async def send_to_resident(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    user_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Outside a direct reply: a resident who blocked the bot is skipped, not an error.
+    True if the message was delivered."""
+    try:
+        await application.bot.send_message(user_id, text[:4096], reply_markup=markup)
+    except Forbidden:
+        log.info("resident %s has blocked the bot", user_id)
+    except BadRequest as exc:
+        log.info("could not reach resident %s: %s", user_id, exc)
+    else:
+        return True
+    return False
+
+
+async def send_calendar_file(
+    application: Application[Any, Any, Any, Any, Any, Any], t: Translator, booking: Booking
+) -> None:
+    services: Services = application.bot_data[SERVICES]
+    rules = services.appointments.rules_of(booking.offer_id)
+    event = views.calendar_event(t, services.directory, booking, rules)
+    data = ics(event, t.tz, services.clock.now())
+    try:
+        await application.bot.send_document(
+            booking.user_id,
+            InputFile(data, filename=f"appointment-{booking.id}.ics"),
+            caption=t._(N_("Add the appointment to your calendar.")),
+        )
+    except (Forbidden, BadRequest) as exc:
+        log.info("calendar file not delivered to %s: %s", booking.user_id, exc)
+
+
+class ResidentNotifier:
+    """Installed on the appointments service by :func:`handlers.booking.register`."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.application = application
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data[SERVICES]
+        return services
+
+    async def t_for(self, user_id: int) -> Translator:
+        resident = await self.services.storage.residents.get(user_id)
+        return self.services.i18n.get(resident.language if resident else None)
+
+    async def _send(self, user_id: int, text: str, markup: InlineKeyboardMarkup) -> bool:
+        return await send_to_resident(self.application, user_id, text, markup)
+
+    async def reminder_due(self, booking: Booking) -> None:
+        t = await self.t_for(booking.user_id)
+        rules = self.services.appointments.rules_of(booking.offer_id)
+        text = views.reminder_text(t, self.services.directory, booking, rules)
+        await self._send(booking.user_id, text, views.reminder_markup(t, booking))
+
+    async def hold_offered(self, hold: Booking, until: datetime) -> bool:
+        t = await self.t_for(hold.user_id)
+        text = views.hold_offer_text(t, self.services.directory, hold, until)
+        return await self._send(hold.user_id, text, views.hold_markup(t, hold))
+
+    async def hold_expired(self, released: Booking) -> None:
+        t = await self.t_for(released.user_id)
+        markup = views.rebook_markup(t, released.offer_id)
+        await self._send(released.user_id, views.hold_expired_text(t), markup)
+
+    async def confirmed_by_staff(self, booking: Booking) -> None:
+        t = await self.t_for(booking.user_id)
+        rules = self.services.appointments.rules_of(booking.offer_id)
+        text = views.confirmed_by_staff_text(t, self.services.directory, booking, rules)
+        await self._send(booking.user_id, text, InlineKeyboardMarkup([[views.mine_button(t)]]))
+        await send_calendar_file(self.application, t, booking)
+
+    async def declined_by_staff(self, booking: Booking) -> None:
+        t = await self.t_for(booking.user_id)
+        text = views.declined_by_staff_text(t, self.services.directory, booking)
+        await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
+
+    async def cancelled_by_staff(self, booking: Booking, reason: str) -> None:
+        t = await self.t_for(booking.user_id)
+        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason)
+        await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
+
+    async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
+        t = await self.t_for(booking.user_id)
+        text = views.cancelled_by_closure_text(t, self.services.directory, booking, closure)
+        await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
