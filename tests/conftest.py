@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -309,18 +310,22 @@ def button_texts(message: JSON) -> list[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def small_ca_bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def small_ca_bundle() -> Iterator[None]:
     """Each bot start builds two HTTP clients, and each loads the whole CA bundle (30 ms
     or more on a busy machine). Tests only speak plain HTTP to the sandbox, so httpx gets
-    a bundle of one certificate through its documented ``SSL_CERT_FILE``."""
+    a bundle of one certificate through its documented ``SSL_CERT_FILE``. Readable by
+    everyone: some tests run ``python -m bot`` as another user, with this environment."""
     bundle = Path(certifi.where()).read_text(encoding="ascii")
     end = "-----END CERTIFICATE-----"
     first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
-    path = tmp_path_factory.mktemp("ca") / "one.pem"
-    path.write_text(first + "\n", encoding="ascii")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SSL_CERT_FILE", str(path))
-        yield
+    with tempfile.TemporaryDirectory(prefix="quartierbot-ca-") as folder:
+        Path(folder).chmod(0o755)
+        path = Path(folder) / "one.pem"
+        path.write_text(first + "\n", encoding="ascii")
+        path.chmod(0o644)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SSL_CERT_FILE", str(path))
+            yield
 
 
 @pytest.fixture(scope="session", autouse=True)
