@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, first_strong_rtl
@@ -19,9 +20,17 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 SAME_EVERYWHERE: set[str] = {"{date}, {time}"}
 
 
-def load(code: str):  # type: ignore[no-untyped-def]
+def load(code: str) -> Catalog:
     with (LOCALES_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return read_po(f, locale=LANGUAGES[code].babel)
+
+
+def forms(message: Message) -> list[str]:
+    """The translation, or one per plural form; a missing one as ""."""
+    string = message.string
+    if isinstance(string, str):
+        return [string]
+    return [s or "" for s in string or [""]]
 
 
 def template_ids() -> set[str]:
@@ -76,7 +85,7 @@ def test_catalog_complete(code: str) -> None:
         singular = message.id if isinstance(message.id, str) else message.id[0]
         if message.fuzzy:
             problems.append(f"fuzzy: {singular!r}")
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = forms(message)
         if not all(s.strip() for s in strings):
             problems.append(f"untranslated: {singular!r}")
             continue

@@ -53,7 +53,7 @@ async def test_an_unreadable_update_is_skipped_and_the_others_are_answered(
     assert str(skipped["update_id"]) in line and kind in line
     assert "Secret question" not in caplog.text  # ids and types only, never content
     assert bot.app is not None
-    assert bot.app.bot.update_stats.unreadable == 1  # type: ignore[attr-defined]
+    assert bot.app.bot.update_stats.unreadable == 1
 
 
 def test_a_repeating_error_is_logged_once_per_interval_with_a_count(
