@@ -60,6 +60,7 @@ def test_plural_entries_have_all_forms_distinct_where_cldr_differs() -> None:
         m.id[0]
         for m in catalog
         if isinstance(m.id, tuple)
+        and isinstance(m.string, tuple)
         and "{n}" in m.string[3]
         and m.string[3] in (m.string[4], m.string[5])
         and "{n} " in m.string[3]
@@ -82,6 +83,6 @@ def test_no_bracketed_plural_or_gender_endings(code: str) -> None:
         for m in load(code)
         if m.id
         for text in (m.string if isinstance(m.string, tuple) else (m.string,))
-        if BRACKETED_ENDING.search(text)
+        if isinstance(text, str) and BRACKETED_ENDING.search(text)
     ]
     assert not found, "\n".join(found)
