@@ -27,6 +27,7 @@ from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.requests import RequestsService
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
 from handlers import (
@@ -113,6 +114,7 @@ def build_application(
         # /reload replaces Services.directory as a whole: the service reads it on every use.
         directory=lambda: services_of(application).directory,
     )
+    outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
     services = Services(
         config=config,
         storage=storage,
@@ -121,9 +123,10 @@ def build_application(
         directory=load_directory(directory_path),
         directory_path=directory_path,
         scheduler=scheduler,
-        outbox=Outbox(application.bot, storage, clock, config, topics, limiter.log),
+        outbox=outbox,
         topics=topics,
         appointments=appointments,
+        requests=RequestsService(storage=storage, clock=clock, topics=topics, staff=outbox.staff),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
