@@ -69,13 +69,7 @@ class RequestsService:
     async def resident_of(self, thread_id: int | None, replied_to: int | None) -> int | None:
         """The resident of the topic a staff message is written in (``thread_id``, for a
         topic message), or of the copied message it replies to (groups without topics)."""
-        if thread_id is not None:
-            topic = await self.storage.requests.topic_by_thread(thread_id)
-            if topic is not None:
-                return topic.user_id
-        if replied_to is not None:
-            return await self.storage.requests.resident_of(replied_to)
-        return None
+        return await self.topics.resident_of(thread_id, replied_to)
 
     async def by_ref(self, ref: str) -> Target | None:
         """What staff type ("#A1B2"): the resident of that request, with their latest one."""
@@ -138,7 +132,7 @@ class RequestsService:
     async def topic_closed_by_hand(self, thread_id: int, closed: bool) -> None:
         """Staff closed or reopened a topic in Telegram: a closed topic closes the request,
         so the resident's next message reopens the topic instead of getting lost."""
-        topic = await self.storage.requests.topic_by_thread(thread_id)
+        topic = await self.topics.by_thread(thread_id)
         if topic is None:
             return
         await self.topics.set_closed(thread_id, closed)
@@ -196,7 +190,7 @@ class RequestsService:
     # -- housekeeping --------------------------------------------------------------------------
     async def purge_map(self) -> int:
         """Forget which staff message stood for whom after :data:`KEEP_MAP`."""
-        return await self.storage.requests.purge_map(self.clock.now() - KEEP_MAP)
+        return await self.topics.forget_before(self.clock.now() - KEEP_MAP)
 
     async def _audit(
         self, staff_id: int, action: AuditAction, user_id: int, detail: str = ""
