@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from datetime import timedelta
 from types import ModuleType
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
@@ -27,6 +28,7 @@ from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
@@ -127,6 +129,13 @@ def build_application(
         topics=topics,
         appointments=appointments,
         requests=RequestsService(storage=storage, clock=clock, topics=topics, staff=outbox.staff),
+        privacy=PrivacyService(
+            storage=storage,
+            clock=clock,
+            appointments=appointments,
+            topics=topics,
+            retention=timedelta(days=config.retention_days),
+        ),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
