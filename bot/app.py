@@ -11,7 +11,7 @@ from datetime import timedelta
 from types import ModuleType
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
@@ -19,7 +19,7 @@ from bot.capability import App, Capability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services, services_of
-from bot.delivery.errors import Kind, classify
+from bot.delivery.errors import Kind, call_of, classify
 from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
@@ -225,21 +225,37 @@ async def publish_commands(application: App) -> None:
             await application.bot.set_my_commands(
                 staff_commands, scope=BotCommandScopeChat(staff_chat)
             )
-        except BadRequest as exc:  # the bot is not (yet) in that group
-            log.warning("could not publish the staff commands in %s: %s", staff_chat, exc)
+        except TelegramError as exc:
+            failure = classify(exc)
+            if not (failure.refused or failure.unreachable):
+                raise
+            # the bot is not (yet) in that group
+            log.warning(
+                "could not publish the staff commands in %s: %s", staff_chat, failure.message
+            )
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """One line per failed request to Telegram (which method, for which chat and update,
+    what Telegram said); a traceback only for a bug. The update id is the reference: the
+    update itself holds what the resident wrote and their name."""
     error = context.error
-    failure = classify(error) if error is not None else None
-    if failure is not None and failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
-        log.info("resident unreachable: %s", error)
-        return
-    if failure is not None and failure.from_telegram:
-        log.warning("Telegram refused a request: %s", error, exc_info=error)
-        return
-    # The update id only: the update itself holds what the resident wrote and their name.
     update_id = update.update_id if isinstance(update, Update) else None
+    failure = classify(error) if error is not None else None
+    if failure is not None and failure.from_telegram:
+        assert error is not None
+        call = call_of(error) or "a request"
+        if failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
+            log.info("resident unreachable: %s for update %s: %s", call, update_id, failure.message)
+        else:
+            log.warning(
+                "Telegram did not accept %s for update %s: %s: %s",
+                call,
+                update_id,
+                failure.kind.value,
+                failure.message,
+            )
+        return
     log.error("unhandled error for update %s", update_id, exc_info=error)
 
 
