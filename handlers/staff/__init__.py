@@ -12,6 +12,10 @@ Who counts as staff: people writing in the staff chat (being a member is the per
 and the coordinators (``QUARTIERBOT_ADMINS``) in a private chat with the bot. Anything
 else is refused, and nothing the bot says outside the staff chat names a resident. Other
 bots in the group are ignored.
+
+Here: the commands and the wiring. ``relay`` passes staff answers on to residents, ``views``
+renders what staff read (and the topic cards); the rules (claiming, closing, bans, who
+answered, the audit trail) are ``bot.services.requests``.
 """
 
 from __future__ import annotations
