@@ -7,10 +7,11 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from datetime import timedelta
 from types import ModuleType
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
@@ -18,7 +19,7 @@ from bot.capability import App, Capability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services, services_of
-from bot.delivery.errors import Kind, classify
+from bot.delivery.errors import Kind, call_of, classify
 from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
@@ -27,6 +28,8 @@ from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.privacy import PrivacyService
+from bot.services.requests import RequestsService
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
 from handlers import (
@@ -113,6 +116,7 @@ def build_application(
         # /reload replaces Services.directory as a whole: the service reads it on every use.
         directory=lambda: services_of(application).directory,
     )
+    outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
     services = Services(
         config=config,
         storage=storage,
@@ -121,9 +125,17 @@ def build_application(
         directory=load_directory(directory_path),
         directory_path=directory_path,
         scheduler=scheduler,
-        outbox=Outbox(application.bot, storage, clock, config, topics, limiter.log),
+        outbox=outbox,
         topics=topics,
         appointments=appointments,
+        requests=RequestsService(storage=storage, clock=clock, topics=topics, staff=outbox.staff),
+        privacy=PrivacyService(
+            storage=storage,
+            clock=clock,
+            appointments=appointments,
+            topics=topics,
+            retention=timedelta(days=config.retention_days),
+        ),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
@@ -213,21 +225,37 @@ async def publish_commands(application: App) -> None:
             await application.bot.set_my_commands(
                 staff_commands, scope=BotCommandScopeChat(staff_chat)
             )
-        except BadRequest as exc:  # the bot is not (yet) in that group
-            log.warning("could not publish the staff commands in %s: %s", staff_chat, exc)
+        except TelegramError as exc:
+            failure = classify(exc)
+            if not (failure.refused or failure.unreachable):
+                raise
+            # the bot is not (yet) in that group
+            log.warning(
+                "could not publish the staff commands in %s: %s", staff_chat, failure.message
+            )
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """One line per failed request to Telegram (which method, for which chat and update,
+    what Telegram said); a traceback only for a bug. The update id is the reference: the
+    update itself holds what the resident wrote and their name."""
     error = context.error
-    failure = classify(error) if error is not None else None
-    if failure is not None and failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
-        log.info("resident unreachable: %s", error)
-        return
-    if failure is not None and failure.from_telegram:
-        log.warning("Telegram refused a request: %s", error, exc_info=error)
-        return
-    # The update id only: the update itself holds what the resident wrote and their name.
     update_id = update.update_id if isinstance(update, Update) else None
+    failure = classify(error) if error is not None else None
+    if failure is not None and failure.from_telegram:
+        assert error is not None
+        call = call_of(error) or "a request"
+        if failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
+            log.info("resident unreachable: %s for update %s: %s", call, update_id, failure.message)
+        else:
+            log.warning(
+                "Telegram did not accept %s for update %s: %s: %s",
+                call,
+                update_id,
+                failure.kind.value,
+                failure.message,
+            )
+        return
     log.error("unhandled error for update %s", update_id, exc_info=error)
 
 

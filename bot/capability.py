@@ -10,7 +10,7 @@ fields of ``Services`` (``services.commands``, ``services.menu``, ``services.on_
 Converting a module that still has ``register(application)`` (booking, agenda)
 ---------------------------------------------------------------------------------
 Done for onboarding, hours, news, broadcast, privacy, stats, staff, questions, fallback; look
-at handlers/staff.py (staff filter + refusal) and handlers/broadcast.py (filtered buttons +
+at handlers/staff/__init__.py (staff filter + refusal) and handlers/broadcast.py (filtered buttons +
 refusing button) for complete examples.
 
 1. Turn the body of ``register`` into a handler factory that *returns* the handlers instead

@@ -18,6 +18,8 @@ from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.privacy import PrivacyService
+from bot.services.requests import RequestsService
 from bot.services.topics import Topics
 from storage import Resident, Storage
 
@@ -46,6 +48,10 @@ class Services:
     """The residents' forum topics in the staff group, and their names and cards."""
     appointments: AppointmentsService
     """Booking, moving, cancelling, the waiting list, reminders and the cascades."""
+    requests: RequestsService
+    """Residents' requests as staff handle them: claim, close, reopen, bans, answers."""
+    privacy: PrivacyService
+    """A resident's export and erasure, and the retention purge."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
     # handler order; empty until the factory has wired them.
     commands: tuple[Command, ...] = ()

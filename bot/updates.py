@@ -20,7 +20,10 @@ from typing import Any
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
+from telegram.error import TelegramError
 from telegram.ext import ExtBot
+
+from bot.delivery.errors import remember_call
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,8 @@ def parse_update(data: JSONDict, bot: ExtBot[Any], stats: UpdateStats | None = N
 
 
 class TolerantBot(ExtBot[None]):
-    """``getUpdates`` parsed update by update (see module docstring)."""
+    """``getUpdates`` parsed update by update (see module docstring); and every request
+    Telegram does not accept says which it was (``bot.delivery.errors.call_of``)."""
 
     def __init__(self, *args: Any, stats: UpdateStats | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,6 +120,30 @@ class TolerantBot(ExtBot[None]):
         )
         self._update_stats.fetched()
         return tuple(parse_update(item, self, self._update_stats) for item in result or ())
+
+    async def _do_post(
+        self,
+        endpoint: str,
+        data: JSONDict,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Every request passes here (after PTB's rate limiter and its retries)."""
+        try:
+            return await super()._do_post(
+                endpoint,
+                data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
+        except TelegramError as exc:
+            remember_call(exc, endpoint, data)
+            raise
 
 
 class Throttled:

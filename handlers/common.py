@@ -20,7 +20,7 @@ from bot.capability import Command as Command  # re-exported for booking and age
 from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
 from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
-from bot.directory import Directory, Place, Text
+from bot.directory import Directory, Occurrence, Place, Text, public_holiday
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
 from bot.slots import Slot
@@ -332,6 +332,41 @@ def retention_text(t: Translator, days: int) -> str:
         ),
         days=days,
     )
+
+
+async def before_consent(update: Update, context: BotContext) -> None:
+    """A message before consent (fallback and questions): nothing is stored or forwarded;
+    the resident is told why and how to agree."""
+    assert update.effective_message is not None
+    text = bilingual(
+        context,
+        lambda t: (
+            t._(
+                N_(
+                    "I have not passed on your message: please agree to the privacy notice first. "
+                    "Nothing you write is stored before that."
+                )
+            )
+            + "\n\n"
+            + consent_question(t)
+        ),
+    )
+    await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
+
+
+# -- opening hours, as residents read them (hours and questions) ----------------------------
+def closed_line(t: Translator, occurrence: Occurrence) -> str:
+    assert occurrence.closed_reason is not None
+    kind, reason = occurrence.closed_reason
+    day = t.date(occurrence.start)
+    if kind == "holiday":
+        name = public_holiday(occurrence.start.date(), t.code) or reason
+        return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
+    return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
+
+
+def example_note(t: Translator) -> str:
+    return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
 
 
 # -- an appointment, as residents and staff read it (booking and agenda) --------------------

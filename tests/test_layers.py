@@ -10,8 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Cross-capability imports not yet untangled (issue 13); the list may only shrink.
 KNOWN = {
-    ("questions", "fallback"),
-    ("questions", "hours"),
     ("broadcast", "news"),
 }
 
