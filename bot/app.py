@@ -135,6 +135,7 @@ def build_application(
             appointments=appointments,
             topics=topics,
             retention=timedelta(days=config.retention_days),
+            staff_group=outbox.staff,
         ),
     )
     application.bot_data[SERVICES] = services

@@ -438,6 +438,13 @@ class StaffOutbox:
         )
         return [_item(r) for r in rows]
 
+    async def still_pending(self, item_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM staff_outbox WHERE id = ? AND sent_at IS NULL AND failed IS NULL",
+            (item_id,),
+        )
+        return row is not None
+
     async def pending_count(self) -> int:
         row = await self.db.fetchone(
             "SELECT count(*) FROM staff_outbox WHERE sent_at IS NULL AND failed IS NULL"

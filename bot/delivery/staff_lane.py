@@ -23,10 +23,11 @@ Usage from any handler::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -51,6 +52,8 @@ MAX_ATTEMPTS = 8
 # Album parts arrive as separate updates within moments; wait this long (real seconds)
 # after the last part so the album is copied as one.
 ALBUM_GRACE = 1.0
+DELETE_BATCH = 100
+"""deleteMessages takes 1-100 message ids."""
 
 
 # -- what the lane needs to know about topics ---------------------------------------------------
@@ -132,6 +135,8 @@ class StaffLane(Lane):
         self._forum: bool | None = None
         self._albums: dict[str, float] = {}
         self._next_purge: datetime | None = None
+        # Held while one item is being sent (see :meth:`paused`).
+        self._sending = asyncio.Lock()
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -228,6 +233,27 @@ class StaffLane(Lane):
     async def reopen_topic(self, resident_id: int) -> int:
         return await self._add("reopen_topic", user_id=resident_id, priority=True)
 
+    async def delete_topic(self, thread_id: int, *, if_refused: str) -> int:
+        """Delete a forum topic with all its messages; if Telegram refuses (the bot lacks
+        the right to delete messages), ``if_refused`` is posted into the general chat."""
+        return await self._add("delete_topic", thread_id=thread_id, text=if_refused, priority=True)
+
+    async def delete_copies(self, message_ids: Sequence[int]) -> list[int]:
+        """Delete messages the bot posted (deleteMessages, at most 100 per call; Telegram
+        skips what it cannot delete, e.g. messages older than 48 hours)."""
+        ids = sorted(set(message_ids))
+        return [
+            await self._add("delete_messages", message_ids=ids[i : i + DELETE_BATCH], priority=True)
+            for i in range(0, len(ids), DELETE_BATCH)
+        ]
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No post is half-sent while this is held: erasing a resident's rows in here means
+        no post of theirs opens a topic (or maps a copy) after they are gone."""
+        async with self._sending:
+            yield
+
     async def pending(self) -> int:
         return await self.storage.outbox.pending_count()
 
@@ -278,7 +304,9 @@ class StaffLane(Lane):
                     del self._albums[item.group_key]
                 parts = await outbox.album(item) or [item]
             try:
-                await self._send(parts, now)
+                async with self._sending:
+                    if await outbox.still_pending(item.id):  # not erased meanwhile
+                        await self._send(parts, now)
             except _Wait:
                 return
 
@@ -364,6 +392,15 @@ class StaffLane(Lane):
         user_id = item.user_id
         if item.kind in ("close_topic", "reopen_topic"):
             return await self._topic_state(item, now)
+        if item.kind == "delete_topic":
+            return await self._delete_topic(item, now)
+        if item.kind == "delete_messages":
+            self._room(now, 1)
+            try:
+                await self.bot.delete_messages(staff, list(item.message_ids))
+            finally:
+                self._spend(now)
+            return 1
         if user_id is not None:
             if self.is_forum:
                 thread_id, cost = await self._topic_for(user_id, now)
@@ -511,6 +548,26 @@ class StaffLane(Lane):
         finally:
             self._spend(now)
         await self.topics.set_closed(topic.thread_id, closing)
+        return 1
+
+
+    async def _delete_topic(self, item: OutboxItem, now: datetime) -> int:
+        staff = self.config.staff_chat
+        assert staff is not None and item.thread_id is not None
+        self._room(now, 1)
+        try:
+            await self.bot.delete_forum_topic(staff, item.thread_id)
+        except TelegramError as exc:
+            failure = classify(exc)
+            if failure.kind is Kind.LOST_TOPIC:
+                return 1  # gone already
+            if not (failure.refused or failure.kind is Kind.FORBIDDEN):
+                raise
+            log.warning("cannot delete topic %s in the staff group: %s", item.thread_id, exc)
+            if item.text:
+                await self._add("text", text=item.text, priority=True)
+        finally:
+            self._spend(now)
         return 1
 
 
