@@ -211,8 +211,13 @@ def main_menu(context: BotContext) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def write_here(t: Translator) -> str:
+    """Newcomers learn that writing reaches a counsellor (greeting, /help, the menu)."""
+    return "💬 " + t._(N_("You can simply write your question here."))
+
+
 def menu_text(t: Translator) -> str:
-    return t._(N_("What would you like to do?"))
+    return f"{t._(N_('What would you like to do?'))}\n{write_here(t)}"
 
 
 def back_to_menu_button(t: Translator) -> InlineKeyboardButton:

@@ -10,9 +10,10 @@ not for emergencies. Staff answers come back through ``handlers.staff``.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import MessageHandler, filters
 
 from bot.capability import App, Capability, Handler
@@ -26,6 +27,7 @@ from handlers.common import (
     closures_now,
     example_note,
     has_consent,
+    main_menu,
     staff_t,
 )
 from storage.requests import Request
@@ -54,6 +56,7 @@ SUPPORTED = (
     | filters.VIDEO_NOTE
     | filters.LOCATION
     | filters.CONTACT
+    | filters.Sticker.ALL  # only as part of an open request: see ``is_stray``
 )
 
 
@@ -146,6 +149,48 @@ def take_token(context: BotContext, user_id: int, now: datetime) -> bool:
     return bucket.try_take(micros(now))
 
 
+# -- stray messages -------------------------------------------------------------------------
+_NOT_COUNTED = frozenset({"Mn", "Me", "Cf", "Sk"})
+"""Variation selectors, keycaps, joiners and skin tones: parts of one emoji."""
+
+
+def is_stray(message: Message) -> bool:
+    """A sticker, or a text of only emoji (and spaces) or of a single character: not a
+    question of its own."""
+    if message.sticker is not None:
+        return True
+    if message.text is None:
+        return False
+    chars = [c for c in message.text if not c.isspace()]
+    counted = [c for c in chars if unicodedata.category(c) not in _NOT_COUNTED]
+    return len(counted) <= 1 or all(unicodedata.category(c) == "So" for c in counted)
+
+
+async def answered_as_stray(update: Update, context: BotContext, user_id: int) -> bool:
+    """A stray message without an open request opens none (no receipt, no queue entry):
+    the resident gets a short friendly answer with the menu. With an open request it is
+    passed on as usual (False)."""
+    message = update.effective_message
+    if message is None or not is_stray(message):
+        return False
+    if await context.storage.requests.has_open(user_id):
+        return False
+    t = context.t
+    await message.reply_text(
+        t.paragraph(
+            "🙂 "
+            + t._(
+                N_(
+                    "Thank you! If you have a question, simply write it here in a few words. "
+                    "Or choose from the menu:"
+                )
+            )
+        ),
+        reply_markup=main_menu(context),
+    )
+    return True
+
+
 # -- handlers -------------------------------------------------------------------------------
 def needs_receipt(request: Request, is_new: bool, now: datetime) -> bool:
     return is_new or request.receipt_at is None or now - request.receipt_at >= RECEIPT_EVERY
@@ -177,6 +222,8 @@ async def on_message(update: Update, context: BotContext) -> None:
                 t._(N_("Your messages are not passed on to the counsellors at the moment."))
                 + call_office(context, t)
             )
+        return
+    if await answered_as_stray(update, context, user.id):
         return
     if not SUPPORTED.check_update(update):
         await message.reply_text(

@@ -183,6 +183,22 @@ class Requests:
             "UPDATE requests SET receipt_at = ? WHERE id = ?", (to_db(now), request_id)
         )
 
+    async def quiet_since(self, before: datetime) -> list[Request]:
+        """Requests not closed with no message from either side since ``before``."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM requests WHERE state != 'closed' AND user_id IS NOT NULL"
+            " AND max(last_message, coalesce(answered_at, last_message)) < ? ORDER BY id",
+            (to_db(before),),
+        )
+        return [_request(r) for r in rows]
+
+    async def has_open(self, user_id: int) -> bool:
+        """The resident's latest request is not closed (their next message continues it)."""
+        row = await self.db.fetchone(
+            "SELECT state FROM requests WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
+        )
+        return row is not None and row["state"] != "closed"
+
     async def claim(self, request_id: int, staff_id: int, staff_name: str) -> Request | None:
         row = await self.db.fetchone(
             "UPDATE requests SET claimed_by = ?, claimed_name = ?,"

@@ -21,7 +21,8 @@ answered, the audit trail) are ``bot.services.requests``.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CommandHandler, MessageHandler, filters
@@ -40,6 +41,9 @@ from storage.requests import Request
 __all__ = ["CANNED", "CAPABILITY"]
 
 MAP_PURGE_JOB = "staff:purge-map"
+IDLE_CLOSE_JOB = "staff:idle-close"
+IDLE_CLOSE_AT = time(4, 0)
+"""Local time of the daily check for requests that went quiet."""
 REF = re.compile(r"#?[0-9A-Fa-f]{4,8}")
 
 
@@ -220,6 +224,37 @@ async def purge_map(context: BotContext, data: object) -> None:
     await context.services.requests.purge_map()
 
 
+def next_daily(now: datetime, at: time, tz: Any) -> datetime:
+    local = now.astimezone(tz)
+    first = datetime.combine(local.date(), at, tzinfo=tz)
+    return first if first > local else first + timedelta(days=1)
+
+
+async def start_idle_close(application: App) -> None:
+    services = services_of(application)
+    if services.config.staff_chat is not None:
+        services.scheduler.every(
+            IDLE_CLOSE_JOB,
+            next_daily(services.clock.now(), IDLE_CLOSE_AT, services.config.tz),
+            timedelta(days=1),
+            close_quiet,
+        )
+
+
+async def close_quiet(context: BotContext, data: object) -> None:
+    """Requests with no message from either side for QUARTIERBOT_IDLE_CLOSE_DAYS close,
+    with a note in their topic."""
+    days = context.config.idle_close_days
+    t = staff_t(context)
+
+    async def note(request: Request) -> None:
+        await context.services.staffpost.send_text(
+            views.closed_quiet(t, request, days), resident_id=request.user_id, priority=True
+        )
+
+    await context.services.requests.close_quiet(timedelta(days=days), note)
+
+
 STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies")
 
 
@@ -271,5 +306,5 @@ CAPABILITY = Capability(
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
     ),
-    on_start=(start_map_purge,),
+    on_start=(start_map_purge, start_idle_close),
 )

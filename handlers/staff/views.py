@@ -182,6 +182,17 @@ def closed(t: Translator, request: Request) -> str:
     )
 
 
+def closed_quiet(t: Translator, request: Request, days: int) -> str:
+    return "💤 " + t.n_(
+        "Request #{ref} closed: no message from either side for {n} day. "
+        "The resident's next message opens a new request.",
+        "Request #{ref} closed: no message from either side for {n} days. "
+        "The resident's next message opens a new request.",
+        days,
+        ref=request.ref,
+    )
+
+
 def still_open(t: Translator) -> str:
     return t._(N_("This request is still open."))
 
