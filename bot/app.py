@@ -28,6 +28,7 @@ from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.feedback import FeedbackService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
@@ -38,6 +39,7 @@ from handlers import (
     broadcast,
     common,
     fallback,
+    feedback,
     groups,
     hours,
     news,
@@ -65,6 +67,7 @@ CAPABILITIES: Sequence[Capability | ModuleType] = (
     agenda,
     privacy.CAPABILITY,
     stats.CAPABILITY,
+    feedback.CAPABILITY,
     staff.CAPABILITY,
     questions.CAPABILITY,
     fallback.CAPABILITY,
@@ -137,6 +140,7 @@ def build_application(
             retention=timedelta(days=config.retention_days),
             staff_group=outbox.staff,
         ),
+        feedback=FeedbackService(storage=storage, clock=clock, config=config),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)

@@ -18,6 +18,7 @@ from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.feedback import FeedbackService
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
@@ -52,6 +53,8 @@ class Services:
     """Residents' requests as staff handle them: claim, close, reopen, bans, answers."""
     privacy: PrivacyService
     """A resident's export and erasure, and the retention purge."""
+    feedback: FeedbackService
+    """"Did we help you?" after a request is closed, counted without a link to anyone."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
     # handler order; empty until the factory has wired them.
     commands: tuple[Command, ...] = ()

@@ -85,6 +85,16 @@ class Period:
             day = nxt
         return tuple(found)
 
+    def months(self) -> tuple[str, ...]:
+        """'YYYY-MM' of every month the period touches: feedback is only counted per
+        month, so a week shows the figures of its month(s)."""
+        found: list[str] = []
+        day = self.first.replace(day=1)
+        while day <= self.last:
+            found.append(f"{day:%Y-%m}")
+            day = (day + timedelta(days=32)).replace(day=1)
+        return tuple(found)
+
     def slug(self) -> str:
         """For file names."""
         if self.kind == "month":
@@ -270,6 +280,8 @@ class Cell:
 
 
 MEASURES = ("booked", "cancelled", "attended", "no_show")
+FEEDBACK = (("helped", True), ("not_helped", False))
+"""The answers to "Did we help you?" (👍, 👎)."""
 
 
 @dataclass(frozen=True)
@@ -310,7 +322,7 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
     for source in (raw.new_by_language, raw.active_by_language):
         for lang, n in source.items():
             weight[lang] = weight.get(lang, 0) + n
-    for grid in (raw.requests_by_bucket, raw.bookings_by_bucket):
+    for grid in (raw.requests_by_bucket, raw.bookings_by_bucket, raw.feedback):
         for (_, lang), n in grid.items():
             weight[lang] = weight.get(lang, 0) + n
     languages = tuple(sorted(weight, key=lambda lang: (-weight[lang], lang)))
@@ -342,6 +354,11 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         if measure != "booked":
             values[(measure,)] = sum(getattr(p, measure) for p in raw.by_place)
         relations.append(((measure,), [(measure, o, pl) for o, pl in places]))
+    for name, helped in FEEDBACK:
+        for lang in languages:
+            values[(name, lang)] = raw.feedback.get((helped, lang), 0)
+        values[(name,)] = sum(n for (h, _), n in raw.feedback.items() if h is helped)
+        relations.append(((name,), [(name, lang) for lang in languages]))
     values[("answered",)] = raw.answered
     values[("open_now",)] = raw.open_now
     values[("sent",)] = raw.sent
@@ -432,6 +449,10 @@ def export_rows(
                 )
         for lang in figures.languages:
             add(section, figure, figures.cell(name, "", lang).text, language=lang)
+    for name, _ in FEEDBACK:
+        add("feedback", name, figures.cell(name).text)
+        for lang in figures.languages:
+            add("feedback", name, figures.cell(name, lang).text, language=lang)
     add("broadcasts", "broadcasts", str(figures.broadcasts))
     add("broadcasts", "sent", figures.cell("sent").text)
     add("broadcasts", "blocked", figures.cell("blocked").text)

@@ -61,6 +61,8 @@ EXPORT_LABELS = {
     "sent": N_("Broadcast messages delivered"),
     "blocked": N_("Broadcast recipients who blocked the bot"),
     "waiting_list": N_("Residents on a waiting list now"),
+    "helped": N_("Did we help? Yes"),
+    "not_helped": N_("Did we help? No"),
 }
 
 
@@ -164,6 +166,14 @@ def summary(t: Translator, figures: Figures, directory: Directory) -> str:
                 p90=duration(t, figures.answer_p90),
             )
         )
+    lines.append(
+        "   "
+        + t._(
+            N_("Did we help? 👍 {yes} · 👎 {no} (counted per month)"),
+            yes=c("helped").text,
+            no=c("not_helped").text,
+        )
+    )
     lines.append("")
     lines.append(
         "📅 "
@@ -269,7 +279,7 @@ async def figures_for(
         return None
     span = period.span(config.tz)
     buckets = [day_span(b.first, b.last, config.tz) for b in period.buckets()]
-    raw = await context.storage.stats.collect(span, buckets, now)
+    raw = await context.storage.stats.collect(span, buckets, now, period.months())
     return message, t, build_figures(raw, period, config.min_cell)
 
 

@@ -859,7 +859,7 @@ def reopen_forum_topic(w: World, p: JSON) -> bool:
 
 @method("deleteForumTopic")
 def delete_forum_topic(w: World, p: JSON) -> bool:
-    """"the bot must be an administrator in the chat for this to work and must have the
+    """ "the bot must be an administrator in the chat for this to work and must have the
     can_delete_messages administrator rights"."""
     chat = _forum(w, p)
     thread_id = _topic_id(chat, p)

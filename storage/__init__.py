@@ -9,6 +9,7 @@ from storage.bookings import Bookings, Drafts, Reminders, Waitlist
 from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
+from storage.feedback import Feedback
 from storage.privacy import Privacy
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
@@ -35,6 +36,7 @@ class Storage:
         self.broadcast_drafts = BroadcastDrafts(self.db)
         self.stats = Stats(self.db)
         self.audit = Audit(self.db)
+        self.feedback = Feedback(self.db)
         self.privacy = Privacy(self.db)
 
     async def open(self) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.db import Database, to_db
@@ -74,6 +74,9 @@ class RawFigures:
     sent: int
     blocked: int
     waiting_list: int
+    feedback: dict[tuple[bool, str], int] = field(default_factory=dict)
+    """(helped, language) → answers to "Did we help you?", counted per month: the months
+    that overlap the period."""
 
 
 def _span(span: Span) -> tuple[str, str]:
@@ -90,8 +93,11 @@ class Stats:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def collect(self, span: Span, buckets: Sequence[Span], now: datetime) -> RawFigures:
-        """Everything /stats shows for ``span``; ``buckets`` partition it for the chart."""
+    async def collect(
+        self, span: Span, buckets: Sequence[Span], now: datetime, months: Sequence[str] = ()
+    ) -> RawFigures:
+        """Everything /stats shows for ``span``; ``buckets`` partition it for the chart;
+        ``months`` ('YYYY-MM') are those whose feedback counts."""
         new, active = await self.residents(span)
         answered, median, p90 = await self.answer_times(span)
         broadcasts, sent, blocked = await self.broadcast_reach(span)
@@ -109,7 +115,18 @@ class Stats:
             sent=sent,
             blocked=blocked,
             waiting_list=await self.waiting_list(),
+            feedback=await self.feedback(months),
         )
+
+    async def feedback(self, months: Sequence[str]) -> dict[tuple[bool, str], int]:
+        if not months:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT helped, language, sum(count) FROM feedback_counts"
+            f" WHERE month IN ({','.join('?' * len(months))}) GROUP BY helped, language",
+            tuple(months),
+        )
+        return {(bool(r[0]), str(r[1])): int(r[2]) for r in rows}
 
     async def residents(self, span: Span) -> tuple[dict[str, int], dict[str, int]]:
         start, end = _span(span)

@@ -550,7 +550,6 @@ class StaffLane(Lane):
         await self.topics.set_closed(topic.thread_id, closing)
         return 1
 
-
     async def _delete_topic(self, item: OutboxItem, now: datetime) -> int:
         staff = self.config.staff_chat
         assert staff is not None and item.thread_id is not None

@@ -125,6 +125,8 @@ async def close_command(update: Update, context: BotContext) -> None:
     )
     if closed is None:
         await answer(update, context, views.already_closed(t))
+        return
+    await context.services.feedback.request_closed(target.user_id)  # "Did we help you?"
 
 
 async def reopen_command(update: Update, context: BotContext) -> None:
