@@ -245,7 +245,7 @@ def cleanup_text(t: Translator, cleanup: StaffCleanup, chat_id: int | None) -> s
             )
         ]
     else:
-        lines = ["🗑 " + t._(N_("A resident's data was deleted at their request."))]
+        lines = ["🗑 " + t._(N_("A resident's data was deleted because they asked for it."))]
     if not cleanup.forum and cleanup.older and n:
         lines.append(
             t._(
