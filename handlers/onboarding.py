@@ -149,9 +149,10 @@ async def privacy_command(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     t = context.t
-    lines = [write_here(t), "", t._(N_("This is what I can do:"))]
+    lines = [t._(N_("This is what I can do:"))]
     lines += [f"/{c.name} — {t._(c.description)}" for c in context.services.commands_for("private")]
     lines.append("")
+    lines.append(write_here(t))
     lines.append(
         t._(
             N_("You can also call or visit the office: {office}, {address}, phone {phone}."),

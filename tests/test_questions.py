@@ -151,7 +151,9 @@ async def test_sticker_gets_a_polite_answer_and_nothing_is_posted(bot: Harness) 
     bot.sandbox.send_sticker(user)
     await bot.idle()
     [answer] = await resident_messages(bot, user)
-    assert "write text or send a photo" in answer["text"]
+    # Without an open request a sticker opens none: a short friendly answer with the menu.
+    assert "simply write it here" in answer["text"]
+    assert answer.get("reply_markup", {}).get("inline_keyboard")
     assert bot.sandbox.topics(STAFF_CHAT) == []
     assert await bot.storage.requests.latest(user["id"]) is None
 
