@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import MessageHandler, filters
 
 from bot.capability import App, Capability, Handler
@@ -20,6 +20,7 @@ from bot.context import BotContext, Services
 from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
+from bot.services.interpreting import VoiceRef
 from handlers.common import (
     before_consent,
     closed_line,
@@ -212,9 +213,27 @@ async def on_message(update: Update, context: BotContext) -> None:
         resident_id=user.id,
         group_key=message.media_group_id,
     )
+    await interpret(context, user.id, message)
     if needs_receipt(request, is_new, now):
         await requests.mark_receipt(request.id, now)
         await message.reply_text(await receipt_text(context, t, now))
+
+
+async def interpret(context: BotContext, user_id: int, message: Message) -> None:
+    """After the copy is queued (never before: it must not wait): the translation of a text
+    or caption, the transcript of a voice message, as replies to the copy in the topic."""
+    resident = context.resident
+    language = resident.language if resident is not None else (context.lang or "de")
+    media = message.voice or message.audio or message.video_note
+    voice = None
+    if media is not None and context.services.transcriber is not None:
+        duration = media.duration
+        seconds = duration if isinstance(duration, int) else int(duration.total_seconds())
+        voice = VoiceRef(media.file_id, seconds)
+    text = message.text if message.text is not None else message.caption
+    await context.services.interpreter.received(
+        user_id, message.message_id, language, text=text, voice=voice
+    )
 
 
 async def on_edit(update: Update, context: BotContext) -> None:

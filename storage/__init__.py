@@ -13,6 +13,7 @@ from storage.privacy import Privacy
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 from storage.stats import Stats
+from storage.voice import LanguageCounts, VoicePending
 
 __all__ = ["Closures", "Database", "Resident", "Residents", "Storage", "StoredClosure"]
 
@@ -36,6 +37,8 @@ class Storage:
         self.stats = Stats(self.db)
         self.audit = Audit(self.db)
         self.privacy = Privacy(self.db)
+        self.voice_pending = VoicePending(self.db)
+        self.language_counts = LanguageCounts(self.db)
 
     async def open(self) -> None:
         await self.db.open()

@@ -26,6 +26,8 @@ import asyncio
 import json
 import logging
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +53,8 @@ MAX_ATTEMPTS = 8
 # Album parts arrive as separate updates within moments; wait this long (real seconds)
 # after the last part so the album is copied as one.
 ALBUM_GRACE = 1.0
+MEMORY_SIZE = 1000
+"""Texts held in memory for posts that must not be stored (translations, transcripts)."""
 
 
 # -- what the lane needs to know about topics ---------------------------------------------------
@@ -132,6 +136,9 @@ class StaffLane(Lane):
         self._forum: bool | None = None
         self._albums: dict[str, float] = {}
         self._next_purge: datetime | None = None
+        # key -> text of a post whose text must never reach SQLite; bounded, and lost
+        # (with the post) in a restart.
+        self._memory: OrderedDict[str, str] = OrderedDict()
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -176,6 +183,31 @@ class StaffLane(Lane):
             user_id=resident_id,
             reply_to=reply_to,
             priority=priority,
+        )
+
+    async def send_from_memory(
+        self,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        resident_id: int | None = None,
+        reply_to: int | None = None,
+        reply_to_resident_message: int | None = None,
+    ) -> int:
+        """Post a text that must not be stored (a machine translation, a transcript of what
+        a resident said): the row in the outbox carries only a random key, the text stays
+        in this process. A restart before it is sent loses it, and it is then not posted."""
+        key = uuid.uuid4().hex
+        self._memory[key] = text[:4096]
+        while len(self._memory) > MEMORY_SIZE:
+            self._memory.popitem(last=False)
+        return await self._add(
+            "text",
+            memo=key,
+            thread_id=thread_id,
+            user_id=resident_id,
+            reply_to=reply_to,
+            reply_to_resident_message=reply_to_resident_message,
         )
 
     async def copy(
@@ -277,10 +309,17 @@ class StaffLane(Lane):
                         return
                     del self._albums[item.group_key]
                 parts = await outbox.album(item) or [item]
+            if item.memo is not None and item.memo not in self._memory:
+                # Its text lived in memory only and did not survive a restart.
+                log.info("staff outbox: item %s was held in memory only; not posted", item.id)
+                await outbox.done([item.id], now, 0)
+                continue
             try:
                 await self._send(parts, now)
             except _Wait:
                 return
+            if item.memo is not None and (await outbox.is_settled(item.id)):
+                self._memory.pop(item.memo, None)
 
     async def _purge(self) -> None:
         """Sent rows only matter for the pacing window; failed ones for a day of diagnosis."""
@@ -415,9 +454,10 @@ class StaffLane(Lane):
         bot = self.bot
         if item.kind == "text":
             markup = _load_markup(item.markup, bot)
+            text = self._memory.get(item.memo) if item.memo is not None else item.text
             message = await bot.send_message(
                 staff,
-                item.text or "…",
+                text or "…",
                 message_thread_id=thread_id,
                 reply_markup=markup,
                 reply_parameters=reply,
