@@ -70,7 +70,13 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
         address=OFFICE_ADDRESS,
         phone=t.ltr(OFFICE_PHONE),
     )
-    return f"{main}\n{retention_text(t, retention_days)}"
+    engines = t._(
+        N_(
+            "• Translation: a machine on our own server may translate your messages and "
+            "write down your voice messages. Nothing is sent elsewhere."
+        )
+    )
+    return f"{main}\n{engines}\n{retention_text(t, retention_days)}"
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:

@@ -296,7 +296,7 @@ def translation_failure(t: Translator, failed: Failed) -> str:
     if failed.cause is TranslateFailure.TIMEOUT:
         return t._(N_("No machine translation: the translation server did not answer in time."))
     if failed.cause is TranslateFailure.REJECTED:
-        return t._(N_("No machine translation: the translation server refused the request."))
+        return t._(N_("No machine translation: the translation server refused to translate."))
     return t._(N_("No machine translation: the translation server cannot be reached."))
 
 
@@ -371,9 +371,7 @@ def for_resident(rt: Translator, outcome: Translated, original: str, limit: int)
     one-line note that it was machine translated, then the original in an expandable block
     quote. The quote is shortened, or left out, to fit Telegram's limit."""
     translated = html.escape(outcome.text)
-    note = (
-        "<i>🌐 " + html.escape(rt._(N_("Machine translation of the counsellor's answer."))) + "</i>"
-    )
+    note = "<i>🌐 " + html.escape(rt._(N_("This answer was translated by a machine."))) + "</i>"
     head = html.escape(
         rt._(N_("Original ({language}):"), language=language_in(outcome.source, rt.code))
     )

@@ -1,0 +1,161 @@
+"""Machine translation in the conversation, end to end over the sandbox with the
+LibreTranslate-compatible test server (sandbox/libretranslate.py): what staff read of a
+resident, what a resident reads of staff, and how it fails soft."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.i18n import I18n
+from sandbox.libretranslate import FakeLibreTranslate
+from sandbox.server import Sandbox
+from tests.conftest import STAFF_CHAT, Harness, running, with_config
+from tests.test_questions import posted, staff_posts, topic_of
+from tests.test_staff import new_for
+
+JSON = dict[str, Any]
+
+ARABIC_QUESTION = "وصلتني رسالة من الجوب سنتر ولا أفهمها"
+ARABIC_IN_GERMAN = "Ich habe einen Brief vom Jobcenter bekommen und verstehe ihn nicht."
+GERMAN_ANSWER = "Bitte bringen Sie den Brief am Donnerstag mit."
+GERMAN_IN_ARABIC = "يرجى إحضار الرسالة معك يوم الخميس."
+TURKISH_QUESTION = "Merhaba, iş merkezinden bir mektup aldım ve anlamıyorum."
+
+
+@pytest.fixture
+async def engine() -> AsyncIterator[FakeLibreTranslate]:
+    async with FakeLibreTranslate() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n, engine: FakeLibreTranslate
+) -> AsyncIterator[Harness]:
+    translating = with_config(config, translate_url=engine.url)
+    async for harness in running(Harness(sandbox, translating, clock, i18n)):
+        yield harness
+
+
+def staff_member(bot: Harness) -> JSON:
+    return bot.sandbox.add_user("Jana", language_code="de")
+
+
+async def question(bot: Harness, name: str, language: str, text: str, posts: int) -> int:
+    user = await bot.onboard(name, language)
+    await bot.send(user, text)
+    thread = await topic_of(bot, user)
+    await staff_posts(bot, thread, posts)
+    return thread
+
+
+async def test_arabic_question_gets_a_german_translation_as_reply_to_the_copy(
+    bot: Harness,
+) -> None:
+    thread = await question(bot, "Omar", "ar", ARABIC_QUESTION, 3)
+    card, copy, translation = posted(bot, thread)
+    assert "Sprache: Arabisch" in card["text"]
+    assert copy["text"] == ARABIC_QUESTION
+    assert translation["reply_to_message"]["message_id"] == copy["message_id"]
+    assert translation["text"].startswith("🌐 Maschinelle Übersetzung (Arabisch → Deutsch)")
+    assert ARABIC_IN_GERMAN in translation["text"]
+    [topic] = bot.sandbox.topics(STAFF_CHAT)
+    assert "Arabisch" in topic["name"]
+    # Nothing of it in SQLite: the outbox row carried a key, never the text.
+    rows = await bot.storage.db.fetchall("SELECT text, memo FROM staff_outbox")
+    assert all(r["text"] is None or ARABIC_IN_GERMAN not in r["text"] for r in rows)
+    assert any(r["memo"] for r in rows)
+
+
+async def test_short_texts_are_not_translated(bot: Harness, engine: FakeLibreTranslate) -> None:
+    thread = await question(bot, "Omar", "ar", "مرحبا", 2)
+    await bot.idle()
+    assert len(posted(bot, thread)) == 2
+    assert engine.counts["/translate"] == 0
+
+
+async def test_german_answer_reaches_the_arabic_resident_translated_with_the_original(
+    bot: Harness,
+) -> None:
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, ARABIC_QUESTION)
+    thread = await topic_of(bot, user)
+    await staff_posts(bot, thread, 3)
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    jana = staff_member(bot)
+    bot.sandbox.send_text(jana, GERMAN_ANSWER, chat_id=STAFF_CHAT, thread_id=thread)
+    [answer] = await new_for(bot, user, before)
+    text = answer["text"]
+    assert text.startswith(GERMAN_IN_ARABIC)
+    assert GERMAN_ANSWER in text and text.index(GERMAN_ANSWER) > text.index(GERMAN_IN_ARABIC)
+    quotes = [e for e in answer.get("entities", []) if e["type"] == "expandable_blockquote"]
+    assert quotes, answer
+    # Staff see what went out, as a reply to their message.
+    await bot.idle()
+    sent = posted(bot, thread)[-1]
+    assert GERMAN_IN_ARABIC in sent["text"]
+    staff_message = bot.sandbox.messages(STAFF_CHAT, thread)[-2]
+    assert sent["reply_to_message"]["message_id"] == staff_message["message_id"]
+
+
+async def test_verbatim_answer_goes_out_untranslated(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, "مرحبا")
+    thread = await topic_of(bot, user)
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    jana = staff_member(bot)
+    bot.sandbox.send_text(
+        jana, "=Termin: 12.3. um 10 Uhr, Raum 4", chat_id=STAFF_CHAT, thread_id=thread
+    )
+    [answer] = await new_for(bot, user, before)
+    assert answer["text"] == "Termin: 12.3. um 10 Uhr, Raum 4"
+    assert engine.counts["/translate"] == 0
+
+
+async def test_engine_down_copy_arrives_and_one_note(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
+    await engine.refuse()
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, ARABIC_QUESTION)
+    thread = await topic_of(bot, user)
+    bot.sandbox.send_text(user, ARABIC_QUESTION + " مرة أخرى")
+    await bot.idle()
+    found = await staff_posts(bot, thread, 4)
+    texts = [m["text"] for m in found]
+    assert texts.count(ARABIC_QUESTION) == 1  # nothing lost
+    notes = [t for t in texts if t.startswith("ℹ️ Keine maschinelle Übersetzung")]
+    assert len(notes) == 1, texts
+    await engine.resume()
+
+
+async def test_kurmanji_makes_no_request_and_one_note(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
+    user = await bot.onboard("Rojda", "ku")
+    await bot.send(user, "Min nameyek ji navenda kar girt û ez fam nakim.")
+    thread = await topic_of(bot, user)
+    bot.sandbox.send_text(user, "Ez dikarim roja pêncşemê werim ofîsê?")
+    await bot.idle()
+    texts = [m["text"] for m in posted(bot, thread)]
+    notes = [t for t in texts if "Keine maschinelle Übersetzung für Kurdisch verfügbar" in t]
+    assert len(notes) == 1, texts
+    assert engine.counts["/translate"] == 0
+    assert engine.requests_for("ku") == []
+
+
+async def test_turkish_text_from_a_german_resident_is_detected_and_translated(
+    bot: Harness,
+) -> None:
+    thread = await question(bot, "Ayse", "de", TURKISH_QUESTION, 3)
+    translation = posted(bot, thread)[-1]
+    assert "(Türkisch → Deutsch)" in translation["text"]
+    assert "erkannt: Türkisch" in translation["text"]
+    assert "Jobcenter" in translation["text"]
