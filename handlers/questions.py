@@ -227,9 +227,9 @@ async def interpret(context: BotContext, user_id: int, message: Message) -> None
     media = message.voice or message.audio or message.video_note
     voice = None
     if media is not None and context.services.transcriber is not None:
-        duration = media.duration
-        seconds = duration if isinstance(duration, int) else int(duration.total_seconds())
-        voice = VoiceRef(media.file_id, seconds)
+        # Seconds as Telegram sent them (PTB's attribute is turning into a timedelta).
+        seconds = media.to_dict().get("duration")
+        voice = VoiceRef(media.file_id, int(seconds) if seconds is not None else None)
     text = message.text if message.text is not None else message.caption
     await context.services.interpreter.received(
         user_id, message.message_id, language, text=text, voice=voice
