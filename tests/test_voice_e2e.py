@@ -60,7 +60,7 @@ async def test_a_voice_message_gets_its_transcript_in_the_topic(
     bot.sandbox.send_voice(user, voice_note, duration=3)
     thread = await topic_of(bot, user)
     await bot.idle(timeout=60)
-    card, copy, transcript = await staff_posts(bot, thread, 3)
+    _card, copy, transcript = await staff_posts(bot, thread, 3)
     assert "voice" in copy
     assert transcript["text"].startswith("🎙 Transkript der Sprachnachricht (Englisch):")
     assert spoken_words(transcript["text"]), transcript["text"]
