@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.db import Database, to_db
+from storage.voice import LanguageCounts
 
 UNKNOWN_LANGUAGE = "?"
 
@@ -74,6 +75,8 @@ class RawFigures:
     sent: int
     blocked: int
     waiting_list: int
+    messages_by_language: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """language → (residents' messages, machine translated, transcribed), from counters."""
 
 
 def _span(span: Span) -> tuple[str, str]:
@@ -109,6 +112,7 @@ class Stats:
             sent=sent,
             blocked=blocked,
             waiting_list=await self.waiting_list(),
+            messages_by_language=await LanguageCounts(self.db).between(*span),
         )
 
     async def residents(self, span: Span) -> tuple[dict[str, int], dict[str, int]]:

@@ -5,6 +5,7 @@ resident, what a resident reads of staff, and how it fails soft."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -159,3 +160,14 @@ async def test_turkish_text_from_a_german_resident_is_detected_and_translated(
     assert "(Türkisch → Deutsch)" in translation["text"]
     assert "erkannt: Türkisch" in translation["text"]
     assert "Jobcenter" in translation["text"]
+
+
+async def test_stats_count_messages_per_language_and_translations(bot: Harness) -> None:
+    await question(bot, "Omar", "ar", ARABIC_QUESTION, 3)
+    now = bot.clock.now()
+    counts = await bot.storage.language_counts.between(
+        now - timedelta(days=1), now + timedelta(days=1)
+    )
+    assert counts == {"ar": (1, 1, 0)}
+    rows = await bot.storage.db.fetchall("SELECT * FROM language_counts")
+    assert set(rows[0].keys()) == {"day", "language", "messages", "translated", "transcribed"}
