@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.i18n import I18n
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
+from storage import Storage
 from tests.conftest import STAFF_CHAT, Harness, running, with_config
 from tests.test_questions import posted, staff_posts, topic_of
 from tests.test_staff import new_for
@@ -171,3 +172,48 @@ async def test_stats_count_messages_per_language_and_translations(bot: Harness) 
     assert counts == {"ar": (1, 1, 0)}
     rows = await bot.storage.db.fetchall("SELECT * FROM language_counts")
     assert set(rows[0].keys()) == {"day", "language", "messages", "translated", "transcribed"}
+
+
+async def test_a_caption_is_translated_like_a_text(bot: Harness) -> None:
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, ARABIC_QUESTION)
+    thread = await topic_of(bot, user)
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    jana = staff_member(bot)
+    bot.sandbox.send_photo(jana, caption=GERMAN_ANSWER, chat_id=STAFF_CHAT, thread_id=thread)
+    [photo] = await new_for(bot, user, before)
+    assert "photo" in photo
+    assert photo["caption"].startswith(GERMAN_IN_ARABIC)
+    assert GERMAN_ANSWER in photo["caption"]
+
+
+async def test_engine_down_staff_answer_goes_out_in_the_original_and_staff_are_told(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, "مرحبا")
+    thread = await topic_of(bot, user)
+    await engine.refuse()
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    jana = staff_member(bot)
+    bot.sandbox.send_text(jana, GERMAN_ANSWER, chat_id=STAFF_CHAT, thread_id=thread)
+    [answer] = await new_for(bot, user, before)
+    assert answer["text"] == GERMAN_ANSWER
+    await bot.idle()
+    note = posted(bot, thread)[-1]["text"]
+    assert "Keine maschinelle Übersetzung" in note and "unübersetzt" in note
+    await engine.resume()
+
+
+async def test_a_translation_lost_in_a_restart_is_not_posted(bot: Harness) -> None:
+    """The outbox row of a translation carries only a key to the text in memory; after a
+    restart that memory is empty and the row is passed over, nothing else posted."""
+    await bot.stop()
+    storage = Storage(bot.config.db_path)
+    await storage.open()
+    await storage.outbox.add("text", bot.clock.now(), memo="lost-in-restart")
+    await storage.close()
+    await bot.start()
+    await bot.idle()
+    assert posted(bot, None) == []
+    assert await bot.storage.outbox.pending_count() == 0
