@@ -13,6 +13,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import I18n
+from sandbox.demo import translated_exchange
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
 from storage import Storage
@@ -217,3 +218,16 @@ async def test_a_translation_lost_in_a_restart_is_not_posted(bot: Harness) -> No
     await bot.idle()
     assert posted(bot, None) == []
     assert await bot.storage.outbox.pending_count() == 0
+
+
+async def test_the_demo_plays_a_translated_exchange(bot: Harness) -> None:
+    """What the chat page shows when the demo starts (sandbox/demo.py)."""
+    jana = staff_member(bot)
+    await translated_exchange(bot.sandbox, STAFF_CHAT, jana)
+    omar = next(u for u in bot.sandbox.world.users.values() if u["first_name"] == "Omar")
+    [answer] = await bot.sandbox.wait_for(
+        lambda: [
+            m for m in bot.sandbox.bot_messages(omar["id"]) if GERMAN_IN_ARABIC in m.get("text", "")
+        ]
+    )
+    assert GERMAN_ANSWER in answer["text"]
