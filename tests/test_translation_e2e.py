@@ -231,3 +231,38 @@ async def test_the_demo_plays_a_translated_exchange(bot: Harness) -> None:
         ]
     )
     assert GERMAN_ANSWER in answer["text"]
+
+
+async def test_health_checks_the_configured_engine(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
+    [probe] = bot.services.health_probes
+    check = await probe()
+    assert (check.name, check.ok) == ("translation", True)
+    await engine.refuse()
+    check = await probe()
+    assert not check.ok and "unreachable" in check.detail
+    await engine.resume()
+
+
+async def test_without_engines_nothing_is_translated_and_no_check_is_added(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
+) -> None:
+    async for bot in running(Harness(sandbox, config, clock, i18n)):
+        assert bot.services.health_probes == []
+        assert not bot.services.translator.enabled and bot.services.transcriber is None
+        thread = await question(bot, "Omar", "ar", ARABIC_QUESTION, 2)
+        await bot.idle()
+        assert len(posted(bot, thread)) == 2
+
+
+async def test_an_edited_message_is_translated_again(bot: Harness) -> None:
+    user = await bot.onboard("Omar", "ar")
+    sent = bot.sandbox.send_text(user, "مرحبا، عندي سؤال عن الرسالة")
+    thread = await topic_of(bot, user)
+    await staff_posts(bot, thread, 3)
+    bot.sandbox.edit_text(user, sent, ARABIC_QUESTION)
+    await bot.idle()
+    found = await staff_posts(bot, thread, 6)
+    assert ARABIC_IN_GERMAN in found[-1]["text"]
+    assert found[-1]["reply_to_message"]["message_id"] == found[-2]["message_id"]

@@ -122,10 +122,12 @@ class Interpreter:
         *,
         text: str | None,
         voice: VoiceRef | None = None,
+        count: bool = True,
     ) -> None:
         """Called once the message's copy is queued: counts it, and starts its translation
         or transcription in the background."""
-        await self.storage.language_counts.count(self.clock.now(), language, "messages")
+        if count:
+            await self.storage.language_counts.count(self.clock.now(), language, "messages")
         if text and self.translator.enabled:
             self._spawn(self._translate(user_id, message_id, text, language))
         if voice is not None and self.transcriber is not None:
