@@ -98,3 +98,35 @@ async def test_a_transcription_pending_at_a_restart_is_done_after_it(
         found = await staff_posts(bot, thread, 3)
         assert spoken_words(found[-1]["text"]), found[-1]["text"]
         assert await bot.storage.voice_pending.all() == []
+
+
+async def test_a_voice_message_too_long_is_not_transcribed_and_staff_are_told(
+    bot: Harness, voice_note: bytes
+) -> None:
+    user = await bot.onboard("Sam", "en")
+    bot.sandbox.send_voice(user, voice_note, duration=400)
+    thread = await topic_of(bot, user)
+    await bot.idle(timeout=30)
+    _card, copy, note = await staff_posts(bot, thread, 3)
+    assert "länger als 5 Minuten" in note["text"]
+    assert note["reply_to_message"]["message_id"] == copy["message_id"]
+
+
+async def test_a_pending_transcription_is_skipped_with_a_note_when_voice_is_off(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n, voice_note: bytes
+) -> None:
+    async for bot in running(Harness(sandbox, config, clock, i18n)):
+        user = await bot.onboard("Sam", "en")
+        message = sandbox.send_voice(user, voice_note, duration=3)
+        thread = await topic_of(bot, user)
+        await staff_posts(bot, thread, 2)
+        await bot.storage.voice_pending.add(
+            user["id"], message["message_id"], message["voice"]["file_id"], 3, "en", clock.now()
+        )
+    # Restarted without transcription: the waiting voice message is not silently dropped.
+    async for bot in running(Harness(sandbox, config, clock, i18n)):
+        await bot.idle()
+        _card, copy, note = await staff_posts(bot, thread, 3)
+        assert "konnte nicht transkribiert werden" in note["text"]
+        assert note["reply_to_message"]["message_id"] == copy["message_id"]
+        assert await bot.storage.voice_pending.all() == []

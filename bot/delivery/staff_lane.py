@@ -171,10 +171,12 @@ class StaffLane(Lane):
         markup: InlineKeyboardMarkup | ForceReply | None = None,
         resident_id: int | None = None,
         reply_to: int | None = None,
+        reply_to_resident_message: int | None = None,
         priority: bool = False,
     ) -> int:
         """Post the bot's own text: into ``thread_id``, or into the topic of
-        ``resident_id``. ``priority`` is for answers to staff commands (still paced)."""
+        ``resident_id`` (as a reply to the copy of ``reply_to_resident_message``, if given).
+        ``priority`` is for answers to staff commands (still paced)."""
         return await self._add(
             "text",
             text=text[:4096],
@@ -182,6 +184,7 @@ class StaffLane(Lane):
             thread_id=thread_id,
             user_id=resident_id,
             reply_to=reply_to,
+            reply_to_resident_message=reply_to_resident_message,
             priority=priority,
         )
 

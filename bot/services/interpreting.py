@@ -57,7 +57,13 @@ class StaffPoster(Protocol):
     @property
     def enabled(self) -> bool: ...
 
-    async def send_text(self, text: str, *, resident_id: int | None = None) -> int: ...
+    async def send_text(
+        self,
+        text: str,
+        *,
+        resident_id: int | None = None,
+        reply_to_resident_message: int | None = None,
+    ) -> int: ...
 
     async def send_from_memory(
         self,
@@ -154,7 +160,11 @@ class Interpreter:
                 reply_to_resident_message=message_id,
             )
         elif isinstance(outcome, Failed) and outcome.tell_staff:
-            await self.staff.send_text(views.not_translated(outcome), resident_id=user_id)
+            await self.staff.send_text(
+                views.not_translated(outcome),
+                resident_id=user_id,
+                reply_to_resident_message=message_id,
+            )
 
     # -- voice ------------------------------------------------------------------------------------
     async def resume(self) -> None:
@@ -164,7 +174,9 @@ class Interpreter:
             ref = VoiceRef(pending.file_id, pending.duration)
             if self.transcriber is None or pending.attempts >= MAX_ATTEMPTS:
                 await self.storage.voice_pending.done(pending.id)
-                await self._tell_voice(pending.user_id, VoiceFailure.FAILED)
+                await self._tell_voice(
+                    pending.user_id, pending.resident_message_id, VoiceFailure.FAILED
+                )
                 continue
             self._spawn(
                 self._transcribe(
@@ -193,10 +205,13 @@ class Interpreter:
                 del audio  # the only copy of the audio, in memory
         await self.storage.voice_pending.done(pending)
         if isinstance(outcome, TranscriptionFailed):
-            await self._tell_voice(user_id, outcome.cause)
+            await self._tell_voice(user_id, message_id, outcome.cause)
             return
         text = outcome.text.strip()
-        if not text or self.views is None or not self.staff.enabled:
+        if not text:  # silence, or nothing Whisper could make out
+            await self._tell_voice(user_id, message_id, VoiceFailure.FAILED)
+            return
+        if self.views is None or not self.staff.enabled:
             return
         await self.storage.language_counts.count(self.clock.now(), language, "transcribed")
         heard = language
@@ -211,15 +226,26 @@ class Interpreter:
             reply_to_resident_message=message_id,
         )
         if isinstance(translation, Failed) and translation.tell_staff:
-            await self.staff.send_text(self.views.not_translated(translation), resident_id=user_id)
+            await self.staff.send_text(
+                self.views.not_translated(translation),
+                resident_id=user_id,
+                reply_to_resident_message=message_id,
+            )
 
-    async def _tell_voice(self, user_id: int, cause: VoiceFailure) -> None:
-        if (user_id, cause) in self._voice_told or self.views is None or not self.staff.enabled:
+    async def _tell_voice(self, user_id: int, message_id: int, cause: VoiceFailure) -> None:
+        """A voice message not transcribed: said as a reply to its copy. A message too long
+        is said every time (it is about that message); other causes once per resident."""
+        if self.views is None or not self.staff.enabled:
             return
-        self._voice_told.add((user_id, cause))
+        if cause is not VoiceFailure.TOO_LONG:
+            if (user_id, cause) in self._voice_told:
+                return
+            self._voice_told.add((user_id, cause))
         max_seconds = self.transcriber.max_seconds if self.transcriber else 0.0
         await self.staff.send_text(
-            self.views.not_transcribed(cause, max_seconds), resident_id=user_id
+            self.views.not_transcribed(cause, max_seconds),
+            resident_id=user_id,
+            reply_to_resident_message=message_id,
         )
 
     # -- a staff answer -------------------------------------------------------------------------

@@ -113,10 +113,14 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
             rt = context.services.i18n.get(outcome.target)
             original = kept if message.text is not None else (message.caption or "")
             if message.text is not None:
-                text = views.for_resident(rt, outcome, original, views.MESSAGE_LIMIT)
+                text = views.for_resident(
+                    rt, outcome, original, views.MESSAGE_LIMIT - len(signature)
+                )
                 await bot.send_message(user_id, signature + text, parse_mode=ParseMode.HTML)
             else:
-                caption = views.for_resident(rt, outcome, original, views.CAPTION_LIMIT)
+                caption = views.for_resident(
+                    rt, outcome, original, views.CAPTION_LIMIT - len(signature)
+                )
                 await bot.copy_message(
                     user_id, staff_chat, message.message_id,
                     caption=signature + caption, parse_mode=ParseMode.HTML,

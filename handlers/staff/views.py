@@ -370,14 +370,25 @@ def for_resident(rt: Translator, outcome: Translated, original: str, limit: int)
     """What a resident reads of a staff answer (HTML): the translation in their language, a
     one-line note that it was machine translated, then the original in an expandable block
     quote. The quote is shortened, or left out, to fit Telegram's limit."""
-    translated = html.escape(outcome.text)
     note = "<i>🌐 " + html.escape(rt._(N_("This answer was translated by a machine."))) + "</i>"
+    body = f"{_fit(outcome.text, limit - len(note) - 2)}\n\n{note}"
     head = html.escape(
         rt._(N_("Original ({language}):"), language=language_in(outcome.source, rt.code))
     )
-    body = f"{translated}\n\n{note}"
-    room = limit - len(body) - len(head) - 60
+    opening, closing = "\n<blockquote expandable>", "</blockquote>"
+    room = limit - len(body) - len(head) - len(opening) - len(closing) - 1
     if room < 40:
-        return body[:limit]
-    quoted = original if len(original) <= room else original[: room - 1] + "…"
-    return f"{body}\n<blockquote expandable>{head}\n{html.escape(quoted)}</blockquote>"
+        return body
+    return f"{body}{opening}{head}\n{_fit(original, room)}{closing}"
+
+
+def _fit(text: str, room: int) -> str:
+    """``text`` escaped for HTML in at most ``room`` characters (cut with "…" if need be),
+    never cutting an escape in half."""
+    escaped = html.escape(text)
+    if len(escaped) <= room:
+        return escaped
+    cut = text[: max(room - 1, 0)]
+    while cut and len(html.escape(cut)) > room - 1:
+        cut = cut[: -max((len(html.escape(cut)) - room + 1) // 5, 1)]
+    return html.escape(cut) + "…"
