@@ -266,3 +266,17 @@ async def test_an_edited_message_is_translated_again(bot: Harness) -> None:
     found = await staff_posts(bot, thread, 6)
     assert ARABIC_IN_GERMAN in found[-1]["text"]
     assert found[-1]["reply_to_message"]["message_id"] == found[-2]["message_id"]
+
+
+async def test_the_translated_answer_and_the_original_are_escaped(bot: Harness) -> None:
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, "مرحبا")
+    thread = await topic_of(bot, user)
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    jana = staff_member(bot)
+    text = "Bitte bringen Sie <b>alle</b> Briefe & Bescheide mit."
+    bot.sandbox.send_text(jana, text, chat_id=STAFF_CHAT, thread_id=thread)
+    [answer] = await new_for(bot, user, before)
+    assert answer["text"].startswith(f"[ar] {text}")  # the stand-in's "translation"
+    assert answer["text"].rstrip().endswith(text)  # the original, quoted as written
+    assert not [e for e in answer.get("entities", []) if e["type"] == "bold"]
