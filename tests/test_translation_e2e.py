@@ -17,9 +17,10 @@ from sandbox.demo import translated_exchange
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
 from storage import Storage
-from tests.conftest import STAFF_CHAT, Harness, running, with_config
+from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, running, with_config
 from tests.test_questions import posted, staff_posts, topic_of
 from tests.test_staff import new_for
+from tests.test_stats import command
 
 JSON = dict[str, Any]
 
@@ -280,3 +281,22 @@ async def test_the_translated_answer_and_the_original_are_escaped(bot: Harness) 
     assert answer["text"].startswith(f"[ar] {text}")  # the stand-in's "translation"
     assert answer["text"].rstrip().endswith(text)  # the original, quoted as written
     assert not [e for e in answer.get("entities", []) if e["type"] == "bold"]
+
+
+async def test_stats_show_translated_messages_per_language_with_small_cells_hidden(
+    bot: Harness,
+) -> None:
+    for name in ("Omar", "Lina", "Sami"):
+        await question(bot, name, "ar", ARABIC_QUESTION, 3)
+    await question(bot, "Rojda", "ku", "Min nameyek ji navenda kar girt û ez fam nakim.", 3)
+    admin = bot.sandbox.add_user("Kora", language_code="en", user_id=ADMIN_ID)
+    [text, _chart] = await command(bot, admin, "/stats")
+    lines = text["text"].splitlines()
+    # The coordinator has not chosen a language: German, like the staff group.
+    [total] = [line for line in lines if line.startswith("🌐")]
+    # Kurmanji has one message, a small cell shown as <3; the total and the Arabic count
+    # together would give it away, so they are hidden as well (as for every figure).
+    assert total == "🌐 Nachrichten von Personen: x, davon 3 maschinell übersetzt, 0 transkribiert"
+    assert "   • Arabisch: x, davon 3 maschinell übersetzt, 0 transkribiert" in lines, lines
+    [kurdish] = [line for line in lines if line.startswith("   • Kurdisch: <3, ")]
+    assert kurdish == "   • Kurdisch: <3, davon 0 maschinell übersetzt, 0 transkribiert"
