@@ -20,7 +20,7 @@ from bot.capability import Command as Command  # re-exported for booking and age
 from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
 from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
-from bot.directory import Directory, Occurrence, Place, Text, public_holiday
+from bot.directory import Directory, Occurrence, Place, Text
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
 from bot.slots import Slot
@@ -360,7 +360,7 @@ def closed_line(t: Translator, occurrence: Occurrence) -> str:
     kind, reason = occurrence.closed_reason
     day = t.date(occurrence.start)
     if kind == "holiday":
-        name = public_holiday(occurrence.start.date(), t.code) or reason
+        name = t.holiday_on(occurrence.start.date()) or reason
         return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
     return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
 
@@ -379,7 +379,8 @@ def join(*parts: str) -> str:
 
 
 def when_line(t: Translator, start: datetime, end: datetime) -> str:
-    return t._(N_("{date}, {time}"), date=t.date(start, "yMMMEd"), time=t.time_range(start, end))
+    """The full date and "from … to …" in the resident's own date style."""
+    return t.when(start, end)
 
 
 def address_line(t: Translator, place: Place) -> str:
