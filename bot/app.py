@@ -59,7 +59,7 @@ CAPABILITIES: Sequence[Capability | ModuleType] = (
     news.CAPABILITY,
     broadcast.CAPABILITY,
     booking,
-    agenda,
+    agenda.CAPABILITY,
     privacy.CAPABILITY,
     stats.CAPABILITY,
     staff.CAPABILITY,

@@ -1,8 +1,8 @@
 """The staff side of appointments, in the staff group only: the day's or week's agenda,
 confirming or declining requests, attendance, and cancelling with a reason.
 
-Every command checks the chat (the configured staff group), every button checks that it
-sits on a message in the staff group: residents' names and notes never leave it.
+Every command and button is filtered on the chat (the configured staff group, see
+``bot.filters``), with a refusal right after: residents' names and notes never leave it.
 """
 
 from __future__ import annotations
@@ -10,24 +10,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.context import SERVICES, BotContext, Services
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler
+from bot.context import BotContext, Services
+from bot.filters import staff_chat
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.appointments import CancelledBy
 from bot.slots import day_bounds
 from handlers.common import (
     STAFF_LANGUAGE,
-    Command,
-    add_commands,
     answer_query,
     audit,
     details,
     join,
+    on_callback,
     parse_day,
     post_to_staff,
     refuse,
@@ -47,16 +49,14 @@ CB_STAFF_CANCEL = callbacks.kind("bscx", 1)
 
 CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
 MAX_BUTTON_ROWS = 40
+STAFF_KINDS = (
+    CB_STAFF_CONFIRM,
+    CB_STAFF_DECLINE,
+    CB_STAFF_ATTENDED,
+    CB_STAFF_NO_SHOW,
+    CB_STAFF_CANCEL,
+)
 STATUS_ICONS = {"requested": "⏳", "confirmed": "🕒", "attended": "✅", "no_show": "🚫"}
-
-
-def in_staff_chat(update: Update, context: BotContext) -> bool:
-    chat = update.effective_chat
-    return (
-        chat is not None
-        and context.config.staff_chat is not None
-        and chat.id == context.config.staff_chat
-    )
 
 
 # -- agenda ---------------------------------------------------------------------------------
@@ -128,11 +128,6 @@ def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup |
 
 async def agenda_command(update: Update, context: BotContext) -> None:
     """``/agenda`` (today), ``/agenda <date>``, ``/agenda tomorrow``, ``/agenda week``."""
-    message = update.effective_message
-    assert message is not None
-    if not in_staff_chat(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     tz = context.config.tz
     today = context.clock.now().astimezone(tz).date()
@@ -186,11 +181,6 @@ async def agenda_command(update: Update, context: BotContext) -> None:
 # -- staff actions --------------------------------------------------------------------------
 async def cancel_command(update: Update, context: BotContext) -> None:
     """``/cancelbooking <number> <reason>``."""
-    message = update.effective_message
-    assert message is not None
-    if not in_staff_chat(update, context):
-        await refuse(update, context)
-        return
     t = staff_t(context)
     args = context.args or []
     reason = " ".join(args[1:]).strip()
@@ -226,91 +216,120 @@ async def on_cancel_reason(update: Update, context: BotContext) -> None:
     assert message is not None and message.text is not None
     prompt = message.reply_to_message
     match = CANCEL_PROMPT_RE.match(prompt.text or "") if prompt else None
-    if match is None or not in_staff_chat(update, context):
+    if match is None:
         return
     await cancel_with_reason(update, context, int(match.group(1)), message.text.strip())
 
 
-async def on_staff_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    cb = callbacks.parse(query.data)
-    assert cb is not None
-    message = query.message
-    staff_chat = context.config.staff_chat
-    if staff_chat is None or message is None or message.chat.id != staff_chat:
-        await answer_query(update)
-        await refuse(update, context)
-        return
-    t = staff_t(context)
+async def tapped_booking(update: Update, context: BotContext, cb: Callback) -> Booking | None:
+    """The appointment a staff button names, or None (answered: unknown)."""
     booking_id = cb.int_arg(0)
     booking = await context.storage.bookings.get(booking_id) if booking_id is not None else None
     if booking is None:
-        await answer_query(update, t._(N_("Unknown appointment.")), alert=True)
+        await answer_query(update, staff_t(context)._(N_("Unknown appointment.")), alert=True)
+    return booking
+
+
+def tapped_by(update: Update) -> str:
+    return update.effective_user.first_name if update.effective_user else "?"
+
+
+def tapped_message(update: Update) -> object:
+    return update.callback_query.message if update.callback_query else None
+
+
+async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
         return
-    now = context.clock.now()
-    who = query.from_user.first_name
-    appointments = context.services.appointments
-    if cb.kind == CB_STAFF_CONFIRM:
-        # The resident is told (with the calendar file) by the service's notifier.
-        confirmed = await appointments.confirm_by_staff(booking.id)
-        if confirmed is None:
-            await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
-            return
-        await answer_query(update, t._(N_("Confirmed.")))
-        await audit(update, context, "confirm booking", confirmed.user_id, f"#{confirmed.id}")
-        await mark_done(query.message, t._(N_("✅ Confirmed by {name}."), name=who))
-    elif cb.kind == CB_STAFF_DECLINE:
-        declined = await appointments.decline_by_staff(booking.id)
-        if declined is None:
-            await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
-            return
-        await answer_query(update, t._(N_("Declined.")))
-        await audit(update, context, "decline booking", declined.user_id, f"#{declined.id}")
-        await mark_done(query.message, t._(N_("✖ Declined by {name}."), name=who))
-    elif cb.kind in (CB_STAFF_ATTENDED, CB_STAFF_NO_SHOW):
-        status: Literal["attended", "no_show"] = (
-            "attended" if cb.kind == CB_STAFF_ATTENDED else "no_show"
+    # The resident is told (with the calendar file) by the service's notifier.
+    confirmed = await context.services.appointments.confirm_by_staff(booking.id)
+    if confirmed is None:
+        await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
+        return
+    await answer_query(update, t._(N_("Confirmed.")))
+    await audit(update, context, "confirm booking", confirmed.user_id, f"#{confirmed.id}")
+    await mark_done(
+        tapped_message(update), t._(N_("✅ Confirmed by {name}."), name=tapped_by(update))
+    )
+
+
+async def on_decline(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    declined = await context.services.appointments.decline_by_staff(booking.id)
+    if declined is None:
+        await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
+        return
+    await answer_query(update, t._(N_("Declined.")))
+    await audit(update, context, "decline booking", declined.user_id, f"#{declined.id}")
+    await mark_done(
+        tapped_message(update), t._(N_("✖ Declined by {name}."), name=tapped_by(update))
+    )
+
+
+async def on_attendance(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    status: Literal["attended", "no_show"] = (
+        "attended" if cb.kind == CB_STAFF_ATTENDED else "no_show"
+    )
+    marked = await context.services.appointments.mark(booking.id, status)
+    if marked is None:
+        await answer_query(
+            update,
+            t._(N_("#{id} can only be marked once the appointment has begun."), id=booking.id),
+            alert=True,
         )
-        marked = await appointments.mark(booking.id, status)
-        if marked is None:
-            await answer_query(
-                update,
-                t._(N_("#{id} can only be marked once the appointment has begun."), id=booking.id),
-                alert=True,
-            )
-            return
-        await audit(update, context, status.replace("_", "-"), marked.user_id, f"#{marked.id}")
-        label = (
-            t._(N_("#{id} attended."), id=booking.id)
-            if status == "attended"
-            else t._(N_("#{id} did not come."), id=booking.id)
-        )
-        await answer_query(update, label)
-    elif cb.kind == CB_STAFF_CANCEL:
-        await answer_query(update)
-        if not booking.is_open or booking.starts_at <= now:
-            await post_to_staff(
-                context,
-                t._(
-                    N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
-                    id=booking.id,
-                ),
-            )
-            return
-        # The prompt starts with "🗑 #<id>": a reply to it carries the reason.
+        return
+    await audit(update, context, status.replace("_", "-"), marked.user_id, f"#{marked.id}")
+    label = (
+        t._(N_("#{id} attended."), id=booking.id)
+        if status == "attended"
+        else t._(N_("#{id} did not come."), id=booking.id)
+    )
+    await answer_query(update, label)
+
+
+async def on_cancel_button(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    await answer_query(update)
+    if not booking.is_open or booking.starts_at <= context.clock.now():
         await post_to_staff(
             context,
-            f"🗑 #{booking.id} "
-            + t._(
-                N_(
-                    "Cancel this appointment? Reply to this message with the reason; the resident will be told."
-                )
-            )
-            + "\n\n"
-            + await staff_line(context.services, booking),
-            ForceReply(selective=False, input_field_placeholder=t._(N_("Reason"))[:64]),
+            t._(
+                N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
+                id=booking.id,
+            ),
         )
+        return
+    # The prompt starts with "🗑 #<id>": a reply to it carries the reason.
+    await post_to_staff(
+        context,
+        f"🗑 #{booking.id} "
+        + t._(
+            N_(
+                "Cancel this appointment? Reply to this message with the reason; the resident will be told."
+            )
+        )
+        + "\n\n"
+        + await staff_line(context.services, booking),
+        ForceReply(selective=False, input_field_placeholder=t._(N_("Reason"))[:64]),
+    )
+
+
+async def refuse_button(update: Update, context: BotContext, cb: Callback) -> None:
+    """A staff button outside the staff group (forged, or a forwarded message)."""
+    await answer_query(update)
+    await refuse(update, context)
 
 
 # -- notices: the staff side of the appointments service -------------------------------------
@@ -350,15 +369,10 @@ def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
 
 class StaffNotifier:
     """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
-    installed on the service by :func:`register`."""
+    installed on the service by :func:`handlers`."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        self.application = application
-
-    @property
-    def services(self) -> Services:
-        services: Services = self.application.bot_data[SERVICES]
-        return services
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     async def post(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         if self.services.config.staff_chat is None:
@@ -428,31 +442,39 @@ class _CancelPrompt(filters.MessageFilter):
         )
 
 
-def register(application: Application) -> None:
-    services: Services = application.bot_data[SERVICES]
-    services.appointments.install(staff=StaffNotifier(application))
-    application.add_handlers(
-        [
-            CommandHandler("agenda", agenda_command),
-            CommandHandler("cancelbooking", cancel_command),
-            MessageHandler(
-                filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & _CancelPrompt(),
-                on_cancel_reason,
-            ),
-            *(
-                CallbackQueryHandler(on_staff_button, pattern=callbacks.matches(kind))
-                for kind in (
-                    CB_STAFF_CONFIRM,
-                    CB_STAFF_DECLINE,
-                    CB_STAFF_ATTENDED,
-                    CB_STAFF_NO_SHOW,
-                    CB_STAFF_CANCEL,
-                )
-            ),
-        ]
-    )
-    add_commands(
-        application,
+def handlers(services: Services, application: App) -> list[Handler]:
+    # The staff side of the appointments service is told here (set once, at build).
+    services.appointments.install(staff=StaffNotifier(services))
+    in_staff_group = staff_chat(services.config)
+    return [
+        CommandHandler(
+            "agenda", agenda_command, filters=filters.UpdateType.MESSAGES & in_staff_group
+        ),
+        CommandHandler(
+            "cancelbooking", cancel_command, filters=filters.UpdateType.MESSAGES & in_staff_group
+        ),
+        CommandHandler(["agenda", "cancelbooking"], refuse),
+        MessageHandler(
+            filters.ChatType.GROUPS
+            & filters.TEXT
+            & ~filters.COMMAND
+            & in_staff_group
+            & _CancelPrompt(),
+            on_cancel_reason,
+        ),
+        on_callback(CB_STAFF_CONFIRM, on_confirm, filters=in_staff_group),
+        on_callback(CB_STAFF_DECLINE, on_decline, filters=in_staff_group),
+        on_callback((CB_STAFF_ATTENDED, CB_STAFF_NO_SHOW), on_attendance, filters=in_staff_group),
+        on_callback(CB_STAFF_CANCEL, on_cancel_button, filters=in_staff_group),
+        on_callback(STAFF_KINDS, refuse_button),
+    ]
+
+
+CAPABILITY = Capability(
+    name="agenda",
+    handlers=handlers,
+    commands=(
         Command("agenda", N_("Appointments of a day or the week"), scope="staff"),
         Command("cancelbooking", N_("Cancel an appointment with a reason"), scope="staff"),
-    )
+    ),
+)
