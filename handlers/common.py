@@ -15,9 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 from bot import callbacks
 from bot.callbacks import Callback
-from bot.capability import App, Capability, Handler, Scope
-from bot.capability import Command as Command  # re-exported for booking and agenda (TRANSITIONAL)
-from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
+from bot.capability import App, Capability, Command, Handler, Scope
 from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
 from bot.directory import Directory, Place, Text
@@ -42,32 +40,6 @@ CB_DELETE = callbacks.kind("del", 1)
 
 def commands_of(application: Application, scope: Scope) -> list[Command]:
     return services_of(application).commands_for(scope)
-
-
-# -- TRANSITIONAL: registration through bot_data, for booking and agenda only ----------------
-# They still call ``register(application)``; ``bot.app._transitional`` collects what these
-# functions leave in ``bot_data`` into a ``Capability``. Delete both once they expose
-# ``CAPABILITY`` (see the recipe in bot/capability.py).
-MENU = "menu"
-COMMANDS = "commands"
-STARTUP_HOOKS = "startup_hooks"
-SHUTDOWN_HOOKS = "shutdown_hooks"
-
-
-def add_menu_entry(application: Application, entry: MenuEntry) -> None:
-    application.bot_data.setdefault(MENU, []).append(entry)
-
-
-def add_commands(application: Application, *commands: Command) -> None:
-    application.bot_data.setdefault(COMMANDS, []).extend(commands)
-
-
-def add_startup(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
-    application.bot_data.setdefault(STARTUP_HOOKS, []).append(hook)
-
-
-def add_shutdown(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
-    application.bot_data.setdefault(SHUTDOWN_HOOKS, []).append(hook)
 
 
 # -- buttons: callback data parsed once ------------------------------------------------------
