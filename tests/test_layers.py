@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWN = {
     ("questions", "fallback"),
     ("questions", "hours"),
-    ("broadcast", "news"),
 }
 
 
