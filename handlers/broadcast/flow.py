@@ -10,6 +10,7 @@ is answered "no longer valid".
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,15 +26,15 @@ from bot.flows import Awaiting, Flow, where
 from bot.i18n import LANGUAGES, N_
 from handlers.broadcast.schedule import schedule, start
 from handlers.broadcast.views import (
-    CB_CONFIRM,
     CB_TOPIC,
+    as_broadcast,
     discard_row,
     langs_prompt,
-    language_name,
     media_prompt,
     moment,
     progress_text,
     stale,
+    summary_prompt,
     text_prompt,
     time_prompt,
     when_prompt,
@@ -48,7 +49,7 @@ from handlers.common import (
     topic_title,
 )
 from storage import Storage
-from storage.broadcasts import Broadcast, Draft
+from storage.broadcasts import Draft
 
 TEXT_MAX = 3500
 """Telegram allows 4096 characters; room is left for the header and the language note."""
@@ -141,28 +142,6 @@ def track(context: BotContext, user_id: int, draft: Draft | None) -> None:
     context.services.flows.track(INPUT, user_id, draft)
 
 
-def as_broadcast(draft: Draft, lang: str, now: datetime) -> Broadcast:
-    """The draft as the broadcast it will become, for the preview."""
-    assert draft.topic is not None
-    return Broadcast(
-        id=0,
-        topic=draft.topic,
-        texts=draft.texts,
-        media_kind=draft.media_kind,
-        media_file_id=draft.media_file_id,
-        created_by=draft.user_id,
-        created_at=now,
-        send_at=draft.send_at or now,
-        status="scheduled",
-        started_at=None,
-        finished_at=None,
-        lang=lang,
-        report_chat=draft.chat_id,
-        report_thread=draft.thread_id,
-        progress_message=None,
-    )
-
-
 async def say(message: Message, prompt: tuple[str, InlineKeyboardMarkup]) -> None:
     await message.reply_text(prompt[0], reply_markup=prompt[1])
 
@@ -234,6 +213,7 @@ def at_step(expected: str) -> Callable[[StepButton], ButtonCallback]:
     """A "continue" button (``bcs:<what>``) that is only valid at one step of the draft."""
 
     def decorate(step: StepButton) -> ButtonCallback:
+        @functools.wraps(step)
         async def button(update: Update, context: BotContext, cb: Callback) -> None:
             draft = await draft_of(update, context, expected)
             if draft is None:
@@ -400,24 +380,7 @@ async def preview(context: BotContext, draft: Draft) -> None:
     assert draft.topic is not None
     title, _ = topic_title(t, services.directory, draft.topic)
     audience = await context.storage.subscriptions.audience(draft.topic)
-    languages = ", ".join(language_name(c) for c in LANGUAGES if c in draft.texts)
-    lines = [
-        t._(N_("Topic: {topic}"), topic=title),
-        t._(N_("Subscribers now: {n}"), n=audience),
-        t._(N_("Languages: {languages}"), languages=languages),
-    ]
-    if len(draft.texts) < len(LANGUAGES):
-        lines.append(t._(N_("Everybody else gets the German text with a note in their language.")))
-    if draft.send_at is None:
-        lines.append(t._(N_("It will be sent right away.")))
-        confirm = "✅ " + t._(N_("Send now"))
-    else:
-        lines.append(t._(N_("It will be sent on {when}."), when=moment(t, draft.send_at)))
-        confirm = "✅ " + t._(N_("Schedule"))
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(confirm, callback_data=callbacks.make(CB_CONFIRM))], discard_row(t)]
-    )
-    await send_to_draft_chat(context, draft, "\n".join(lines), markup)
+    await send_to_draft_chat(context, draft, *summary_prompt(t, draft, title, audience))
 
 
 async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:

@@ -111,6 +111,52 @@ def time_prompt(t: Translator, now: datetime) -> str:
     )
 
 
+def summary_prompt(
+    t: Translator, draft: Draft, title: str, audience: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """After the preview: what happens next, and the button to confirm it."""
+    languages = ", ".join(language_name(c) for c in LANGUAGES if c in draft.texts)
+    lines = [
+        t._(N_("Topic: {topic}"), topic=title),
+        t._(N_("Subscribers now: {n}"), n=audience),
+        t._(N_("Languages: {languages}"), languages=languages),
+    ]
+    if len(draft.texts) < len(LANGUAGES):
+        lines.append(t._(N_("Everybody else gets the German text with a note in their language.")))
+    if draft.send_at is None:
+        lines.append(t._(N_("It will be sent right away.")))
+        confirm = "✅ " + t._(N_("Send now"))
+    else:
+        lines.append(t._(N_("It will be sent on {when}."), when=moment(t, draft.send_at)))
+        confirm = "✅ " + t._(N_("Schedule"))
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(confirm, callback_data=callbacks.make(CB_CONFIRM))], discard_row(t)]
+    )
+    return "\n".join(lines), markup
+
+
+def as_broadcast(draft: Draft, lang: str, now: datetime) -> Broadcast:
+    """The draft as the broadcast it will become, for the preview."""
+    assert draft.topic is not None
+    return Broadcast(
+        id=0,
+        topic=draft.topic,
+        texts=draft.texts,
+        media_kind=draft.media_kind,
+        media_file_id=draft.media_file_id,
+        created_by=draft.user_id,
+        created_at=now,
+        send_at=draft.send_at or now,
+        status="scheduled",
+        started_at=None,
+        finished_at=None,
+        lang=lang,
+        report_chat=draft.chat_id,
+        report_thread=draft.thread_id,
+        progress_message=None,
+    )
+
+
 def progress_text(
     services: Services, broadcast: Broadcast, counts: dict[str, int], final: bool
 ) -> str:
