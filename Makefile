@@ -45,7 +45,7 @@ update-schema: $(STAMP)
 
 # Translator workflow: extract new strings into the template, merge them into every catalog.
 extract: $(STAMP)
-	$(BIN)/pybabel extract -F pyproject.toml -k _ -k n_:1,2 -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F pyproject.toml -k _ -k n_:1,2 -k p_:1c,2 -k N_ --no-location --sort-output \
 		--project quartierbot -o locales/messages.pot bot handlers
 
 update-catalogs: extract

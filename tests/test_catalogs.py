@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.i18n import LANGUAGES, LOCALES_DIR, first_strong_rtl
+from tests.rtl import filled
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
-# Strings that are the same in every language (names); English may equal its msgid.
-SAME_EVERYWHERE: set[str] = set()
+# Strings that may be the same in every language (names, punctuation only); English may
+# equal its msgid. "{date}, {time}" joins two translated phrases ("from … to …", "at …").
+SAME_EVERYWHERE: set[str] = {"{date}, {time}"}
 
 
 def load(code: str):  # type: ignore[no-untyped-def]
@@ -42,6 +44,8 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
             "_",
             "-k",
             "n_:1,2",
+            "-k",
+            "p_:1c,2",
             "-k",
             "N_",
             "--no-location",
@@ -88,7 +92,7 @@ def test_catalog_complete(code: str) -> None:
                 problems.append(f"placeholders differ: {singular!r} -> {s!r}")
         if code != "en" and strings[0] == singular and singular not in SAME_EVERYWHERE:
             problems.append(f"English copied in: {singular!r}")
-        if LANGUAGES[code].rtl and not re.match(r"^\W*[\u0600-\u06FF]", strings[0]):
+        if LANGUAGES[code].rtl and not first_strong_rtl(filled(strings[0])):
             problems.append(
                 f"right-to-left text should start with an RTL letter: {strings[0][:30]!r}"
             )

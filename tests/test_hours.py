@@ -26,7 +26,7 @@ async def test_browse_in_german_to_a_venue(bot: Harness) -> None:
     assert "Arbeit und Beruf" in " ".join(button_texts(topics))
     offer = await open_first_offer(bot, user)
     assert "📍" in offer["text"]
-    assert "nächster Termin" in offer["text"] or "geöffnet" in offer["text"]
+    assert "nächste Sprechzeit" in offer["text"] or "geöffnet" in offer["text"]
     place_button = next(b for b in button_texts(offer) if "Fabrik Heeder" in b)
     details = await bot.tap(user, offer, text=place_button)
     assert "Virchowstraße 128C" in details["text"]
