@@ -359,7 +359,7 @@ def details(t: Translator, directory: Directory, booking: Booking | Slot, note: 
     return "\n".join(lines)
 
 
-# -- news topics, and a broadcast as residents see it (news and broadcast) ----------------
+# -- news topics (news and broadcast) ------------------------------------------------------
 def news_topics(directory: Directory) -> list[str]:
     """What residents can subscribe to: general news first, then every offer."""
     return [GENERAL, *(offer.id for offer in directory.offers)]
@@ -376,7 +376,7 @@ def topic_title(t: Translator, directory: Directory, topic: str) -> tuple[str, b
     return value, fell_back and t.code != "de"
 
 
-# -- the broadcast as a resident sees it ----------------------------------------------------
+# -- the broadcast as a resident sees it (news and the broadcast lane) ---------------------
 def render_broadcast(
     services: Services, broadcast: Broadcast, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
