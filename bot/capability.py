@@ -9,7 +9,7 @@ fields of ``Services`` (``services.commands``, ``services.menu``, ``services.on_
 
 Writing a capability
 --------------------
-Look at handlers/staff.py (staff filter + refusal), handlers/agenda.py (staff buttons) and
+Look at handlers/staff.py (staff filter + refusal), handlers/agenda/ (staff buttons) and
 handlers/booking/ (a package; a conversation with typed input through ``bot.flows``).
 
 1. A handler factory *returns* the handlers, in the order they see an update; it may set

@@ -3,12 +3,12 @@ confirming or declining requests, attendance, and cancelling with a reason.
 
 Every command and button is filtered on the chat (the configured staff group, see
 ``bot.filters``), with a refusal right after: residents' names and notes never leave it.
+What the appointments service has to tell the staff group is rendered in :mod:`.notify`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 
@@ -21,31 +21,27 @@ from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services
 from bot.filters import staff_chat
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.services.appointments import CancelledBy
 from bot.slots import day_bounds
+from handlers.agenda.notify import (
+    CB_STAFF_ATTENDED,
+    CB_STAFF_CANCEL,
+    CB_STAFF_CONFIRM,
+    CB_STAFF_DECLINE,
+    CB_STAFF_NO_SHOW,
+    StaffNotifier,
+    staff_line,
+)
 from handlers.common import (
-    STAFF_LANGUAGE,
     answer_query,
     audit,
-    details,
-    join,
     on_callback,
     parse_day,
     post_to_staff,
     refuse,
     staff_t,
     tx,
-    when_line,
 )
-from storage import StoredClosure
 from storage.bookings import Booking
-
-# Staff buttons on messages in the staff group (posted by the notices below and /agenda).
-CB_STAFF_CONFIRM = callbacks.kind("bsok", 1)
-CB_STAFF_DECLINE = callbacks.kind("bsno", 1)
-CB_STAFF_ATTENDED = callbacks.kind("bsat", 1)
-CB_STAFF_NO_SHOW = callbacks.kind("bsns", 1)
-CB_STAFF_CANCEL = callbacks.kind("bscx", 1)
 
 CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
 MAX_BUTTON_ROWS = 40
@@ -330,96 +326,6 @@ async def refuse_button(update: Update, context: BotContext, cb: Callback) -> No
     """A staff button outside the staff group (forged, or a forwarded message)."""
     await answer_query(update)
     await refuse(update, context)
-
-
-# -- notices: the staff side of the appointments service -------------------------------------
-async def staff_line(services: Services, booking: Booking) -> str:
-    """For staff: who (first name, language), what, when, where, note."""
-    t = services.i18n.get(STAFF_LANGUAGE)
-    resident = await services.storage.residents.get(booking.user_id)
-    name = resident.first_name if resident and resident.first_name else "—"
-    language = (
-        LANGUAGES[resident.language].native_name
-        if resident and resident.language in LANGUAGES
-        else "?"
-    )
-    head = t._(N_("#{id} {name} ({language})"), id=booking.id, name=name, language=language)
-    note = (
-        "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
-    )
-    return join(head, details(t, services.directory, booking), note)
-
-
-def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    "✅ " + t._(N_("Confirm")),
-                    callback_data=callbacks.make(CB_STAFF_CONFIRM, booking.id),
-                ),
-                InlineKeyboardButton(
-                    "✖ " + t._(N_("Decline")),
-                    callback_data=callbacks.make(CB_STAFF_DECLINE, booking.id),
-                ),
-            ]
-        ]
-    )
-
-
-class StaffNotifier:
-    """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
-    installed on the service by :func:`handlers`."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    async def post(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        if self.services.config.staff_chat is None:
-            return
-        await self.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
-
-    async def booked(
-        self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
-    ) -> None:
-        t = self.services.i18n.get(STAFF_LANGUAGE)
-        requested = booking.status == "requested"
-        if replaced is not None:
-            old = when_line(t, replaced.starts_at, replaced.ends_at)
-            head = "🔁 " + t._(
-                N_("Appointment moved (was #{old_id}, {when}):"), old_id=replaced.id, when=old
-            )
-        elif requested:
-            head = "📨 " + t._(N_("New appointment request — please confirm or decline:"))
-        elif from_waitlist:
-            head = "🆕 " + t._(N_("New appointment from the waiting list:"))
-        else:
-            head = "🆕 " + t._(N_("New appointment:"))
-        markup = request_markup(t, booking) if requested else None
-        await self.post(join(head, await staff_line(self.services, booking)), markup)
-
-    async def cancelled(
-        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
-    ) -> None:
-        t = self.services.i18n.get(STAFF_LANGUAGE)
-        if by == "staff":
-            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=reason)
-        elif by == "erasure":
-            head = t._(N_("Appointment cancelled because the resident deleted their data:"))
-        else:
-            head = t._(N_("Appointment cancelled by the resident:"))
-        await self.post(join("❌ " + head, await staff_line(self.services, booking)))
-
-    async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
-        t = self.services.i18n.get(STAFF_LANGUAGE)
-        lines = [await staff_line(self.services, b) for b in cancelled]
-        head = "⛔ " + t.n_(
-            "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
-            "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
-            len(cancelled),
-            id=closure.id,
-        )
-        await self.post(join(head, *lines))
 
 
 async def mark_done(message: object, note: str) -> None:
