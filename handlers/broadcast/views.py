@@ -37,8 +37,8 @@ def stale(t: Translator) -> str:
 
 
 def moment(t: Translator, when: datetime) -> str:
-    """Date with year and time (``Translator.datetime``'s skeleton fails in Babel 2.18)."""
-    return t._(N_("{date}, {time}"), date=t.date(when, "yMMMEd"), time=t.time(when))
+    """Date with year and "at" the time, in the reader's date style."""
+    return t.when(when, skeleton="yMMMEd")
 
 
 def text_prompt(t: Translator, code: str) -> str:
