@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import Sequence
 from datetime import timedelta
-from types import ModuleType
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -27,6 +26,7 @@ from bot.directory import load_directory
 from bot.engines.detect import LinguaDetector
 from bot.engines.translate import build_translator
 from bot.engines.voice import Transcriber, build_transcriber
+from bot.flows import Flows
 from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
 from bot.receiver import Receiver
@@ -58,17 +58,16 @@ from storage import Storage
 log = logging.getLogger(__name__)
 
 # Every capability, in the order its handlers get to see an update. ``fallback`` is last:
-# it answers whatever nobody else took. Bare modules (booking, agenda) are not converted
-# yet and go through ``_transitional``.
-CAPABILITIES: Sequence[Capability | ModuleType] = (
+# it answers whatever nobody else took.
+CAPABILITIES: Sequence[Capability] = (
     groups.CAPABILITY,
     common.CAPABILITY,
     onboarding.CAPABILITY,
     hours.CAPABILITY,
     news.CAPABILITY,
     broadcast.CAPABILITY,
-    booking,
-    agenda,
+    booking.CAPABILITY,
+    agenda.CAPABILITY,
     privacy.CAPABILITY,
     stats.CAPABILITY,
     staff.CAPABILITY,
@@ -78,9 +77,7 @@ CAPABILITIES: Sequence[Capability | ModuleType] = (
 
 
 def capability_names() -> tuple[str, ...]:
-    return tuple(
-        c.name if isinstance(c, Capability) else c.__name__.rsplit(".", 1)[-1] for c in CAPABILITIES
-    )
+    return tuple(c.name for c in CAPABILITIES)
 
 
 def build_application(
@@ -159,6 +156,7 @@ def build_application(
             download=download,
         ),
         health_probes=probes,
+        flows=Flows(storage, clock),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
@@ -220,40 +218,17 @@ async def start_engines(services: Services) -> None:
     await services.interpreter.resume()
 
 
-def wire(
-    application: App, services: Services, capabilities: Sequence[Capability | ModuleType]
-) -> None:
+def wire(application: App, services: Services, capabilities: Sequence[Capability]) -> None:
     """Add every capability's handlers in order and collect what they offer into
     ``services``: commands in handler order, the menu sorted by ``order`` (ties keep handler
     order), hooks in handler order."""
-    wired: list[Capability] = []
-    for entry in capabilities:
-        if isinstance(entry, Capability):
-            application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
-            wired.append(entry)
-        else:
-            wired.append(_transitional(application, entry))
+    wired = tuple(capabilities)
+    for entry in wired:
+        application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
     services.commands = tuple(c for cap in wired for c in cap.commands)
     services.menu = tuple(sorted((e for cap in wired for e in cap.menu), key=lambda e: e.order))
     services.on_start = tuple(h for cap in wired for h in cap.on_start)
     services.on_stop = tuple(h for cap in wired for h in cap.on_stop)
-
-
-def _transitional(application: App, module: ModuleType) -> Capability:
-    """TRANSITIONAL — the one place that still accepts a module with ``register(application)``
-    (booking and agenda, until they expose ``CAPABILITY``; recipe in bot/capability.py).
-    It lets the module add its handlers, then turns what the legacy ``handlers.common.add_*``
-    functions left in ``bot_data`` into a ``Capability`` and removes those keys. Delete this
-    function, the ``ModuleType`` in ``CAPABILITIES`` and the ``add_*`` functions together."""
-    module.register(application)
-    data = application.bot_data
-    return Capability(
-        name=module.__name__.rsplit(".", 1)[-1],
-        commands=tuple(data.pop(common.COMMANDS, ())),
-        menu=tuple(data.pop(common.MENU, ())),
-        on_start=tuple(data.pop(common.STARTUP_HOOKS, ())),
-        on_stop=tuple(data.pop(common.SHUTDOWN_HOOKS, ())),
-    )
 
 
 async def startup(application: App) -> None:
@@ -262,6 +237,7 @@ async def startup(application: App) -> None:
     the event loop)."""
     services = services_of(application)
     await services.storage.open()
+    await services.flows.restore()
     for hook in services.on_start:
         await hook(application)
     await services.outbox.start()

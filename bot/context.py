@@ -15,6 +15,7 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.staff_lane import StaffLane
 from bot.directory import Directory
 from bot.engines.voice import Transcriber
+from bot.flows import Flows
 from bot.health import Probe
 from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
@@ -56,6 +57,8 @@ class Services:
     """Residents' requests as staff handle them: claim, close, reopen, bans, answers."""
     privacy: PrivacyService
     """A resident's export and erasure, and the retention purge."""
+    flows: Flows
+    """Who awaits typed input in which conversation (booking note, broadcast texts)."""
     translator: ConversationTranslator
     """Machine translation between residents and staff (``enabled`` False when off)."""
     transcriber: Transcriber | None

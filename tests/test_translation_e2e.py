@@ -12,7 +12,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.i18n import I18n
+from bot.i18n import RLM, I18n
 from sandbox.demo import translated_exchange
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
@@ -119,7 +119,8 @@ async def test_verbatim_answer_goes_out_untranslated(
         jana, "=Termin: 12.3. um 10 Uhr, Raum 4", chat_id=STAFF_CHAT, thread_id=thread
     )
     [answer] = await new_for(bot, user, before)
-    assert answer["text"] == "Termin: 12.3. um 10 Uhr, Raum 4"
+    # As written, without the marker (an RLM in front: it is an Arabic chat).
+    assert answer["text"].lstrip(RLM) == "Termin: 12.3. um 10 Uhr, Raum 4"
     assert engine.counts["/translate"] == 0
 
 
@@ -269,16 +270,20 @@ async def test_an_edited_message_is_translated_again(bot: Harness) -> None:
     assert found[-1]["reply_to_message"]["message_id"] == found[-2]["message_id"]
 
 
-async def test_the_translated_answer_and_the_original_are_escaped(bot: Harness) -> None:
+async def test_the_translated_answer_and_the_original_are_escaped(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
     user = await bot.onboard("Omar", "ar")
     await bot.send(user, "مرحبا")
     thread = await topic_of(bot, user)
     before = len(bot.sandbox.bot_messages(user["id"]))
     jana = staff_member(bot)
     text = "Bitte bringen Sie <b>alle</b> Briefe & Bescheide mit."
+    translated = "يرجى إحضار <b>جميع</b> الرسائل & القرارات."
+    engine.phrases[("de", "ar", text)] = translated
     bot.sandbox.send_text(jana, text, chat_id=STAFF_CHAT, thread_id=thread)
     [answer] = await new_for(bot, user, before)
-    assert answer["text"].startswith(f"[ar] {text}")  # the stand-in's "translation"
+    assert answer["text"].startswith(translated)
     assert answer["text"].rstrip().endswith(text)  # the original, quoted as written
     assert not [e for e in answer.get("entities", []) if e["type"] == "bold"]
 

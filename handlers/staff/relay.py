@@ -12,8 +12,10 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 
 from bot.context import BotContext
+from bot.delivery.direction import rtl_text
 from bot.delivery.errors import classify
 from bot.engines.translate import Failure as TranslateFailure
+from bot.i18n import LANGUAGES
 from bot.services.translation import Failed, Outcome, Skip, Skipped, Translated, strip_verbatim
 from handlers.common import staff_t
 from handlers.staff import views
@@ -73,14 +75,18 @@ async def deliver(
 
 async def translate_answer(
     context: BotContext, user_id: int, content: str | None
-) -> Outcome | None:
-    """Staff's free text in the resident's language (None: nothing to translate)."""
-    if not content:
-        return None
+) -> tuple[Outcome | None, bool]:
+    """Staff's free text in the resident's language (None: nothing to translate), and
+    whether the resident reads right to left."""
     resident = await context.storage.residents.get(user_id)
     if resident is None:
-        return None
-    return await context.services.interpreter.to_resident(user_id, content, resident.language)
+        return None, False
+    language = LANGUAGES.get(resident.language)
+    rtl = language is not None and language.rtl
+    if not content:
+        return None, rtl
+    outcome = await context.services.interpreter.to_resident(user_id, content, resident.language)
+    return outcome, rtl
 
 
 async def on_staff_message(update: Update, context: BotContext) -> None:
@@ -103,7 +109,7 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     kept, dropped = split_notes(message.text) if message.text is not None else ("", False)
     if dropped and not kept:
         return
-    outcome = await translate_answer(
+    outcome, rtl = await translate_answer(
         context, user_id, kept if message.text is not None else message.caption
     )
     verbatim = isinstance(outcome, Skipped) and outcome.why is Skip.VERBATIM
@@ -129,6 +135,8 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
             text = html.escape(kept) if dropped else message.text_html
             if verbatim:
                 text = strip_verbatim(text)
+            if rtl:  # staff's German words in an Arabic or Farsi chat: aligned as the bot's
+                text = rtl_text(text, markup=True)
             await bot.send_message(user_id, signature + text, parse_mode=ParseMode.HTML)
         elif (signature or verbatim) and message.caption is not None:
             caption = message.caption_html
