@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import Sequence
 from datetime import timedelta
-from types import ModuleType
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -24,14 +23,21 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
+from bot.engines.detect import LinguaDetector
+from bot.engines.translate import build_translator
+from bot.engines.voice import Transcriber, build_transcriber
+from bot.flows import Flows
+from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.feedback import FeedbackService
+from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
+from bot.services.translation import ConversationTranslator
 from bot.updates import TolerantBot
 from handlers import (
     agenda,
@@ -54,17 +60,16 @@ from storage import Storage
 log = logging.getLogger(__name__)
 
 # Every capability, in the order its handlers get to see an update. ``fallback`` is last:
-# it answers whatever nobody else took. Bare modules (booking, agenda) are not converted
-# yet and go through ``_transitional``.
-CAPABILITIES: Sequence[Capability | ModuleType] = (
+# it answers whatever nobody else took.
+CAPABILITIES: Sequence[Capability] = (
     groups.CAPABILITY,
     common.CAPABILITY,
     onboarding.CAPABILITY,
     hours.CAPABILITY,
     news.CAPABILITY,
     broadcast.CAPABILITY,
-    booking,
-    agenda,
+    booking.CAPABILITY,
+    agenda.CAPABILITY,
     privacy.CAPABILITY,
     stats.CAPABILITY,
     feedback.CAPABILITY,
@@ -75,9 +80,7 @@ CAPABILITIES: Sequence[Capability | ModuleType] = (
 
 
 def capability_names() -> tuple[str, ...]:
-    return tuple(
-        c.name if isinstance(c, Capability) else c.__name__.rsplit(".", 1)[-1] for c in CAPABILITIES
-    )
+    return tuple(c.name for c in CAPABILITIES)
 
 
 def build_application(
@@ -120,6 +123,12 @@ def build_application(
         directory=lambda: services_of(application).directory,
     )
     outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
+    translator, transcriber, probes = build_engines(config, clock)
+
+    async def download(file_id: str) -> bytes:
+        file = await application.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
     services = Services(
         config=config,
         storage=storage,
@@ -141,6 +150,18 @@ def build_application(
             staff_group=outbox.staff,
         ),
         feedback=FeedbackService(storage=storage, clock=clock, config=config),
+        translator=translator,
+        transcriber=transcriber,
+        interpreter=Interpreter(
+            translator=translator,
+            transcriber=transcriber,
+            staff=outbox.staff,
+            storage=storage,
+            clock=clock,
+            download=download,
+        ),
+        health_probes=probes,
+        flows=Flows(storage, clock),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
@@ -148,40 +169,71 @@ def build_application(
     return application
 
 
-def wire(
-    application: App, services: Services, capabilities: Sequence[Capability | ModuleType]
-) -> None:
+def build_engines(
+    config: Config, clock: Clock
+) -> tuple[ConversationTranslator, Transcriber | None, list[Probe]]:
+    """The optional engines from the configuration (each may be off), and a health check
+    for each one configured."""
+    engine = build_translator(
+        config.translate_url,
+        clock=clock,
+        api_key=config.translate_key,
+        staff_language=config.staff_language,
+    )
+    detector = LinguaDetector() if engine is not None else None
+    translator = ConversationTranslator(engine, detector, config.staff_language)
+    transcriber = build_transcriber(config.voice_model)
+    probes: list[Probe] = []
+    if config.translate_url:
+        probes.append(http_probe("translation", config.translate_url.rstrip("/") + "/languages"))
+    if config.voice_model:
+        probes.append(_voice_probe(transcriber))
+    return translator, transcriber, probes
+
+
+def _voice_probe(transcriber: Transcriber | None) -> Probe:
+    async def probe() -> Check:
+        if transcriber is None or not transcriber.available:
+            return Check("voice", False, "faster-whisper not installed or model unusable")
+        return Check("voice", True)
+
+    return probe
+
+
+async def start_engines(services: Services) -> None:
+    """Say at start what the optional engines do; the bot runs without them."""
+    translator = services.translator
+    if translator.engine is None:
+        log.info("machine translation: off")
+    elif await translator.engine.refresh_languages():
+        log.info("machine translation: on (%s)", translator.engine.name)
+    else:
+        log.warning(
+            "machine translation: configured, but the server is not reachable yet;"
+            " retried when a message needs it"
+        )
+    transcriber = services.transcriber
+    if transcriber is None:
+        log.info("voice transcription: off")
+    else:
+        log.info("voice transcription: on")
+        warm_up = getattr(transcriber, "warm_up", None)
+        if warm_up is not None:
+            await warm_up()
+    await services.interpreter.resume()
+
+
+def wire(application: App, services: Services, capabilities: Sequence[Capability]) -> None:
     """Add every capability's handlers in order and collect what they offer into
     ``services``: commands in handler order, the menu sorted by ``order`` (ties keep handler
     order), hooks in handler order."""
-    wired: list[Capability] = []
-    for entry in capabilities:
-        if isinstance(entry, Capability):
-            application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
-            wired.append(entry)
-        else:
-            wired.append(_transitional(application, entry))
+    wired = tuple(capabilities)
+    for entry in wired:
+        application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
     services.commands = tuple(c for cap in wired for c in cap.commands)
     services.menu = tuple(sorted((e for cap in wired for e in cap.menu), key=lambda e: e.order))
     services.on_start = tuple(h for cap in wired for h in cap.on_start)
     services.on_stop = tuple(h for cap in wired for h in cap.on_stop)
-
-
-def _transitional(application: App, module: ModuleType) -> Capability:
-    """TRANSITIONAL — the one place that still accepts a module with ``register(application)``
-    (booking and agenda, until they expose ``CAPABILITY``; recipe in bot/capability.py).
-    It lets the module add its handlers, then turns what the legacy ``handlers.common.add_*``
-    functions left in ``bot_data`` into a ``Capability`` and removes those keys. Delete this
-    function, the ``ModuleType`` in ``CAPABILITIES`` and the ``add_*`` functions together."""
-    module.register(application)
-    data = application.bot_data
-    return Capability(
-        name=module.__name__.rsplit(".", 1)[-1],
-        commands=tuple(data.pop(common.COMMANDS, ())),
-        menu=tuple(data.pop(common.MENU, ())),
-        on_start=tuple(data.pop(common.STARTUP_HOOKS, ())),
-        on_stop=tuple(data.pop(common.SHUTDOWN_HOOKS, ())),
-    )
 
 
 async def startup(application: App) -> None:
@@ -190,9 +242,11 @@ async def startup(application: App) -> None:
     the event loop)."""
     services = services_of(application)
     await services.storage.open()
+    await services.flows.restore()
     for hook in services.on_start:
         await hook(application)
     await services.outbox.start()
+    await start_engines(services)
     await publish_commands(application)
 
 
@@ -200,6 +254,7 @@ async def shutdown(application: App) -> None:
     services = services_of(application)
     for hook in services.on_stop:
         await hook(application)
+    await services.interpreter.close()
     await services.outbox.stop()
     await services.storage.close()
 

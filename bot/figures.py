@@ -282,6 +282,8 @@ class Cell:
 MEASURES = ("booked", "cancelled", "attended", "no_show")
 FEEDBACK = (("helped", True), ("not_helped", False))
 """The answers to "Did we help you?" (👍, 👎)."""
+CONVERSATION = ("messages", "translated", "transcribed")
+"""Residents' messages per language, and how many were machine translated or transcribed."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,8 @@ class Figures:
     answer_p90: float | None
     broadcasts: int
     """How many broadcasts started: the coordinators' own action, never suppressed."""
+    message_languages: tuple[str, ...] = ()
+    """Languages residents wrote in during the period (the ``CONVERSATION`` counters)."""
 
     def cell(self, *key: str) -> Cell:
         value = self.values.get(key, 0)
@@ -364,6 +368,13 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
     values[("sent",)] = raw.sent
     values[("blocked",)] = raw.blocked
     values[("waiting_list",)] = raw.waiting_list
+    counted = raw.messages_by_language
+    message_languages = tuple(sorted(counted, key=lambda lang: (-counted[lang][0], lang)))
+    for index, measure in enumerate(CONVERSATION):
+        for lang in message_languages:
+            values[(measure, lang)] = counted[lang][index]
+        values[(measure,)] = sum(counted[lang][index] for lang in message_languages)
+        relations.append(((measure,), [(measure, lang) for lang in message_languages]))
 
     marks = suppress(values, relations, min_cell)
     enough = raw.answered >= min_cell
@@ -378,6 +389,7 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         answer_median=raw.answer_median if enough else None,
         answer_p90=raw.answer_p90 if enough else None,
         broadcasts=raw.broadcasts,
+        message_languages=message_languages,
     )
 
 
@@ -457,6 +469,11 @@ def export_rows(
     add("broadcasts", "sent", figures.cell("sent").text)
     add("broadcasts", "blocked", figures.cell("blocked").text)
     add("waiting_list", "waiting_list", figures.cell("waiting_list").text)
+    if figures.message_languages:
+        for measure in CONVERSATION:
+            add("conversation", measure, figures.cell(measure).text)
+            for lang in figures.message_languages:
+                add("conversation", measure, figures.cell(measure, lang).text, language=lang)
     return rows
 
 

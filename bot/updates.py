@@ -23,6 +23,7 @@ from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
+from bot.delivery.direction import fix_direction
 from bot.delivery.errors import remember_call
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,10 @@ class TolerantBot(ExtBot[None]):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> bool | JSONDict | list[JSONDict]:
-        """Every request passes here (after PTB's rate limiter and its retries)."""
+        """Every request passes here (after PTB's rate limiter and its retries): Arabic and
+        Farsi texts get their direction fixed line by line (``bot.delivery.direction``)."""
+        if endpoint in _WRITES_TEXT:
+            fix_direction(data)
         try:
             return await super()._do_post(
                 endpoint,
@@ -144,6 +148,21 @@ class TolerantBot(ExtBot[None]):
         except TelegramError as exc:
             remember_call(exc, endpoint, data)
             raise
+
+
+_WRITES_TEXT = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "sendPhoto",
+        "sendDocument",
+        "sendVideo",
+        "sendAudio",
+        "sendVoice",
+        "sendAnimation",
+    }
+)
 
 
 class Throttled:

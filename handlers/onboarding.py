@@ -79,7 +79,13 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
             "delete them by hand."
         )
     )
-    return f"{main}\n{retention_text(t, retention_days)}\n{staff_group}"
+    engines = t._(
+        N_(
+            "• Translation: a machine on our own server may translate your messages and "
+            "write down your voice messages. Nothing is sent elsewhere."
+        )
+    )
+    return f"{main}\n{engines}\n{retention_text(t, retention_days)}\n{staff_group}"
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:

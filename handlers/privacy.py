@@ -44,7 +44,7 @@ def summary_text(t: Translator, data: dict[str, Any]) -> str:
         "• "
         + t._(
             N_("Language: {language}, first name: {name}"),
-            language=profile.get("language", "?"),
+            language=t.language_name(str(profile.get("language", "?"))),
             name=profile.get("first_name") or "—",
         )
     )

@@ -21,6 +21,7 @@ from bot.context import BotContext, Services
 from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
+from bot.services.interpreting import VoiceRef
 from handlers.common import (
     before_consent,
     closed_line,
@@ -259,9 +260,30 @@ async def on_message(update: Update, context: BotContext) -> None:
         resident_id=user.id,
         group_key=message.media_group_id,
     )
+    await interpret(context, user.id, message)
     if needs_receipt(request, is_new, now):
         await requests.mark_receipt(request.id, now)
         await message.reply_text(await receipt_text(context, t, now))
+
+
+async def interpret(
+    context: BotContext, user_id: int, message: Message, *, edited: bool = False
+) -> None:
+    """After the copy is queued (never before: it must not wait): the translation of a text
+    or caption, the transcript of a voice message, as replies to the copy in the topic.
+    An edited message gets its text translated again (not counted, not transcribed)."""
+    resident = context.resident
+    language = resident.language if resident is not None else (context.lang or "de")
+    media = message.voice or message.audio or message.video_note
+    voice = None
+    if media is not None and context.services.transcriber is not None and not edited:
+        # Seconds as Telegram sent them (PTB's attribute is turning into a timedelta).
+        seconds = media.to_dict().get("duration")
+        voice = VoiceRef(media.file_id, int(seconds) if seconds is not None else None)
+    text = message.text if message.text is not None else message.caption
+    await context.services.interpreter.received(
+        user_id, message.message_id, language, text=text, voice=voice, count=not edited
+    )
 
 
 async def on_edit(update: Update, context: BotContext) -> None:
@@ -288,6 +310,7 @@ async def on_edit(update: Update, context: BotContext) -> None:
         resident_id=user.id,
         reply_to_resident_message=message.message_id,
     )
+    await interpret(context, user.id, message, edited=True)
 
 
 def handlers(services: Services, application: App) -> list[Handler]:

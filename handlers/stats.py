@@ -174,6 +174,7 @@ def summary(t: Translator, figures: Figures, directory: Directory) -> str:
             no=c("not_helped").text,
         )
     )
+    lines += conversation_lines(t, figures)
     lines.append("")
     lines.append(
         "📅 "
@@ -231,6 +232,39 @@ def summary(t: Translator, figures: Figures, directory: Directory) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def conversation_lines(t: Translator, figures: Figures) -> list[str]:
+    """Residents' messages by language, and how many were machine translated or
+    transcribed (from counters that know no resident)."""
+    if not figures.message_languages:
+        return []
+    c = figures.cell
+    lines = [
+        "🌐 "
+        + t._(
+            N_(
+                "Messages from residents: {messages}, {translated} machine translated, {transcribed} transcribed"
+            ),
+            messages=c("messages").text,
+            translated=c("translated").text,
+            transcribed=c("transcribed").text,
+        )
+    ]
+    for lang in figures.message_languages:
+        lines.append(
+            "   • "
+            + t._(
+                N_(
+                    "{language}: {messages}, {translated} machine translated, {transcribed} transcribed"
+                ),
+                language=language_name(t, lang),
+                messages=c("messages", lang).text,
+                translated=c("translated", lang).text,
+                transcribed=c("transcribed", lang).text,
+            )
+        )
+    return lines
 
 
 def chart_labels(t: Translator, figures: Figures) -> ChartLabels:

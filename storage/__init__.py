@@ -14,6 +14,7 @@ from storage.privacy import Privacy
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 from storage.stats import Stats
+from storage.voice import LanguageCounts, VoicePending
 
 __all__ = ["Closures", "Database", "Resident", "Residents", "Storage", "StoredClosure"]
 
@@ -38,6 +39,8 @@ class Storage:
         self.audit = Audit(self.db)
         self.feedback = Feedback(self.db)
         self.privacy = Privacy(self.db)
+        self.voice_pending = VoicePending(self.db)
+        self.language_counts = LanguageCounts(self.db)
 
     async def open(self) -> None:
         await self.db.open()

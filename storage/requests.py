@@ -364,6 +364,8 @@ class OutboxItem:
     created_at: datetime
     due_at: datetime
     attempts: int
+    memo: str | None = None
+    """Key of a text held in memory only (a translation): never its content."""
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -384,6 +386,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         created_at=_dt(row, "created_at"),
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
+        memo=row["memo"],
     )
 
 
@@ -406,11 +409,13 @@ class StaffOutbox:
         group_key: str | None = None,
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
+        memo: str | None = None,
     ) -> int:
         row = await self.db.fetchone(
             "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
             " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " created_at, due_at, memo)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 int(priority),
@@ -425,6 +430,7 @@ class StaffOutbox:
                 reply_to,
                 to_db(now),
                 to_db(now),
+                memo,
             ),
         )
         assert row is not None
@@ -478,6 +484,14 @@ class StaffOutbox:
                 (to_db(now), *ids),
             )
             await conn.execute("UPDATE staff_outbox SET cost = ? WHERE id = ?", (cost, ids[0]))
+
+    async def is_settled(self, item_id: int) -> bool:
+        """Sent or given up (not waiting for another attempt)."""
+        row = await self.db.fetchone(
+            "SELECT sent_at IS NOT NULL OR failed IS NOT NULL FROM staff_outbox WHERE id = ?",
+            (item_id,),
+        )
+        return row is None or bool(row[0])
 
     async def retry(self, item_id: int, due: datetime) -> None:
         await self.db.execute(

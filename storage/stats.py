@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.db import Database, to_db
+from storage.voice import LanguageCounts
 
 UNKNOWN_LANGUAGE = "?"
 
@@ -77,6 +78,8 @@ class RawFigures:
     feedback: dict[tuple[bool, str], int] = field(default_factory=dict)
     """(helped, language) → answers to "Did we help you?", counted per month: the months
     that overlap the period."""
+    messages_by_language: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """language → (residents' messages, machine translated, transcribed), from counters."""
 
 
 def _span(span: Span) -> tuple[str, str]:
@@ -116,6 +119,7 @@ class Stats:
             blocked=blocked,
             waiting_list=await self.waiting_list(),
             feedback=await self.feedback(months),
+            messages_by_language=await LanguageCounts(self.db).between(*span),
         )
 
     async def feedback(self, months: Sequence[str]) -> dict[tuple[bool, str], int]:

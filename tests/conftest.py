@@ -46,10 +46,12 @@ from bot.config import Config
 from bot.context import BotContext, Services, services_of
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import Directory, load_directory
-from bot.i18n import I18n
+from bot.i18n import I18n, first_strong
 from sandbox.server import Sandbox
 from storage import Storage
+from tests.rtl import lines_not_rtl
 
+RTL_LANGUAGES = frozenset({"ar", "fa"})
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "4242:TEST-token"
 STAFF_CHAT = -1001234567890
@@ -79,6 +81,8 @@ class Harness:
         self.clock = clock
         self.i18n = i18n
         self.errors: list[BaseException] = []
+        self.chosen: dict[int, str] = {}
+        """Language each onboarded resident chose, by user id."""
         self.expected: tuple[type[BaseException], ...] = ()
         # Updates that nobody fetched yet are this bot's to handle; older ones are not.
         pending = [u["update_id"] for u in sandbox.world.updates]
@@ -179,7 +183,10 @@ class Harness:
         for job in self.job_queue(app).jobs():
             if job.next_t is not None and job.next_t <= now:
                 return f"job {job.name} is due"
-        outbox = services_of(app).outbox
+        services = services_of(app)
+        if services.interpreter.busy:
+            return "a translation or transcription is at work"
+        outbox = services.outbox
         if not outbox.staff.idle:
             return "the staff lane is at work"
         if broadcasts and not outbox.broadcasts.idle:
@@ -269,8 +276,50 @@ class Harness:
         user = self.user(name, language_code)
         [welcome] = await self.send(user, "/start")
         after = await self.tap(user, welcome, data="1:consent:yes")
-        await self.tap(user, after, data=f"1:lang:{language or language_code or 'de'}")
+        chosen = language or language_code or "de"
+        await self.tap(user, after, data=f"1:lang:{chosen}")
+        self.chosen[user["id"]] = chosen
         return user
+
+    async def right_to_left_chats(self) -> set[int]:
+        """Private chats of residents who read Arabic or Farsi (as chosen in the test, or as
+        stored by the bot)."""
+        found = {uid for uid, code in self.chosen.items() if code in RTL_LANGUAGES}
+        if self.app is not None and self.storage.db.is_open:
+            for chat_id, chat in self.sandbox.world.chats.items():
+                if chat.type == "private":
+                    resident = await self.storage.residents.get(chat_id)
+                    if resident is not None and resident.language in RTL_LANGUAGES:
+                        found.add(chat_id)
+        return found
+
+    def direction_problems(self, chats: set[int]) -> list[str]:
+        """Every line of every message and every button label the bot itself wrote into an
+        Arabic or Farsi chat must lay out right to left (Telegram decides per line and per
+        button). Copies of staff messages are staff's own words and are left out; so are
+        the language buttons, which name each language in its own script."""
+        copied = {
+            (c.params.get("chat_id"), m["message_id"])
+            for c in self.sandbox.calls()
+            if c.ok and c.method in ("copyMessage", "copyMessages", "forwardMessage")
+            for m in (c.result if isinstance(c.result, list) else [c.result])
+        }
+        problems = []
+        for chat_id in sorted(chats):
+            for message in self.sandbox.bot_messages(chat_id):
+                if (chat_id, message["message_id"]) in copied or (
+                    str(chat_id),
+                    message["message_id"],
+                ) in copied:
+                    continue
+                text = message.get("text") or message.get("caption") or ""
+                problems += [f"{chat_id} line: {line!r}" for line in lines_not_rtl(text)]
+                for button in buttons(message):
+                    if str(button.get("callback_data", "")).startswith("1:lang:"):
+                        continue
+                    if first_strong(button["text"]) == "L":
+                        problems.append(f"{chat_id} button: {button['text']!r}")
+        return problems
 
 
 def known(value: T | None) -> T:
@@ -384,14 +433,19 @@ async def running(harness: Harness) -> AsyncIterator[Harness]:
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     await harness.start()
+    rtl_problems: list[str] = []
     try:
         yield harness
         if harness.app is not None:
             await harness.idle()
+            rtl_problems = harness.direction_problems(await harness.right_to_left_chats())
     finally:
         await harness.stop()
         logging.getLogger().removeHandler(errors)
     assert not harness.errors, f"the bot raised: {harness.errors!r}"
+    assert not rtl_problems, "left-to-right lines in Arabic/Farsi chats:\n" + "\n".join(
+        rtl_problems
+    )
     assert not errors.records, "errors were logged:\n" + "\n".join(
         r.getMessage() for r in errors.records
     )

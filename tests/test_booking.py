@@ -210,8 +210,8 @@ async def test_full_booking_in_english_with_calendar_file(bot: Harness) -> None:
     text = done["text"]
     assert text.startswith("✅ Your appointment is booked.")
     for part in (
-        "Thu, Nov 26, 2026",
-        "14:00–14:30",
+        # The full date and "from … to …" (issue 17: a date a person can read).
+        "Thursday, November 26, 2026, from 14:00 to 14:30",
         "Kom.ZFB at Fabrik Heeder",
         "Virchowstraße 128C, 47805 Krefeld",
         "ID card or passport",
@@ -291,7 +291,7 @@ async def test_cancel_from_my_appointments(bot: Harness) -> None:
     user = await resident(bot, "Aylin", "en")
     await book(bot, user)
     [mine] = await bot.send(user, "/appointments")
-    assert "Thu, Nov 26, 2026" in mine["text"]
+    assert "Thursday, November 26, 2026" in mine["text"]
     ask = await bot.tap(user, mine, data=data_of(mine, "1:bkc:")[0])
     assert "really want to cancel" in ask["text"]
     kept = await bot.tap(user, ask, text="No, keep it")
@@ -323,7 +323,7 @@ async def test_reschedule_moves_booking_and_reminders(bot: Harness) -> None:
     summary = await bot.tap(user, note, data=data_of(note, "1:bkn:")[0])
     assert "new time" in summary["text"] and "CV check" in summary["text"]
     done = await bot.tap(user, summary, data=data_of(summary, "1:bkok:")[0])
-    assert "Tue, Dec 1, 2026" in done["text"]
+    assert "Tuesday, December 1, 2026" in done["text"]
     [new] = await open_bookings(bot)
     assert new.id != old.id and new.note == "CV check"
     moved = known(await bot.storage.bookings.get(old.id))

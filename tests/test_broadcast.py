@@ -12,7 +12,7 @@ import pytest
 from telegram.error import Forbidden
 
 from bot.delivery.pacing import LIMIT, RATE, Pacer, RequestLog
-from handlers.broadcast import parse_when
+from handlers.broadcast.flow import parse_when
 from storage import Storage
 from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts, buttons, known
 

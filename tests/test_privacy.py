@@ -45,6 +45,16 @@ async def test_mydata_exports_everything_readably(bot: Harness) -> None:
     assert "1 appointment" in caption and "1 question" in caption
 
 
+async def test_mydata_names_the_language_not_its_code(bot: Harness) -> None:
+    user = await bot.onboard("Omar", "ar")
+    bot.sandbox.send_text(user, "/mydata")
+    await bot.idle()
+    texts = [m.get("text", "") + m.get("caption", "") for m in bot.sandbox.bot_messages(user["id"])]
+    summary = next(t for t in texts if "Omar" in t)
+    assert "العربية" in summary
+    assert ": ar" not in summary and "ar," not in summary
+
+
 async def test_delete_erases_every_trace(bot: Harness) -> None:
     user, thread = await active_resident(bot)
     assert await bot.storage.privacy.rows_mentioning(user["id"])

@@ -57,7 +57,7 @@ async def test_first_text_opens_a_topic_with_card_and_one_receipt(bot: Harness) 
     thread = await topic_of(bot, user)
     [topic] = bot.sandbox.topics(STAFF_CHAT)
     request = known(await bot.storage.requests.latest(user["id"]))
-    assert topic["name"] == f"Aylin · EN · #{request.ref}"
+    assert topic["name"] == f"Aylin · Englisch · #{request.ref}"  # the language as staff know it
     assert str(user["id"]) not in topic["name"]
     card, copy = await staff_posts(bot, thread, 2)
     assert "Aylin" in card["text"] and "English" in card["text"]

@@ -27,6 +27,8 @@ import contextlib
 import json
 import logging
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +56,8 @@ MAX_ATTEMPTS = 8
 ALBUM_GRACE = 1.0
 DELETE_BATCH = 100
 """deleteMessages takes 1-100 message ids."""
+MEMORY_SIZE = 1000
+"""Texts held in memory for posts that must not be stored (translations, transcripts)."""
 
 
 # -- what the lane needs to know about topics ---------------------------------------------------
@@ -137,6 +141,9 @@ class StaffLane(Lane):
         self._next_purge: datetime | None = None
         # Held while one item is being sent (see :meth:`paused`).
         self._sending = asyncio.Lock()
+        # key -> text of a post whose text must never reach SQLite; bounded, and lost
+        # (with the post) in a restart.
+        self._memory: OrderedDict[str, str] = OrderedDict()
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -169,10 +176,12 @@ class StaffLane(Lane):
         markup: InlineKeyboardMarkup | ForceReply | None = None,
         resident_id: int | None = None,
         reply_to: int | None = None,
+        reply_to_resident_message: int | None = None,
         priority: bool = False,
     ) -> int:
         """Post the bot's own text: into ``thread_id``, or into the topic of
-        ``resident_id``. ``priority`` is for answers to staff commands (still paced)."""
+        ``resident_id`` (as a reply to the copy of ``reply_to_resident_message``, if given).
+        ``priority`` is for answers to staff commands (still paced)."""
         return await self._add(
             "text",
             text=text[:4096],
@@ -180,7 +189,33 @@ class StaffLane(Lane):
             thread_id=thread_id,
             user_id=resident_id,
             reply_to=reply_to,
+            reply_to_resident_message=reply_to_resident_message,
             priority=priority,
+        )
+
+    async def send_from_memory(
+        self,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        resident_id: int | None = None,
+        reply_to: int | None = None,
+        reply_to_resident_message: int | None = None,
+    ) -> int:
+        """Post a text that must not be stored (a machine translation, a transcript of what
+        a resident said): the row in the outbox carries only a random key, the text stays
+        in this process. A restart before it is sent loses it, and it is then not posted."""
+        key = uuid.uuid4().hex
+        self._memory[key] = text[:4096]
+        while len(self._memory) > MEMORY_SIZE:
+            self._memory.popitem(last=False)
+        return await self._add(
+            "text",
+            memo=key,
+            thread_id=thread_id,
+            user_id=resident_id,
+            reply_to=reply_to,
+            reply_to_resident_message=reply_to_resident_message,
         )
 
     async def copy(
@@ -303,12 +338,19 @@ class StaffLane(Lane):
                         return
                     del self._albums[item.group_key]
                 parts = await outbox.album(item) or [item]
+            if item.memo is not None and item.memo not in self._memory:
+                # Its text lived in memory only and did not survive a restart.
+                log.info("staff outbox: item %s was held in memory only; not posted", item.id)
+                await outbox.done([item.id], now, 0)
+                continue
             try:
                 async with self._sending:
                     if await outbox.still_pending(item.id):  # not erased meanwhile
                         await self._send(parts, now)
             except _Wait:
                 return
+            if item.memo is not None and (await outbox.is_settled(item.id)):
+                self._memory.pop(item.memo, None)
 
     async def _purge(self) -> None:
         """Sent rows only matter for the pacing window; failed ones for a day of diagnosis."""
@@ -452,9 +494,10 @@ class StaffLane(Lane):
         bot = self.bot
         if item.kind == "text":
             markup = _load_markup(item.markup, bot)
+            text = self._memory.get(item.memo) if item.memo is not None else item.text
             message = await bot.send_message(
                 staff,
-                item.text or "…",
+                text or "…",
                 message_thread_id=thread_id,
                 reply_markup=markup,
                 reply_parameters=reply,

@@ -35,7 +35,7 @@ from bot.services.requests import Target
 from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
 from handlers.staff import views
 from handlers.staff.relay import deliver, on_staff_message, report, staff_name, thread_of
-from handlers.staff.views import CANNED, TopicCards
+from handlers.staff.views import CANNED, TopicCards, TranslationViews
 from storage.requests import Request
 
 __all__ = ["CANNED", "CAPABILITY"]
@@ -263,6 +263,7 @@ STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", 
 def handlers(services: Services, application: App) -> list[Handler]:
     # The topic cards are rendered here, in German, for the topics service (set once, at build).
     services.topics.renderer = TopicCards(services)
+    services.interpreter.views = TranslationViews(services)
     groups = filters.ChatType.GROUPS
     allowed = filters.UpdateType.MESSAGES & staff(services.config)
     in_group = HUMAN & staff_chat(services.config)

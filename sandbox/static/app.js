@@ -347,6 +347,16 @@ function applyState(state) {
   renderResidentSide(state, first);
   renderStaffSide(state);
   renderToasts(state, first);
+  renderEngines(state.engines || {});
+}
+
+// What the demo says about machine translation and voice transcription: which engine
+// answers (a real server, the demonstration stand-in) or that none is configured.
+function renderEngines(engines) {
+  const box = $("engines");
+  const lines = Object.values(engines);
+  box.hidden = lines.length === 0;
+  box.textContent = lines.join(" ");
 }
 
 function renderResidentSide(state, first) {

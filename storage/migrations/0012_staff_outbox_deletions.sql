@@ -1,6 +1,6 @@
 -- The staff lane also deletes what the bot posted about an erased (or expired) request:
 -- a resident's forum topic, or copies in a group without topics. SQLite cannot change a
--- CHECK in place: rebuild the table with the two new kinds.
+-- CHECK in place: rebuild the table with the two new kinds (after 0011, which added memo).
 CREATE TABLE staff_outbox_new (
     id            INTEGER PRIMARY KEY,
     kind          TEXT NOT NULL CHECK (kind IN ('text', 'copy', 'forward', 'close_topic',
@@ -20,9 +20,15 @@ CREATE TABLE staff_outbox_new (
     attempts      INTEGER NOT NULL DEFAULT 0,
     sent_at       TEXT,
     cost          INTEGER NOT NULL DEFAULT 0,   -- messages it took (topic, card, header)
-    failed        TEXT
+    failed        TEXT,
+    memo          TEXT              -- key of a text held in memory only (0011)
 ) STRICT;
-INSERT INTO staff_outbox_new SELECT * FROM staff_outbox;
+INSERT INTO staff_outbox_new (id, kind, priority, user_id, thread_id, text, markup,
+    from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to, created_at,
+    due_at, attempts, sent_at, cost, failed, memo)
+    SELECT id, kind, priority, user_id, thread_id, text, markup, from_chat_id, message_ids,
+    group_key, reply_to_resident_message, reply_to, created_at, due_at, attempts, sent_at,
+    cost, failed, memo FROM staff_outbox;
 DROP TABLE staff_outbox;
 ALTER TABLE staff_outbox_new RENAME TO staff_outbox;
 CREATE INDEX staff_outbox_pending ON staff_outbox (sent_at, priority, id);
