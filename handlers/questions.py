@@ -6,6 +6,10 @@ queued for the staff group (the outbox's staff lane: durable and paced, by refer
 content) and becomes (or continues) the resident's open request. The resident gets one short
 receipt per conversation: when counsellors answer, the office hours, and that this chat is
 not for emergencies. Staff answers come back through ``handlers.staff``.
+
+A stray message — only emoji, a sticker or a single character — opens no request (no
+receipt, no queue entry) unless one is open: the resident gets a short answer with the
+menu instead (:func:`answered_as_stray`).
 """
 
 from __future__ import annotations

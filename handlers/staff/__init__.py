@@ -15,7 +15,9 @@ bots in the group are ignored.
 
 Here: the commands and the wiring. ``relay`` passes staff answers on to residents, ``views``
 renders what staff read (and the topic cards); the rules (claiming, closing, bans, who
-answered, the audit trail) are ``bot.services.requests``.
+answered, the audit trail) are ``bot.services.requests``. A daily job closes requests with
+no message from either side for ``QUARTIERBOT_IDLE_CLOSE_DAYS``; ``/close`` asks the resident
+"Did we help you?" (``bot.services.feedback``).
 """
 
 from __future__ import annotations
