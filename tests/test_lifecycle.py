@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.error import BadRequest
 
 from bot.clock import FakeClock
 from bot.config import Config
@@ -52,6 +53,32 @@ async def close_in_topic(bot: Harness, thread: int) -> None:
 
 
 # -- erasure in the staff group ----------------------------------------------------------------
+async def test_the_sandbox_deletes_as_telegram_does(bot: Harness) -> None:
+    """deleteMessage refuses a message older than 48 hours, deleteMessages skips it, and
+    deleteForumTopic needs the right to delete messages."""
+    assert bot.app is not None
+    tg = bot.app.bot
+    old = await tg.send_message(STAFF_CHAT, "alt")
+    bot.clock.advance(hours=49)
+    await bot.idle()
+    new = await tg.send_message(STAFF_CHAT, "neu")
+    with pytest.raises(BadRequest, match="can't be deleted"):
+        await tg.delete_message(STAFF_CHAT, old.message_id)
+    assert await tg.delete_messages(STAFF_CHAT, [old.message_id, new.message_id, 999_999])
+    left = {m["message_id"] for m in bot.sandbox.messages(STAFF_CHAT)}
+    assert old.message_id in left and new.message_id not in left
+    topic = await tg.create_forum_topic(STAFF_CHAT, "Probe")
+    thread = topic.message_thread_id
+    bot.sandbox.set_bot_membership(
+        STAFF_CHAT, "administrator", can_manage_topics=True, can_delete_messages=False
+    )
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
+        await tg.delete_forum_topic(STAFF_CHAT, thread)
+    bot.sandbox.set_bot_membership(STAFF_CHAT, "administrator")
+    assert await tg.delete_forum_topic(STAFF_CHAT, thread)
+    assert thread not in topic_ids(bot)
+
+
 async def test_delete_removes_the_topic_and_tells_staff_by_reference(bot: Harness) -> None:
     user, thread = await asking(bot, "Zeynep", "en", "My letter from the Jobcenter")
     ref = known(await bot.storage.requests.latest(user["id"])).ref
