@@ -8,6 +8,7 @@ updates of residents with different languages are handled concurrently.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 # Unicode directional isolates: keep times, numbers, phone numbers and names in order
 # inside right-to-left text (see Unicode TR9).
 FSI, LRI, PDI, RLM = "\u2068", "\u2066", "\u2069", "\u200f"
+
+FORMAT_CACHE = 4096
+"""Formatted dates and times remembered per language; when full, it starts again."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ def N_(message: str) -> str:
     return message
 
 
+@functools.lru_cache(maxsize=256)
 def resolve_language(telegram_code: str | None) -> str | None:
     """Map a Telegram ``language_code`` (``ar``, ``pt-br``, ``uk-UA``…) to one of ours."""
     if not telegram_code:
@@ -100,6 +105,13 @@ class Translator:
         self.locale = Locale.parse(language.babel)
         self.tz = tz
         self._catalog = catalog
+        # Babel resolves a skeleton to the locale's pattern and parses it on every call;
+        # the same few days and times are shown again and again (every /today lists the
+        # same hours), so each is formatted once.
+        self._formatted: dict[tuple[str, dt.date | dt.time], str] = {}
+        self._weekdays = [
+            str(name) for _, name in sorted(get_day_names("wide", locale=self.locale).items())
+        ]
 
     # -- messages -----------------------------------------------------------------------
     def _(self, message: str, /, **values: Any) -> str:
@@ -146,18 +158,18 @@ class Translator:
         """A date in the resident's locale; ``skeleton`` names the fields, not their order."""
         if isinstance(value, datetime):
             value = self.local(value).date()
-        return self.isolate(format_skeleton(skeleton, value, locale=self.locale))
+        return self.isolate(self._skeleton(skeleton, value))
 
     def time(self, value: datetime | time) -> str:
         if isinstance(value, datetime):
             value = self.local(value).replace(tzinfo=None)
-        return self.isolate(format_skeleton("Hm", value, locale=self.locale))
+        return self.isolate(self._skeleton("Hm", value))
 
     def datetime(self, value: dt.datetime, skeleton: str = "MMMEd") -> str:
         """Date and time joined the locale's way (Babel has no combined skeletons)."""
         local = self.local(value).replace(tzinfo=None)
-        day = format_skeleton(skeleton, local, locale=self.locale)
-        clock = format_skeleton("Hm", local, locale=self.locale)
+        day = self._skeleton(skeleton, local)
+        clock = self._skeleton("Hm", local)
         pattern = str(self.locale.datetime_formats.get("medium", "{1} {0}"))
         return self.isolate(pattern.replace("{1}", day).replace("{0}", clock))
 
@@ -167,7 +179,18 @@ class Translator:
         )
 
     def weekday(self, index: int) -> str:
-        return str(get_day_names("wide", locale=self.locale)[index])
+        return self._weekdays[index]
+
+    def _skeleton(self, skeleton: str, value: dt.date | dt.time) -> str:
+        """``value`` is a date, or a naive local time or date and time."""
+        key = (skeleton, value)
+        text = self._formatted.get(key)
+        if text is None:
+            text = format_skeleton(skeleton, value, locale=self.locale)
+            if len(self._formatted) >= FORMAT_CACHE:
+                self._formatted.clear()
+            self._formatted[key] = text
+        return text
 
 
 class I18n:
