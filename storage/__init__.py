@@ -38,12 +38,19 @@ class Storage:
         self.stats = Stats(self.db)
         self.audit = Audit(self.db)
         self.feedback = Feedback(self.db)
-        self.privacy = Privacy(self.db)
+        self.privacy = Privacy(self.db, self.residents, self.requests)
         self.voice_pending = VoicePending(self.db)
         self.language_counts = LanguageCounts(self.db)
 
     async def open(self) -> None:
+        # What was remembered from an earlier opening may have been changed meanwhile.
+        self.residents.forget_all()
+        self.closures.forget()
+        self.requests.forget_bans()
         await self.db.open()
 
     async def close(self) -> None:
         await self.db.close()
+        self.residents.forget_all()
+        self.closures.forget()
+        self.requests.forget_bans()

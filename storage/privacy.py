@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, from_db, to_db
-from storage.requests import request_ref
+from storage.requests import Requests, request_ref
+from storage.residents import Residents
 
 # (table, column naming the resident) for every table with residents' rows. The order is
 # the order of erasure: children first.
@@ -88,8 +89,11 @@ _ALL_EXPIRED = (
 
 
 class Privacy:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, residents: Residents, requests: Requests) -> None:
         self.db = db
+        self.residents = residents
+        self.requests = requests
+        """Their in-memory copies (the resident, the ban) must not outlive the erasure."""
 
     async def export(self, user_id: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -145,13 +149,18 @@ class Privacy:
         """Everything about the resident, in one transaction. Audit entries of staff
         actions stay (accountability), but no longer say whom they were about."""
         counts: dict[str, int] = {}
-        async with self.db.transaction() as conn:
-            for table, where in RESIDENT_TABLES:
-                cursor = await conn.execute(f"DELETE FROM {table} WHERE {where}", (user_id,))
-                counts[table] = cursor.rowcount
-            await conn.execute(
-                "UPDATE audit SET resident_id = NULL, detail = '' WHERE resident_id = ?", (user_id,)
-            )
+        try:
+            async with self.db.transaction() as conn:
+                for table, where in RESIDENT_TABLES:
+                    cursor = await conn.execute(f"DELETE FROM {table} WHERE {where}", (user_id,))
+                    counts[table] = cursor.rowcount
+                await conn.execute(
+                    "UPDATE audit SET resident_id = NULL, detail = '' WHERE resident_id = ?",
+                    (user_id,),
+                )
+        finally:
+            self.residents.forget(user_id)
+            self.requests.forget_bans()
         main = {"residents", "bookings", "requests", "subscriptions"}
         return Erased(
             profile=counts["residents"],

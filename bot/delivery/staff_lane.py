@@ -144,6 +144,9 @@ class StaffLane(Lane):
         # key -> text of a post whose text must never reach SQLite; bounded, and lost
         # (with the post) in a restart.
         self._memory: OrderedDict[str, str] = OrderedDict()
+        self._blocked_until: datetime | None = None
+        """The first row waits for room in the window until then; rows added behind it
+        (not priority) cannot go first, so waking for them need not look at the rows."""
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -296,6 +299,8 @@ class StaffLane(Lane):
         if not self.enabled:
             raise RuntimeError("QUARTIERBOT_STAFF_CHAT is not set")
         item_id = await self.storage.outbox.add(kind, self.clock.now(), **fields)
+        if fields.get("priority") or kind not in _QUEUED_BEHIND:
+            self._blocked_until = None  # it may go before the waiting row
         self.wake()
         return item_id
 
@@ -313,12 +318,17 @@ class StaffLane(Lane):
         except TelegramError as exc:
             log.warning("cannot read the staff group %s: %s", self.config.staff_chat, exc)
         self._next_purge = now + FIRST_PURGE
+        self._blocked_until = None
 
     async def after_crash(self) -> None:
         self.wake_at(self.clock.now() + WINDOW)
 
     async def drain(self) -> None:
         await self._purge()
+        if self._blocked_until is not None:
+            if self.clock.now() < self._blocked_until:
+                return  # its alarm is set (``_room``)
+            self._blocked_until = None
         outbox = self.storage.outbox
         while not self.stopping:
             now = self.clock.now()
@@ -368,6 +378,7 @@ class StaffLane(Lane):
         at = self.window.room_at(now, needed)
         if at is not None:
             self.wake_at(at)
+            self._blocked_until = at
             raise _Wait
 
     def _spend(self, now: datetime, n: int = 1) -> None:
@@ -611,6 +622,10 @@ class StaffLane(Lane):
         finally:
             self._spend(now)
         return 1
+
+
+_QUEUED_BEHIND = frozenset({"text", "copy", "forward"})
+"""Kinds that always need room in the window; not priority, they queue behind a waiting row."""
 
 
 def _dump_markup(markup: InlineKeyboardMarkup | ForceReply | None) -> str | None:
