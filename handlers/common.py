@@ -21,6 +21,7 @@ from bot.delivery.errors import Kind, classify
 from bot.directory import Directory, Occurrence, Place, Text
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
+from bot.services.translation import ConversationTranslator, Translated, strip_verbatim
 from bot.slots import Slot
 from storage import StoredClosure
 from storage.bookings import Booking
@@ -341,14 +342,68 @@ async def before_consent(update: Update, context: BotContext) -> None:
 
 
 # -- opening hours, as residents read them (hours and questions) ----------------------------
-def closed_line(t: Translator, occurrence: Occurrence) -> str:
+CLOSURE_REASON_LABELS: dict[str, str] = {
+    "illness": N_("illness in the team"),
+    "training": N_("team training"),
+    "holiday": N_("team holidays"),
+    "building": N_("building closed"),
+    "other": N_("other reason"),
+}
+"""The reasons coordinators pick for a closure (keys: ``bot.directory.CLOSURE_REASONS``), as
+residents read them; the staff's own words come separately as a note from the office."""
+
+
+def closure_reason(t: Translator, key: str | None) -> str:
+    return t._(CLOSURE_REASON_LABELS.get(key or "other", CLOSURE_REASON_LABELS["other"]))
+
+
+async def office_note(services: Services, t: Translator, resident_id: int, note: str) -> str:
+    """Words staff typed (German) for one resident: "Note from the office: …", machine
+    translated when a translator is configured, otherwise announced as German."""
+    note = note.strip()
+    if not note:
+        return ""
+    if t.code in ("de", "de_easy"):
+        return t._(N_("Note from the office: {note}"), note=strip_verbatim(note))
+    # HOOK (issue 19): the conversation translator arrives as ``Services.translator``; until
+    # it is on main this finds nothing and the note is shown in German, announced as such.
+    translator = getattr(services, "translator", None)
+    if isinstance(translator, ConversationTranslator):
+        outcome = await translator.to_resident(resident_id, note, t.code)
+        if isinstance(outcome, Translated):
+            return t._(N_("Note from the office (machine translation): {note}"), note=outcome.text)
+    return t._(N_("Note from the office (in German): {note}"), note=strip_verbatim(note))
+
+
+async def closure_notes(context: BotContext, closures: Iterable[StoredClosure]) -> dict[str, str]:
+    """The office's notes of these closures for the resident of this update, each rendered
+    once, by the staff's original words (what :func:`closed_line` looks them up by)."""
+    # The translator notes failures per resident; someone not yet agreed counts as 0.
+    resident_id = context.resident.user_id if context.resident is not None else 0
+    notes: dict[str, str] = {}
+    for closure in closures:
+        words = closure.reason
+        if words.strip() and words not in notes:
+            notes[words] = await office_note(context.services, context.t, resident_id, words)
+    return notes
+
+
+def closed_line(t: Translator, occurrence: Occurrence, notes: dict[str, str] | None = None) -> str:
+    """ "closed on …: <reason>", with the office's note (from :func:`closure_notes`) on the
+    next line; staff's own words never go out without it."""
     assert occurrence.closed_reason is not None
     kind, reason = occurrence.closed_reason
     day = t.date(occurrence.start)
     if kind == "holiday":
         name = t.holiday_on(occurrence.start.date()) or reason
         return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
-    return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
+    line = t._(
+        N_("closed on {date}: {reason}"),
+        date=day,
+        reason=closure_reason(t, occurrence.closure_key),
+    )
+    note = (notes or {}).get(reason, "")
+    return f"{line}\n📝 {note}" if note else line
 
 
 def example_note(t: Translator) -> str:

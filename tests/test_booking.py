@@ -459,7 +459,7 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     neighbour = await resident(bot, "Emre", "tr")
     await book(bot, neighbour, place="familienzentrum-diessem")  # Wednesday 2 December
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
-    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 Wasserschaden")
+    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 building Wasserschaden")
     assert "Wasserschaden" in answer["text"]
     await bot.sandbox.wait_for(
         lambda: "Wasserschaden" in (bot.sandbox.last_bot_message(user["id"]) or {}).get("text", "")

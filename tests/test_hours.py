@@ -76,11 +76,13 @@ async def test_corpus_christi_shows_as_closed(bot: Harness) -> None:
 async def test_coordinator_closure_hides_the_day(bot: Harness) -> None:
     user = await bot.onboard("Mia", "de")
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
-    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26..2026-11-27 Betriebsausflug")
+    [answer] = await bot.send(
+        admin, "/closed fabrik-heeder 2026-11-26..2026-11-27 other Betriebsausflug"
+    )
     assert "Schließung eingetragen" in answer["text"]
     [today] = await bot.send(user, "/today")
     week = await bot.tap(user, today, text="🗓 Diese Woche")
-    assert "Betriebsausflug" in week["text"]
+    assert "Betriebsausflug" in week["text"] and "Hinweis vom Büro" in week["text"]
     [listing] = await bot.send(admin, "/closed")
     assert "#1" in listing["text"]
     [lifted] = await bot.send(admin, "/closed lift 1")
@@ -125,7 +127,7 @@ async def test_residents_cannot_reload_or_close(bot: Harness) -> None:
     await bot.idle()
     assert bot.sandbox.bot_messages(other["id"]) == []
     assert await bot.storage.closures.current(datetime(2026, 1, 1).date()) == []
-    bot.sandbox.send_text(admin, "/closed all 2026-12-01 Teamtag", chat_id=STAFF_CHAT)
+    bot.sandbox.send_text(admin, "/closed all 2026-12-01 other Teamtag", chat_id=STAFF_CHAT)
     [ok] = await bot.sandbox.wait_bot_messages(STAFF_CHAT)
     assert "Teamtag" in ok["text"]
 

@@ -4,6 +4,7 @@ appointments service has to tell a resident outside their own taps, in their lan
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.delivery.errors import classify
 from bot.i18n import N_, Translator
 from bot.services.calendar import ics
 from handlers.booking import views
+from handlers.common import closure_reason, office_note
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -116,5 +118,10 @@ class ResidentNotifier:
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
         t = await self.t_for(booking.user_id)
-        text = views.cancelled_by_closure_text(t, self.services.directory, booking, closure)
+        # The reason as this resident reads it; the staff's own words follow as a note.
+        as_read = replace(closure, reason=closure_reason(t, closure.reason_key))
+        text = views.cancelled_by_closure_text(t, self.services.directory, booking, as_read)
+        note = await office_note(self.services, t, booking.user_id, closure.reason)
+        if note:
+            text += "\n\n📝 " + note
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
