@@ -20,7 +20,7 @@ from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
 from bot.directory import Directory, Occurrence, Place, Text
 from bot.filters import Rule, StaffChat
-from bot.i18n import N_, Translator, resolve_language
+from bot.i18n import LANGUAGES, N_, Translator, resolve_language
 from bot.services.translation import ConversationTranslator, Translated, strip_verbatim
 from bot.slots import Slot
 from storage import StoredClosure
@@ -37,6 +37,7 @@ CB_MENU = callbacks.kind("menu")
 # first two, privacy the last.
 CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG_MENU = callbacks.kind("langs")
+CB_LANG = callbacks.kind("lang", 1)
 CB_DELETE = callbacks.kind("del", 1)
 # Under every broadcast (sent by the broadcast lane); news handles it.
 CB_STOP = callbacks.kind("nwstop", 1)
@@ -299,13 +300,27 @@ def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
                     label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
                 )
             ],
-            [
-                InlineKeyboardButton(
-                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
-                )
-            ],
+            *language_rows(context.lang),
         ]
     )
+
+
+def language_rows(current: str | None) -> list[list[InlineKeyboardButton]]:
+    """Every language by its own name, two a row: readable before we know the resident's
+    language (the first screen offers them right away)."""
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == current else "") + lang.native_name,
+            callback_data=callbacks.make(CB_LANG, code),
+        )
+        for code, lang in LANGUAGES.items()
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def emergency_note(t: Translator) -> str:
+    """Shown before anything else is known or agreed: the bot is no emergency service."""
+    return "🆘 " + t._(N_("In an emergency call 110 (police) or 112 (fire brigade, ambulance)."))
 
 
 def retention_text(t: Translator, days: int) -> str:
@@ -336,6 +351,8 @@ async def before_consent(update: Update, context: BotContext) -> None:
             )
             + "\n\n"
             + consent_question(t)
+            + "\n\n"
+            + emergency_note(t)
         ),
     )
     await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
