@@ -359,21 +359,6 @@ async def before_consent(update: Update, context: BotContext) -> None:
 
 
 # -- opening hours, as residents read them (hours and questions) ----------------------------
-CLOSURE_REASON_LABELS: dict[str, str] = {
-    "illness": N_("illness in the team"),
-    "training": N_("team training"),
-    "holiday": N_("team holidays"),
-    "building": N_("building closed"),
-    "other": N_("other reason"),
-}
-"""The reasons coordinators pick for a closure (keys: ``bot.directory.CLOSURE_REASONS``), as
-residents read them; the staff's own words come separately as a note from the office."""
-
-
-def closure_reason(t: Translator, key: str | None) -> str:
-    return t._(CLOSURE_REASON_LABELS.get(key or "other", CLOSURE_REASON_LABELS["other"]))
-
-
 async def office_note(services: Services, t: Translator, resident_id: int, note: str) -> str:
     """Words staff typed (German) for one resident: "Note from the office: …", machine
     translated when a translator is configured, otherwise announced as German."""
@@ -393,9 +378,8 @@ async def office_note(services: Services, t: Translator, resident_id: int, note:
 
 
 async def closure_notes(context: BotContext, closures: Iterable[StoredClosure]) -> dict[str, str]:
-    """The office's notes of these closures for the resident of this update, each rendered
-    once, by the staff's original words (what :func:`closed_line` looks them up by)."""
-    # The translator notes failures per resident; someone not yet agreed counts as 0.
+    """The office's notes of these closures for this update's resident (0: not agreed yet),
+    by the staff's original words (what :func:`closed_line` looks them up by)."""
     resident_id = context.resident.user_id if context.resident is not None else 0
     notes: dict[str, str] = {}
     for closure in closures:
@@ -417,7 +401,7 @@ def closed_line(t: Translator, occurrence: Occurrence, notes: dict[str, str] | N
     line = t._(
         N_("closed on {date}: {reason}"),
         date=day,
-        reason=closure_reason(t, occurrence.closure_key),
+        reason=t.closure_reason(occurrence.closure_key),
     )
     note = (notes or {}).get(reason, "")
     return f"{line}\n📝 {note}" if note else line

@@ -32,12 +32,10 @@ from bot.directory import (
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
 from handlers.common import (
-    CLOSURE_REASON_LABELS,
     answer_query,
     back_to_menu_button,
     closed_line,
     closure_notes,
-    closure_reason,
     closures_now,
     example_note,
     on_callback,
@@ -380,7 +378,7 @@ async def closed_command(update: Update, context: BotContext) -> None:
             "reach residents as a note from the office (machine translated if translation "
             "is on). Places: {places}"
         ),
-        reasons=", ".join(f"{key} ({t._(CLOSURE_REASON_LABELS[key])})" for key in CLOSURE_REASONS),
+        reasons=", ".join(f"{key} ({t.closure_reason(key)})" for key in CLOSURE_REASONS),
         places=", ".join(p.id for p in directory.places),
     )
     if not args:
@@ -436,7 +434,7 @@ def closure_line(t: Translator, closure: StoredClosure) -> str:
         days = t.isolate(f"{days}–{t.date(closure.last_day)}")
     place = closure.place_id or t._(N_("all places"))
     note = f" ({closure.reason})" if closure.reason else ""
-    return f"#{closure.id} {place}: {days} — {closure_reason(t, closure.reason_key)}{note}"
+    return f"#{closure.id} {place}: {days} — {t.closure_reason(closure.reason_key)}{note}"
 
 
 # -- callbacks ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from bot.delivery.errors import classify
 from bot.i18n import N_, Translator
 from bot.services.calendar import ics
 from handlers.booking import views
-from handlers.common import closure_reason, office_note
+from handlers.common import office_note
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -119,7 +119,7 @@ class ResidentNotifier:
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
         t = await self.t_for(booking.user_id)
         # The reason as this resident reads it; the staff's own words follow as a note.
-        as_read = replace(closure, reason=closure_reason(t, closure.reason_key))
+        as_read = replace(closure, reason=t.closure_reason(closure.reason_key))
         text = views.cancelled_by_closure_text(t, self.services.directory, booking, as_read)
         note = await office_note(self.services, t, booking.user_id, closure.reason)
         if note:
