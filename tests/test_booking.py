@@ -466,6 +466,8 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     )
     told = bot.sandbox.last_bot_message(user["id"])
     assert told is not None and "closed" in told["text"] and "14:00" in told["text"]
+    assert "(building closed)" in told["text"]
+    assert "Note from the office (in German): Wasserschaden" in told["text"]
     assert "1:bko:job-counselling" in data_of(told, "1:bko:")
     bookings = await open_bookings(bot)
     assert [b.place_id for b in bookings] == ["familienzentrum-diessem"]
