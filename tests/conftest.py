@@ -56,7 +56,10 @@ RTL_LANGUAGES = frozenset({"ar", "fa"})
 GERMAN_READERS = frozenset({"de", "de_easy"})
 GERMAN_MARKERS = re.compile(
     r"(?<!\w)(Termine|Sprechzeiten?|Uhr|geschlossen|Betriebsausflug|Krankheit|Feiertag|"
-    r"Wasserschaden|Teamtag|Bitte|bitte|nicht|Ihren?|Sie|und|[Ll]eider|für|Büro|Hinweis)(?!\w)"
+    r"Wasserschaden|Teamtag|Bitte|bitte|nicht|Ihr|Ihren?|Ihnen|Sie|und|[Ll]eider|für|Büro|"
+    r"Hinweis|ist|sind|[Ww]ir|haben|können|mit|auf|zum|zur|der|den|des|ein|eine|einen|heute|"
+    r"Woche|geöffnet|Anfrage|Frage|Antwort|Beratung|Warteliste|abgesagt|bestätigt|Nachricht|"
+    r"Datum)(?!\w)"
 )
 """German words that no other language's catalog uses (tests/test_harness.py checks that):
 one of them in a non-German resident's chat is German that slipped through."""
