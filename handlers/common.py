@@ -390,8 +390,8 @@ async def closure_notes(context: BotContext, closures: Iterable[StoredClosure]) 
 
 
 def closed_line(t: Translator, occurrence: Occurrence, notes: dict[str, str] | None = None) -> str:
-    """ "closed on …: <reason>", with the office's note (from :func:`closure_notes`) on the
-    next line; staff's own words never go out without it."""
+    """The reason in the reader's language ("closed on …: illness in the team"); the staff's
+    own words follow on the next line only as the office's note (:func:`closure_notes`)."""
     assert occurrence.closed_reason is not None
     kind, reason = occurrence.closed_reason
     day = t.date(occurrence.start)
