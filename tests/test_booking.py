@@ -259,6 +259,7 @@ async def test_full_booking_in_arabic(bot: Harness) -> None:
     calendar = Calendar.from_ical(bot.sandbox.file_bytes(doc.result["document"]["file_id"]))
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == THURSDAY_14
+    assert doc.result["document"]["file_name"] == f"موعد-{stored.id}.ics"  # in their language
 
 
 async def test_german_dates(bot: Harness) -> None:

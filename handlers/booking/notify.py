@@ -56,10 +56,12 @@ async def send_calendar_file(
     rules = services.appointments.rules_of(booking.offer_id)
     event = views.calendar_event(t, services.directory, booking, rules)
     data = ics(event, t.tz, services.clock.now())
+    # The file's name is the first thing a resident reads of it: in their language.
+    name = t.p_("file name", "appointment")
     try:
         await application.bot.send_document(
             booking.user_id,
-            InputFile(data, filename=f"appointment-{booking.id}.ics"),
+            InputFile(data, filename=f"{name}-{booking.id}.ics"),
             caption=t._(N_("Add the appointment to your calendar.")),
         )
     except TelegramError as exc:
