@@ -259,6 +259,7 @@ async def test_full_booking_in_arabic(bot: Harness) -> None:
     calendar = Calendar.from_ical(bot.sandbox.file_bytes(doc.result["document"]["file_id"]))
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == THURSDAY_14
+    assert doc.result["document"]["file_name"] == f"موعد-{stored.id}.ics"  # in their language
 
 
 async def test_german_dates(bot: Harness) -> None:
@@ -459,13 +460,15 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     neighbour = await resident(bot, "Emre", "tr")
     await book(bot, neighbour, place="familienzentrum-diessem")  # Wednesday 2 December
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
-    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 Wasserschaden")
+    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 building Wasserschaden")
     assert "Wasserschaden" in answer["text"]
     await bot.sandbox.wait_for(
         lambda: "Wasserschaden" in (bot.sandbox.last_bot_message(user["id"]) or {}).get("text", "")
     )
     told = bot.sandbox.last_bot_message(user["id"])
     assert told is not None and "closed" in told["text"] and "14:00" in told["text"]
+    assert "(building closed)" in told["text"]
+    assert "Note from the office (in German): Wasserschaden" in told["text"]
     assert "1:bko:job-counselling" in data_of(told, "1:bko:")
     bookings = await open_bookings(bot)
     assert [b.place_id for b in bookings] == ["familienzentrum-diessem"]

@@ -4,6 +4,7 @@ appointments service has to tell a resident outside their own taps, in their lan
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.delivery.errors import classify
 from bot.i18n import N_, Translator
 from bot.services.calendar import ics
 from handlers.booking import views
+from handlers.common import office_note
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -54,10 +56,12 @@ async def send_calendar_file(
     rules = services.appointments.rules_of(booking.offer_id)
     event = views.calendar_event(t, services.directory, booking, rules)
     data = ics(event, t.tz, services.clock.now())
+    # The file's name is the first thing a resident reads of it: in their language.
+    name = t.p_("file name", "appointment")
     try:
         await application.bot.send_document(
             booking.user_id,
-            InputFile(data, filename=f"appointment-{booking.id}.ics"),
+            InputFile(data, filename=f"{name}-{booking.id}.ics"),
             caption=t._(N_("Add the appointment to your calendar.")),
         )
     except TelegramError as exc:
@@ -116,5 +120,10 @@ class ResidentNotifier:
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
         t = await self.t_for(booking.user_id)
-        text = views.cancelled_by_closure_text(t, self.services.directory, booking, closure)
+        # The reason as this resident reads it; the staff's own words follow as a note.
+        as_read = replace(closure, reason=t.closure_reason(closure.reason_key))
+        text = views.cancelled_by_closure_text(t, self.services.directory, booking, as_read)
+        note = await office_note(self.services, t, booking.user_id, closure.reason)
+        if note:
+            text += "\n\n📝 " + note
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
