@@ -128,7 +128,24 @@ class Throttled:
         self._last: dict[str, float] = {}
         self._count: dict[str, int] = {}
 
-    def warning(self, key: str, message: str, *args: object) -> None:
+    def warning(
+        self, key: str, message: str, *args: object, exc_info: BaseException | None = None
+    ) -> None:
+        self.log(logging.WARNING, key, message, *args, exc_info=exc_info)
+
+    def error(
+        self, key: str, message: str, *args: object, exc_info: BaseException | None = None
+    ) -> None:
+        self.log(logging.ERROR, key, message, *args, exc_info=exc_info)
+
+    def log(
+        self,
+        level: int,
+        key: str,
+        message: str,
+        *args: object,
+        exc_info: BaseException | None = None,
+    ) -> None:
         now = time.monotonic()
         self._count[key] = self._count.get(key, 0) + 1
         last = self._last.get(key)
@@ -137,4 +154,4 @@ class Throttled:
         count = self._count.pop(key)
         self._last[key] = now
         suffix = f" ({count} times in the last {self.interval:.0f} s)" if count > 1 else ""
-        self.logger.warning(message + suffix, *args)
+        self.logger.log(level, message + suffix, *args, exc_info=exc_info)

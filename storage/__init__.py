@@ -10,6 +10,7 @@ from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
 from storage.privacy import Privacy
+from storage.replies import Replies
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 from storage.stats import Stats
@@ -36,6 +37,7 @@ class Storage:
         self.stats = Stats(self.db)
         self.audit = Audit(self.db)
         self.privacy = Privacy(self.db)
+        self.replies = Replies(self.db)
 
     async def open(self) -> None:
         await self.db.open()
