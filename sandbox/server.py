@@ -1176,7 +1176,6 @@ class Sandbox:
                 )
             await asyncio.sleep(min(0.01, max(quiet / 4, 0.001)))
 
-
     # ---------------------------------------------- storms, send rates, a kill at a moment
     # Storms and send rates are in real (monotonic) time: Telegram counts real seconds, and
     # so do the bot's waits after a 429 (its rate limiter and its lanes sleep them out).
@@ -1241,6 +1240,7 @@ class Sandbox:
                 hold.held.set()
                 await hold.release.wait()
                 return
+
 
 def _kind(update: JSON) -> str:
     return next(k for k in update if k != "update_id")
