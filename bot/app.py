@@ -27,6 +27,7 @@ from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.broadcast_recovery import ReportNote
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
 from handlers import (
@@ -125,6 +126,7 @@ def build_application(
         topics=topics,
         appointments=appointments,
     )
+    services.outbox.broadcasts.report_note = ReportNote(services.i18n)
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
     application.add_error_handler(on_error)

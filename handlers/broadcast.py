@@ -26,6 +26,8 @@ from bot.capability import App, Capability, Command, Handler
 from bot.context import SERVICES, BotContext, Services
 from bot.filters import coordinator_here
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.services import broadcast_recovery
+from bot.services.broadcast_recovery import CB_SEND_AGAIN
 from handlers.common import (
     answer_query,
     audit,
@@ -659,6 +661,9 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
         )
     if not sending and not scheduled:
         lines.append(t._(N_("No broadcasts are scheduled.")))
+    in_doubt, again = await broadcast_recovery.overview(context.storage, t)
+    lines += in_doubt
+    rows += again
     await reply(update, context, "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -678,6 +683,20 @@ async def on_cancel(update: Update, context: BotContext, cb: Callback) -> None:
     await list_view(
         update, context, "✖ " + t._(N_("Broadcast #{id} is cancelled."), id=cancelled.id)
     )
+
+
+async def on_send_again(update: Update, context: BotContext, cb: Callback) -> None:
+    """The report's (or /broadcasts') button for recipients in doubt after a crash."""
+    t = context.t
+    outbox = context.services.outbox
+    text = await broadcast_recovery.send_again(context.storage, outbox.broadcasts, cb.int_arg(0), t)
+    if text is None:
+        await answer_query(update, stale(t), alert=True)
+        return
+    await audit(update, context, "send broadcast again", None, f"#{cb.int_arg(0)}")
+    await answer_query(update)
+    if update.effective_message is not None:  # the report stays as it is
+        await update.effective_message.reply_text(text)
 
 
 # -- start-up and shutdown ------------------------------------------------------------------
@@ -729,7 +748,11 @@ def handlers(services: Services, application: App) -> list[Handler]:
         on_callback(CB_CONFIRM, on_confirm, filters=coordinator),
         on_callback(CB_DISCARD, on_discard, filters=coordinator),
         on_callback(CB_CANCEL, on_cancel, filters=coordinator),
-        on_callback((CB_TOPIC, CB_LANG, CB_STEP, CB_CONFIRM, CB_DISCARD, CB_CANCEL), refuse_button),
+        on_callback(CB_SEND_AGAIN, on_send_again, filters=coordinator),
+        on_callback(
+            (CB_TOPIC, CB_LANG, CB_STEP, CB_CONFIRM, CB_DISCARD, CB_CANCEL, CB_SEND_AGAIN),
+            refuse_button,
+        ),
     ]
 
 
