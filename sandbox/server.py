@@ -97,9 +97,19 @@ class Hold:
 
     method: str
     when: Callable[[JSON], bool]
+    every: bool = False
+    """Hold every matching call until released, not just the next one."""
     held: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     release: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
-    params: JSON | None = None
+    calls: list[JSON] = dataclasses.field(default_factory=list)
+    """The parameters of the calls held so far."""
+    dropped: bool = False
+
+    def drop(self) -> None:
+        """Hold nothing more, and never deliver what was held (as if those requests were
+        lost with the process that sent them)."""
+        self.dropped = True
+        self.release.set()
 
 
 class Sandbox:
@@ -1223,22 +1233,32 @@ class Sandbox:
             peak = max(peak, last - first + 1)
         return peak
 
-    def hold(self, method: str, when: Callable[[JSON], bool] = lambda params: True) -> Hold:
-        """Hold the next call of ``method`` whose parameters satisfy ``when`` before the
-        sandbox handles it (nothing is delivered): ``held`` is set when it arrives, and the
-        call goes on when ``release`` is set. Meanwhile a test can kill the bot, so that it
-        dies with that request on its way."""
-        hold = Hold(method.lower(), when)
+    def hold(
+        self,
+        method: str,
+        when: Callable[[JSON], bool] = lambda params: True,
+        *,
+        every: bool = False,
+    ) -> Hold:
+        """Hold the next call of ``method`` whose parameters satisfy ``when`` (or, with
+        ``every``, each such call until released) before the sandbox handles it, so that
+        nothing is delivered: ``held`` is set when one arrives, and the calls go on when
+        ``release`` is set. Meanwhile a test can kill the bot, which then dies with those
+        requests on their way (:meth:`Hold.drop`: they are never delivered)."""
+        hold = Hold(method.lower(), when, every)
         self._holds.append(hold)
         return hold
 
     async def _hold_if_asked(self, name: str, params: JSON) -> None:
         for hold in self._holds:
-            if hold.method == name.lower() and hold.when(params):
-                self._holds.remove(hold)
-                hold.params = params
+            if hold.method == name.lower() and hold.when(params) and not hold.release.is_set():
+                if not hold.every:
+                    self._holds.remove(hold)
+                hold.calls.append(params)
                 hold.held.set()
                 await hold.release.wait()
+                if hold.dropped:
+                    raise ApiError(502, "Bad Gateway: the request was lost")
                 return
 
 

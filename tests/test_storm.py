@@ -13,8 +13,13 @@ bench/storm.py`` runs the full 60 seconds. The figures are printed (``pytest -s`
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from telegram.ext import ExtBot
@@ -22,6 +27,7 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery.pacing import LIMIT, SharedRateLimiter
 from sandbox.server import Sandbox
+from storage import Storage
 from tests.conftest import STAFF_CHAT, TOKEN, Harness
 
 JSON = dict[str, Any]
@@ -111,3 +117,163 @@ async def test_after_a_pause_sends_resume_paced(sandbox: Sandbox) -> None:
     print(f"\npeak sends in any second after a 429 pause: {after} (whole run: {overall})")
     assert after <= LIMIT < 30
     assert overall <= LIMIT
+
+
+# -- a SIGKILL in the middle of a broadcast -----------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BotProcess:
+    """``python -m bot`` as an operator runs it, against the sandbox; killed or stopped."""
+
+    def __init__(self, sandbox: Sandbox, tmp_path: Path, staff: int, admin: int) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("QUARTIERBOT_")}
+        self.env = {
+            **clean,
+            "QUARTIERBOT_TOKEN": sandbox.token,
+            "QUARTIERBOT_API_URL": sandbox.url,
+            "QUARTIERBOT_STAFF_CHAT": str(staff),
+            "QUARTIERBOT_ADMINS": str(admin),
+            "QUARTIERBOT_DB": str(tmp_path / "bot.sqlite3"),
+            "PYTHONPATH": str(ROOT),
+        }
+        self.tmp_path = tmp_path
+        self.sandbox = sandbox
+        self.process: asyncio.subprocess.Process | None = None
+        self.runs = 0
+
+    async def start(self) -> None:
+        self.runs += 1
+        polls = len(self.sandbox.calls("getUpdates"))
+        log = (self.tmp_path / f"bot-{self.runs}.log").open("wb")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", env=self.env, stdout=log, stderr=log, cwd=self.tmp_path
+        )
+        await self.sandbox.wait_for(
+            lambda: len(self.sandbox.calls("getUpdates")) > polls, timeout=60, message="polling"
+        )
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 60)
+        return int(self.process.returncode or 0)
+
+
+async def bot_message_with(sandbox: Sandbox, chat_id: int, data: str) -> JSON:
+    """The newest message in the chat with a button carrying ``data``."""
+
+    def find() -> JSON | None:
+        for message in reversed(sandbox.bot_messages(chat_id)):
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            if any(b.get("callback_data") == data for row in rows for b in row):
+                return message
+        return None
+
+    found = await sandbox.wait_for(find, timeout=20, message=f"a button {data}")
+    assert found is not None
+    return found
+
+
+def broadcasts_to(sandbox: Sandbox, chat_ids: set[int]) -> Counter[int]:
+    """Broadcast messages Telegram accepted, per resident."""
+    return Counter(
+        c.chat_id
+        for c in sandbox.calls("sendMessage")
+        if c.chat_id in chat_ids
+        and isinstance(c.result, dict)
+        and str(c.result.get("text", "")).startswith("📢")
+    )
+
+
+async def test_kill_mid_broadcast_reports_the_unknown_and_sends_them_again(
+    tmp_path: Path,
+) -> None:
+    async with Sandbox("4243:KILL-test") as sandbox:
+        staff = sandbox.add_group("Team", is_forum=True)
+        admin = sandbox.add_user("Kora", language_code="en")
+        readers = [sandbox.add_user(f"R{i}", language_code="en") for i in range(30)]
+        ids = {r["id"] for r in readers}
+        storage = Storage(tmp_path / "bot.sqlite3")
+        await storage.open()
+        now = datetime.now(UTC)
+        for reader in readers:
+            await storage.residents.give_consent(reader["id"], "en", reader["first_name"], now)
+            await storage.subscriptions.subscribe(reader["id"], "general", now)
+        await storage.close()
+        # The broadcast goes out in user order; from the 11th on, Telegram holds the
+        # requests (nothing is delivered) and the bot is killed while they are on their way.
+        victim = sorted(ids)[10]
+        hold = sandbox.hold(
+            "sendMessage", lambda p: p.get("chat_id") in ids and p["chat_id"] >= victim, every=True
+        )
+        bot = BotProcess(sandbox, tmp_path, staff["id"], admin["id"])
+        await bot.start()
+        try:
+            sandbox.send_text(admin, "/broadcast")
+            chat = admin["id"]
+            sandbox.tap(
+                admin, await bot_message_with(sandbox, chat, "1:bct:general"), data="1:bct:general"
+            )
+            await bot_message_with(sandbox, chat, "1:bcno")
+            sandbox.send_text(admin, "Hallo zusammen.")
+            sandbox.tap(
+                admin, await bot_message_with(sandbox, chat, "1:bcs:media"), data="1:bcs:media"
+            )
+            sandbox.tap(
+                admin, await bot_message_with(sandbox, chat, "1:bcs:nomedia"), data="1:bcs:nomedia"
+            )
+            sandbox.tap(admin, await bot_message_with(sandbox, chat, "1:bcs:now"), data="1:bcs:now")
+            sandbox.tap(admin, await bot_message_with(sandbox, chat, "1:bcok"), data="1:bcok")
+            await sandbox.wait_for(hold.held.is_set, timeout=30, message="a request held")
+            await bot.kill()
+            unknown = {p["chat_id"] for p in hold.calls}
+            assert unknown and victim in unknown
+            hold.drop()  # nothing more is held; what was held is never delivered
+            before = broadcasts_to(sandbox, ids)
+            assert not set(before) & unknown
+
+            await bot.start()  # restart: the rest goes out, the report tells the unknown
+
+            final = await bot_message_with(sandbox, chat, "1:bcagain:1")
+            assert final["text"].startswith("🏁 Broadcast #1")
+            n = len(unknown)
+            assert f"unknown — the bot stopped while sending ({n})" in final["text"]
+            assert f"sent: {30 - n} of 30" in final["text"]
+            assert broadcasts_to(sandbox, ids) == Counter({i: 1 for i in ids - unknown})
+
+            sandbox.send_text(admin, "/broadcasts")
+            listing = await sandbox.wait_for(
+                lambda: [m for m in sandbox.bot_messages(chat) if "#1: ❓" in m.get("text", "")],
+                message="/broadcasts lists them",
+            )
+            assert f"unknown — the bot stopped while sending ({n})" in listing[-1]["text"]
+            sandbox.tap(admin, final, data="1:bcagain:1")
+            await sandbox.wait_for(
+                lambda: broadcasts_to(sandbox, ids) == Counter({i: 1 for i in ids}),
+                timeout=30,
+                message="the retry reaches the unknown",
+            )
+            await sandbox.wait_for(
+                lambda: any(
+                    "sent: 30 of 30" in m.get("text", "") for m in sandbox.bot_messages(chat)
+                ),
+                timeout=30,
+                message="the new report",
+            )
+            await asyncio.sleep(0.5)
+            assert broadcasts_to(sandbox, ids) == Counter({i: 1 for i in ids}), "nobody twice"
+            print(
+                f"\nSIGKILL mid-broadcast to 30: unknown after restart {n} (reported), "
+                f"sent {30 - n}; 'send again' reached {n}; every resident got it exactly once"
+            )
+        finally:
+            code = await bot.stop()
+        assert code == 0, (tmp_path / f"bot-{bot.runs}.log").read_text()
+        assert not sandbox.violations, sandbox.violations
