@@ -20,6 +20,7 @@ from typing import Any
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ExtBot
 
 log = logging.getLogger(__name__)
@@ -105,17 +106,24 @@ class TolerantBot(ExtBot[None]):
             effective: float = base + timeout.total_seconds()
         else:
             effective = base + timeout if timeout else base
-        result = await self._post(
-            "getUpdates",
-            data,
-            read_timeout=effective,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            api_kwargs=api_kwargs,
-        )
-        self._update_stats.fetched()
-        return tuple(parse_update(item, self, self._update_stats) for item in result or ())
+        try:
+            result = await self._post(
+                "getUpdates",
+                data,
+                read_timeout=effective,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+                api_kwargs=api_kwargs,
+            )
+            self._update_stats.fetched()
+            return tuple(parse_update(item, self, self._update_stats) for item in result or ())
+        except TelegramError:
+            raise
+        except Exception as exc:
+            # PTB's polling loop logs anything else as CRITICAL and polls again at once;
+            # as a network error it backs off (up to 30 s) and our error callback logs it.
+            raise NetworkError(f"unusable getUpdates answer: {exc!r}") from exc
 
 
 class Throttled:

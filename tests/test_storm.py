@@ -277,3 +277,29 @@ async def test_kill_mid_broadcast_reports_the_unknown_and_sends_them_again(
             code = await bot.stop()
         assert code == 0, (tmp_path / f"bot-{bot.runs}.log").read_text()
         assert not sandbox.violations, sandbox.violations
+
+
+async def test_a_failing_poll_backs_off_and_is_logged_once_a_minute(tmp_path: Path) -> None:
+    """Telegram answers getUpdates with 502 for a while: PTB's loop backs off, our error
+    callback logs one line (with a count once the minute is over), and polling resumes."""
+    async with Sandbox("4244:POLL-test") as sandbox:
+        staff = sandbox.add_group("Team", is_forum=True)
+        sandbox.fail_next("getUpdates", 502, "Bad Gateway", times=1000)
+        bot = BotProcess(sandbox, tmp_path, staff["id"], 1)
+        await bot.start()
+        try:
+            await asyncio.sleep(6)
+            attempts = len(sandbox.calls("getUpdates"))
+            sandbox.world.faults.clear()
+            user = sandbox.add_user("Leyla", language_code="tr")
+            sandbox.send_text(user, "/start")
+            await sandbox.wait_bot_messages(user["id"], timeout=40)
+        finally:
+            code = await bot.stop()
+        log = (tmp_path / "bot-1.log").read_text()
+        lines = [line for line in log.splitlines() if "getUpdates failed" in line]
+        print(f"\n6 s of failing getUpdates: {attempts} attempts, {len(lines)} log line(s)")
+        assert code == 0, log
+        assert attempts <= 8, "backs off"
+        assert len(lines) == 1, log
+        assert "Traceback" not in log

@@ -114,7 +114,7 @@ class BroadcastLane(Lane):
             )
 
     async def after_crash(self) -> None:
-        await self.sleep(5)
+        await self.sleep(self.backoff(5, 300))
         self.wake()
 
     async def settle(self) -> None:
@@ -248,7 +248,9 @@ class BroadcastLane(Lane):
             # A request that never left was never claimed: it is still 'pending'.
             raise
         except Exception as exc:
-            log.exception("broadcast %s to %s failed", broadcast.id, row.user_id)
+            self.errors.error(
+                "row", "broadcast %s to %s failed", broadcast.id, row.user_id, exc_info=exc
+            )
             await repo.mark(broadcast.id, row.user_id, FAILED, repr(exc))
         finally:
             self._slots.release()

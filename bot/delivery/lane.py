@@ -39,6 +39,7 @@ from datetime import datetime
 from telegram import Bot
 
 from bot.clock import Clock
+from bot.updates import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ class Lane(ABC):
         self._task: asyncio.Task[None] | None = None
         self._alarm: asyncio.TimerHandle | None = None
         self._alarm_at = math.inf
+        self.crashes = 0
+        """Drains in a row that raised; reset by one that did not."""
+        self.errors = Throttled(log, 60.0)
+        """A lane that fails again and again says so once a minute, with a count."""
 
     # -- what a lane says ---------------------------------------------------------------------
     @property
@@ -73,9 +78,14 @@ class Lane(ABC):
         """Send what is due; return when nothing is (after :meth:`wake_at` if later)."""
 
     async def after_crash(self) -> None:
-        """A drain raised something unexpected; by default look again in a minute."""
-        await self.sleep(60)
+        """A drain raised something unexpected; by default look again in a minute (longer
+        each time it happens again, up to ten)."""
+        await self.sleep(self.backoff(60, 600))
         self.wake()
+
+    def backoff(self, first: float, most: float) -> float:
+        """Seconds to wait after the latest of :attr:`crashes` failed drains in a row."""
+        return float(min(first * 2 ** max(self.crashes - 1, 0), most))
 
     async def settle(self) -> None:  # noqa: B027 (optional hook)
         """At a stop, after the worker ended: finish or put back requests still running."""
@@ -145,6 +155,10 @@ class Lane(ABC):
                 return
             try:
                 await self.drain()
-            except Exception:
-                log.exception("%s: unexpected error; trying again later", self.name)
+                self.crashes = 0
+            except Exception as exc:
+                self.crashes += 1
+                self.errors.error(
+                    "drain", "%s: unexpected error; trying again later", self.name, exc_info=exc
+                )
                 await self.after_crash()

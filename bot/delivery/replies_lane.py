@@ -55,7 +55,6 @@ from bot.clock import Clock
 from bot.delivery.errors import Kind, classify
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import LANE_REQUEST, Departure, NotClaimed, RequestLog
-from bot.updates import Throttled
 from storage import Storage
 from storage.replies import FAILED, UNKNOWN, Reply
 
@@ -94,7 +93,6 @@ class RepliesLane(Lane):
         self._after: dict[str, AfterSent] = {}
         self._not_before: dict[int, float] = {}
         self._timer: asyncio.TimerHandle | None = None
-        self._throttled = Throttled(log, 60.0)
 
     # -- the API ----------------------------------------------------------------------------
     def on_sent(self, kind: str, callback: AfterSent) -> None:
@@ -143,7 +141,7 @@ class RepliesLane(Lane):
         await self.storage.replies.purge(now - KEEP_DONE)
 
     async def after_crash(self) -> None:
-        await self.sleep(5)
+        await self.sleep(self.backoff(5, 300))
         self.wake()
 
     async def drain(self) -> None:
@@ -209,7 +207,7 @@ class RepliesLane(Lane):
         if failure.kind is Kind.RETRY_AFTER:
             self.log.pause(failure.retry_after)
             await repo.release(reply.id, refund=True)
-            self._throttled.warning(
+            self.errors.warning(
                 "retry-after",
                 "replies: Telegram asks to wait %.0f s; %d repl(y/ies) wait",
                 failure.retry_after,
@@ -228,7 +226,7 @@ class RepliesLane(Lane):
                 await repo.release(reply.id, refund=False)
                 delay = NETWORK_BACKOFF[min(attempts, len(NETWORK_BACKOFF) - 1)]
                 self._not_before[reply.id] = time.monotonic() + delay
-                self._throttled.warning(
+                self.errors.warning(
                     "network", "replies: Telegram not reached (%s); trying again", exc
                 )
         elif failure.unreachable:
@@ -240,7 +238,7 @@ class RepliesLane(Lane):
             log.warning("reply %s to %s refused: %s", reply.id, reply.chat_id, exc)
         else:
             await repo.close(reply.id, FAILED, failure.message, now)
-            self._throttled.error("bug", "reply %s failed", reply.id, exc_info=exc)
+            self.errors.error("bug", "reply %s failed", reply.id, exc_info=exc)
         return True
 
 
