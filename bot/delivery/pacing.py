@@ -242,6 +242,7 @@ class SharedRateLimiter(AIORateLimiter):
         super().__init__(*args, **kwargs)
         self.log = RequestLog(now)
         self.window = SlidingWindow(limit, RequestLog.WINDOW)
+        self.grid = Spacing(1.0 / (RATE - 1), burst=1 + GRID_SLACK)
         self._turn = asyncio.Lock()
         self.throttled_log = Throttled(logging.getLogger(__name__), 30.0)
 
@@ -250,12 +251,16 @@ class SharedRateLimiter(AIORateLimiter):
         async with self._turn:
             while True:
                 now = self.log.now()
-                wait = max(self.log.paused_until - now, self.window.wait(now) if paced else 0)
+                wait = self.log.paused_until - now
+                if paced:
+                    wait = max(wait, self.window.wait(now), self.grid.wait(now))
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
             if paced:
-                self.window.spend(self.log.now())
+                now = self.log.now()
+                self.window.spend(now)
+                self.grid.take(now)
 
     async def process_request(
         self,
