@@ -91,6 +91,30 @@ async def test_receipts_outlast_a_long_storm_in_order_once_each(bot: Harness) ->
     )
 
 
+async def test_a_reply_waiting_out_a_storm_survives_a_restart_once(bot: Harness) -> None:
+    user = await bot.onboard("Lina", "en")
+    storm = bot.sandbox.storm(3, retry_after=1)
+    bot.sandbox.send_text(user, "Are you there?")
+    await bot.idle()
+    await bot.sandbox.wait_for(
+        lambda: any(
+            c.error_code == 429 for c in bot.sandbox.calls("sendMessage", chat_id=user["id"])
+        ),
+        message="the receipt refused",
+    )
+    await bot.stop()
+    storage = Storage(bot.config.db_path)
+    await storage.open()
+    assert await storage.replies.counts() == {"pending": 1}
+    await storage.close()
+    await asyncio.sleep(max(0.0, storm.end - time.monotonic()))
+    await bot.start()
+    await bot.sandbox.wait_for(lambda: receipts(bot, user), message="the receipt after a restart")
+    await asyncio.sleep(0.5)
+    assert len(receipts(bot, user)) == 1
+    assert (await bot.storage.requests.latest(user["id"])).receipt_at is not None
+
+
 async def peak_after_pause(sandbox: Sandbox, bot: ExtBot[None], n: int) -> tuple[int, int]:
     """``n`` replies at once while Telegram asks for a 2-second pause: the peak of sends in
     any second after the pause, and over the whole run."""
