@@ -16,8 +16,11 @@ PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed"
 class Reply:
     id: int
     chat_id: int
-    text: str
+    text: str | None
+    parse_mode: str | None
     markup: str | None
+    from_chat_id: int | None
+    from_message_id: int | None
     after_kind: str | None
     after_arg: str | None
     status: str
@@ -32,7 +35,10 @@ def _reply(row: aiosqlite.Row) -> Reply:
         id=row["id"],
         chat_id=row["chat_id"],
         text=row["text"],
+        parse_mode=row["parse_mode"],
         markup=row["markup"],
+        from_chat_id=row["from_chat_id"],
+        from_message_id=row["from_message_id"],
         after_kind=row["after_kind"],
         after_arg=row["after_arg"],
         status=row["status"],
@@ -48,19 +54,33 @@ class Replies:
     async def add(
         self,
         chat_id: int,
-        text: str,
+        text: str | None,
         now: datetime,
         *,
+        parse_mode: str | None = None,
         markup: str | None = None,
+        copy_of: tuple[int, int] | None = None,
         after_kind: str | None = None,
         after_arg: str | None = None,
         dedupe_key: str | None = None,
     ) -> int | None:
         """A new reply; None when one with the same ``dedupe_key`` exists (open or done)."""
         row = await self.db.fetchone(
-            "INSERT OR IGNORE INTO replies (chat_id, text, markup, after_kind, after_arg,"
-            " dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (chat_id, text, markup, after_kind, after_arg, dedupe_key, to_db(now)),
+            "INSERT OR IGNORE INTO replies (chat_id, text, parse_mode, markup, from_chat_id,"
+            " from_message_id, after_kind, after_arg, dedupe_key, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                chat_id,
+                text,
+                parse_mode,
+                markup,
+                copy_of[0] if copy_of else None,
+                copy_of[1] if copy_of else None,
+                after_kind,
+                after_arg,
+                dedupe_key,
+                to_db(now),
+            ),
         )
         return int(row[0]) if row else None
 

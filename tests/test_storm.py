@@ -26,6 +26,7 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.delivery.pacing import SharedRateLimiter
+from bot.delivery.replies_lane import After
 from sandbox.server import Sandbox
 from storage import Storage
 from tests.conftest import STAFF_CHAT, TOKEN, Harness
@@ -327,3 +328,32 @@ async def test_a_failing_poll_backs_off_and_is_logged_once_a_minute(tmp_path: Pa
         assert attempts <= 8, "backs off"
         assert len(lines) == 1, log
         assert "Traceback" not in log
+
+
+async def test_replies_lane_copies_and_reports_what_cannot_be_sent(bot: Harness) -> None:
+    """What the lead converts staff answers with: a copy, in HTML, recorded on success, and
+    a failure callback when the resident blocked the bot."""
+    lane = bot.app.bot_data["services"].outbox.replies if bot.app else None
+    assert lane is not None
+    sent: list[Any] = []
+    failed: list[Any] = []
+
+    async def on_sent(arg: Any, at: datetime) -> None:
+        sent.append(arg)
+
+    async def on_failed(arg: Any, reason: str) -> None:
+        failed.append((arg, reason))
+
+    lane.on_sent("test", on_sent, failed=on_failed)
+    reader, gone = bot.user("Mia", "en"), bot.user("Ole", "en")
+    bot.sandbox.block(gone)
+    staff_message = bot.sandbox.send_text(
+        bot.sandbox.add_user("Staff"), "Hello!", chat_id=STAFF_CHAT
+    )
+    await bot.idle()
+    await lane.copy(reader["id"], STAFF_CHAT, staff_message["message_id"], after=After("test", 1))
+    await lane.send(gone["id"], "<b>Hi</b>", parse_mode="HTML", after=After("test", 2))
+    await bot.sandbox.wait_for(lambda: sent and failed, message="both outcomes")
+    assert sent == [1] and failed[0][0] == 2 and "blocked" in failed[0][1]
+    [copy] = bot.sandbox.bot_messages(reader["id"])
+    assert copy["text"] == "Hello!"

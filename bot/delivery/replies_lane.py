@@ -29,7 +29,10 @@ Usage::
 
     await services.outbox.replies.send(chat_id, text, markup, after=After("receipt", 17),
                                        key="receipt:17:first")
+    await services.outbox.replies.copy(user_id, staff_chat, message_id, caption=...,
+                                       parse_mode="HTML", after=After("answered", {...}))
     services.outbox.replies.on_sent("receipt", mark_receipt)  # once, at build time
+    services.outbox.replies.on_sent("answered", mark_answered, failed=tell_staff)
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ from telegram import (
     Bot,
     ForceReply,
     InlineKeyboardMarkup,
+    Message,
+    MessageId,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
@@ -63,6 +68,8 @@ log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 AfterSent = Callable[[Any, datetime], Awaitable[None]]
 """``callback(arg, accepted_at)``: record that the resident was told."""
+AfterFailed = Callable[[Any, str], Awaitable[None]]
+"""``callback(arg, reason)``: the reply will never be sent (blocked, refused, given up)."""
 
 MAX_NETWORK_ATTEMPTS = 10
 NETWORK_BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)
@@ -91,13 +98,18 @@ class RepliesLane(Lane):
         self.storage = storage
         self.log = request_log or RequestLog()
         self._after: dict[str, AfterSent] = {}
+        self._failed_after: dict[str, AfterFailed] = {}
         self._not_before: dict[int, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     # -- the API ----------------------------------------------------------------------------
-    def on_sent(self, kind: str, callback: AfterSent) -> None:
-        """Register what an :class:`After` of this kind records (at build time)."""
+    def on_sent(self, kind: str, callback: AfterSent, failed: AfterFailed | None = None) -> None:
+        """Register what an :class:`After` of this kind records once Telegram accepted the
+        reply (at build time); ``failed`` hears of a reply that will never be sent (the
+        resident blocked the bot, Telegram refused it), e.g. to tell staff."""
         self._after[kind] = callback
+        if failed is not None:
+            self._failed_after[kind] = failed
 
     async def send(
         self,
@@ -105,19 +117,51 @@ class RepliesLane(Lane):
         text: str,
         markup: Markup | None = None,
         *,
+        parse_mode: str | None = None,
         after: After | None = None,
         key: str | None = None,
     ) -> int | None:
         """Write the reply down and wake the lane; returns its row id, or None when a reply
         with the same ``key`` was written before (nothing is added): a key names a message
         that is sent once, e.g. ``receipt:<request>:<when the last receipt was sent>``."""
+        return await self._add(chat_id, text[:4096], markup, parse_mode, None, after, key)
+
+    async def copy(
+        self,
+        chat_id: int,
+        from_chat_id: int,
+        message_id: int,
+        *,
+        caption: str | None = None,
+        parse_mode: str | None = None,
+        markup: Markup | None = None,
+        after: After | None = None,
+        key: str | None = None,
+    ) -> int | None:
+        """Like :meth:`send`, for a copy of a message (a staff answer with a photo, say);
+        ``caption`` replaces the original's."""
+        copy_of = (from_chat_id, message_id)
+        return await self._add(chat_id, caption, markup, parse_mode, copy_of, after, key)
+
+    async def _add(
+        self,
+        chat_id: int,
+        text: str | None,
+        markup: Markup | None,
+        parse_mode: str | None,
+        copy_of: tuple[int, int] | None,
+        after: After | None,
+        key: str | None,
+    ) -> int | None:
         if after is not None and after.kind not in self._after:
             raise ValueError(f"no on_sent callback for {after.kind!r}")
         reply_id = await self.storage.replies.add(
             chat_id,
-            text[:4096],
+            text,
             self.clock.now(),
+            parse_mode=parse_mode,
             markup=dump_markup(markup),
+            copy_of=copy_of,
             after_kind=after.kind if after else None,
             after_arg=json.dumps(after.arg) if after else None,
             dedupe_key=key,
@@ -172,10 +216,25 @@ class RepliesLane(Lane):
         repo = self.storage.replies
         departure = Departure(claim=lambda: repo.claim(reply.id), own_retries=True)
         LANE_REQUEST.set(departure)
+        markup = load_markup(reply.markup, self.bot)
+        message: Message | MessageId
         try:
-            message = await self.bot.send_message(
-                reply.chat_id, reply.text, reply_markup=load_markup(reply.markup, self.bot)
-            )
+            if reply.from_chat_id is not None and reply.from_message_id is not None:
+                message = await self.bot.copy_message(
+                    reply.chat_id,
+                    reply.from_chat_id,
+                    reply.from_message_id,
+                    caption=reply.text,
+                    parse_mode=reply.parse_mode,
+                    reply_markup=markup,
+                )
+            else:
+                message = await self.bot.send_message(
+                    reply.chat_id,
+                    reply.text or "…",
+                    parse_mode=reply.parse_mode,
+                    reply_markup=markup,
+                )
         except NotClaimed:
             return True
         except Exception as exc:
@@ -200,6 +259,18 @@ class RepliesLane(Lane):
         except Exception:
             log.exception("reply %s: recording %r failed", reply.id, reply.after_kind)
 
+    async def _give_up(self, reply: Reply, reason: str) -> None:
+        await self.storage.replies.close(reply.id, FAILED, reason, self.clock.now())
+        callback = self._failed_after.get(reply.after_kind or "")
+        if callback is None:
+            return
+        try:
+            await callback(json.loads(reply.after_arg or "null"), reason)
+        except Exception:
+            log.exception(
+                "reply %s: reporting the failure of %r failed", reply.id, reply.after_kind
+            )
+
     async def _failed(self, reply: Reply, exc: Exception, departure: Departure) -> bool:
         repo = self.storage.replies
         failure = classify(exc)
@@ -220,7 +291,7 @@ class RepliesLane(Lane):
         elif failure.kind in (Kind.NETWORK, Kind.TIMED_OUT):
             attempts = reply.attempts + (1 if departure.departed else 0)
             if attempts >= MAX_NETWORK_ATTEMPTS:
-                await repo.close(reply.id, FAILED, failure.message, now)
+                await self._give_up(reply, failure.message)
                 log.warning("reply %s to %s given up: %s", reply.id, reply.chat_id, exc)
             else:
                 await repo.release(reply.id, refund=False)
@@ -230,14 +301,14 @@ class RepliesLane(Lane):
                     "network", "replies: Telegram not reached (%s); trying again", exc
                 )
         elif failure.unreachable:
-            await repo.close(reply.id, FAILED, failure.message, now)
+            await self._give_up(reply, failure.message)
             await self.storage.residents.mark_unreachable(reply.chat_id, now)
             log.info("reply %s: chat %s is unreachable (%s)", reply.id, reply.chat_id, exc)
         elif failure.from_telegram:
-            await repo.close(reply.id, FAILED, failure.message, now)
+            await self._give_up(reply, failure.message)
             log.warning("reply %s to %s refused: %s", reply.id, reply.chat_id, exc)
         else:
-            await repo.close(reply.id, FAILED, failure.message, now)
+            await self._give_up(reply, failure.message)
             self.errors.error("bug", "reply %s failed", reply.id, exc_info=exc)
         return True
 

@@ -9,8 +9,12 @@
 CREATE TABLE replies (
     id          INTEGER PRIMARY KEY,
     chat_id     INTEGER NOT NULL,
-    text        TEXT NOT NULL,
+    text        TEXT,
+    parse_mode  TEXT,
     markup      TEXT,
+    -- a copy of a message (e.g. a staff answer) instead of a text; text is then its caption
+    from_chat_id     INTEGER,
+    from_message_id  INTEGER,
     after_kind  TEXT,
     after_arg   TEXT,
     dedupe_key  TEXT,
@@ -20,7 +24,8 @@ CREATE TABLE replies (
     error       TEXT,
     message_id  INTEGER,
     created_at  TEXT NOT NULL,
-    done_at     TEXT
+    done_at     TEXT,
+    CHECK (text IS NOT NULL OR from_message_id IS NOT NULL)
 ) STRICT;
 CREATE INDEX replies_open ON replies (status, chat_id, id);
 CREATE UNIQUE INDEX replies_key ON replies (dedupe_key) WHERE dedupe_key IS NOT NULL;
