@@ -116,7 +116,7 @@ async def test_a_reply_waiting_out_a_storm_survives_a_restart_once(bot: Harness)
     assert (await bot.storage.requests.latest(user["id"])).receipt_at is not None
 
 
-async def peak_after_pause(sandbox: Sandbox, bot: ExtBot[None], n: int) -> tuple[int, int]:
+async def peak_after_pause(sandbox: Sandbox, bot: ExtBot[Any], n: int) -> tuple[int, int]:
     """``n`` replies at once while Telegram asks for a 2-second pause: the peak of sends in
     any second after the pause, and over the whole run."""
     users = [sandbox.add_user(f"U{i}") for i in range(n)]
