@@ -36,8 +36,9 @@ catalogs: $(STAMP)
 	echo "catalogs compiled: $$(echo "$$out" | sed -n 's#.*locales/\([a-zA-Z_]*\)/LC_MESSAGES.*#\1#p' | sort | tr '\n' ' ')"
 
 # Telegram's Bot API schema the sandbox checks every call against, kept in the repository.
-# SCHEMA_URL names a newer api.json (from the project that publishes it as JSON); the file
-# is checked before it replaces the old one. Commit the change with the version in the message.
+# SCHEMA_FILE names a newer api.json (Telegram's Bot API documentation as JSON, e.g. from the
+# project that publishes it so); it is checked before it replaces the old one. Commit the
+# change with the version in the message.
 update-schema: $(STAMP)
 	@test -n "$(SCHEMA_FILE)" || { echo "usage: make update-schema SCHEMA_FILE=path/to/api.json"; exit 2; }
 	$(BIN)/python -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['methods'] and d['types']; print(d['version'], d['release_date'])" "$(SCHEMA_FILE)"
@@ -45,7 +46,7 @@ update-schema: $(STAMP)
 
 # Translator workflow: extract new strings into the template, merge them into every catalog.
 extract: $(STAMP)
-	$(BIN)/pybabel extract -F pyproject.toml -k _ -k n_:1,2 -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F pyproject.toml -k _ -k n_:1,2 -k p_:1c,2 -k N_ --no-location --sort-output \
 		--project quartierbot -o locales/messages.pot bot handlers
 
 update-catalogs: extract

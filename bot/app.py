@@ -7,10 +7,10 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from types import ModuleType
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
@@ -18,16 +18,19 @@ from bot.capability import App, Capability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.context import SERVICES, BotContext, Services, services_of
-from bot.delivery.errors import Kind, classify
+from bot.delivery.errors import Kind, call_of, classify
 from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
+from bot.flows import Flows
 from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
+from bot.services.privacy import PrivacyService
+from bot.services.requests import RequestsService
 from bot.services.topics import Topics
 from bot.updates import TolerantBot
 from handlers import (
@@ -50,17 +53,16 @@ from storage import Storage
 log = logging.getLogger(__name__)
 
 # Every capability, in the order its handlers get to see an update. ``fallback`` is last:
-# it answers whatever nobody else took. Bare modules (booking, agenda) are not converted
-# yet and go through ``_transitional``.
-CAPABILITIES: Sequence[Capability | ModuleType] = (
+# it answers whatever nobody else took.
+CAPABILITIES: Sequence[Capability] = (
     groups.CAPABILITY,
     common.CAPABILITY,
     onboarding.CAPABILITY,
     hours.CAPABILITY,
     news.CAPABILITY,
     broadcast.CAPABILITY,
-    booking,
-    agenda,
+    booking.CAPABILITY,
+    agenda.CAPABILITY,
     privacy.CAPABILITY,
     stats.CAPABILITY,
     staff.CAPABILITY,
@@ -70,9 +72,7 @@ CAPABILITIES: Sequence[Capability | ModuleType] = (
 
 
 def capability_names() -> tuple[str, ...]:
-    return tuple(
-        c.name if isinstance(c, Capability) else c.__name__.rsplit(".", 1)[-1] for c in CAPABILITIES
-    )
+    return tuple(c.name for c in CAPABILITIES)
 
 
 def build_application(
@@ -114,6 +114,7 @@ def build_application(
         # /reload replaces Services.directory as a whole: the service reads it on every use.
         directory=lambda: services_of(application).directory,
     )
+    outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
     services = Services(
         config=config,
         storage=storage,
@@ -122,9 +123,18 @@ def build_application(
         directory=load_directory(directory_path),
         directory_path=directory_path,
         scheduler=scheduler,
-        outbox=Outbox(application.bot, storage, clock, config, topics, limiter.log),
+        outbox=outbox,
         topics=topics,
         appointments=appointments,
+        requests=RequestsService(storage=storage, clock=clock, topics=topics, staff=outbox.staff),
+        privacy=PrivacyService(
+            storage=storage,
+            clock=clock,
+            appointments=appointments,
+            topics=topics,
+            retention=timedelta(days=config.retention_days),
+        ),
+        flows=Flows(storage, clock),
     )
     services.outbox.broadcasts.report_note = ReportNote(services.i18n)
     application.bot_data[SERVICES] = services
@@ -133,40 +143,17 @@ def build_application(
     return application
 
 
-def wire(
-    application: App, services: Services, capabilities: Sequence[Capability | ModuleType]
-) -> None:
+def wire(application: App, services: Services, capabilities: Sequence[Capability]) -> None:
     """Add every capability's handlers in order and collect what they offer into
     ``services``: commands in handler order, the menu sorted by ``order`` (ties keep handler
     order), hooks in handler order."""
-    wired: list[Capability] = []
-    for entry in capabilities:
-        if isinstance(entry, Capability):
-            application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
-            wired.append(entry)
-        else:
-            wired.append(_transitional(application, entry))
+    wired = tuple(capabilities)
+    for entry in wired:
+        application.add_handlers(list(entry.handlers(services, application)), group=entry.group)
     services.commands = tuple(c for cap in wired for c in cap.commands)
     services.menu = tuple(sorted((e for cap in wired for e in cap.menu), key=lambda e: e.order))
     services.on_start = tuple(h for cap in wired for h in cap.on_start)
     services.on_stop = tuple(h for cap in wired for h in cap.on_stop)
-
-
-def _transitional(application: App, module: ModuleType) -> Capability:
-    """TRANSITIONAL — the one place that still accepts a module with ``register(application)``
-    (booking and agenda, until they expose ``CAPABILITY``; recipe in bot/capability.py).
-    It lets the module add its handlers, then turns what the legacy ``handlers.common.add_*``
-    functions left in ``bot_data`` into a ``Capability`` and removes those keys. Delete this
-    function, the ``ModuleType`` in ``CAPABILITIES`` and the ``add_*`` functions together."""
-    module.register(application)
-    data = application.bot_data
-    return Capability(
-        name=module.__name__.rsplit(".", 1)[-1],
-        commands=tuple(data.pop(common.COMMANDS, ())),
-        menu=tuple(data.pop(common.MENU, ())),
-        on_start=tuple(data.pop(common.STARTUP_HOOKS, ())),
-        on_stop=tuple(data.pop(common.SHUTDOWN_HOOKS, ())),
-    )
 
 
 async def startup(application: App) -> None:
@@ -175,6 +162,7 @@ async def startup(application: App) -> None:
     the event loop)."""
     services = services_of(application)
     await services.storage.open()
+    await services.flows.restore()
     for hook in services.on_start:
         await hook(application)
     await services.outbox.start()
@@ -215,21 +203,37 @@ async def publish_commands(application: App) -> None:
             await application.bot.set_my_commands(
                 staff_commands, scope=BotCommandScopeChat(staff_chat)
             )
-        except BadRequest as exc:  # the bot is not (yet) in that group
-            log.warning("could not publish the staff commands in %s: %s", staff_chat, exc)
+        except TelegramError as exc:
+            failure = classify(exc)
+            if not (failure.refused or failure.unreachable):
+                raise
+            # the bot is not (yet) in that group
+            log.warning(
+                "could not publish the staff commands in %s: %s", staff_chat, failure.message
+            )
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """One line per failed request to Telegram (which method, for which chat and update,
+    what Telegram said); a traceback only for a bug. The update id is the reference: the
+    update itself holds what the resident wrote and their name."""
     error = context.error
-    failure = classify(error) if error is not None else None
-    if failure is not None and failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
-        log.info("resident unreachable: %s", error)
-        return
-    if failure is not None and failure.from_telegram:
-        log.warning("Telegram refused a request: %s", error, exc_info=error)
-        return
-    # The update id only: the update itself holds what the resident wrote and their name.
     update_id = update.update_id if isinstance(update, Update) else None
+    failure = classify(error) if error is not None else None
+    if failure is not None and failure.from_telegram:
+        assert error is not None
+        call = call_of(error) or "a request"
+        if failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
+            log.info("resident unreachable: %s for update %s: %s", call, update_id, failure.message)
+        else:
+            log.warning(
+                "Telegram did not accept %s for update %s: %s: %s",
+                call,
+                update_id,
+                failure.kind.value,
+                failure.message,
+            )
+        return
     log.error("unhandled error for update %s", update_id, exc_info=error)
 
 

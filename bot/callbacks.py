@@ -8,7 +8,6 @@ and the fallback handler answers it politely.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 VERSION = "1"
@@ -68,13 +67,3 @@ def parse(data: object) -> Callback | None:
     if not all(_ARG_RE.match(a) for a in args):
         return None
     return Callback(name, tuple(args))
-
-
-def matches(name: str) -> Callable[[object], bool]:
-    """A ``CallbackQueryHandler`` pattern accepting only well-formed data of this kind."""
-
-    def check(data: object) -> bool:
-        parsed = parse(data)
-        return parsed is not None and parsed.kind == name
-
-    return check

@@ -7,55 +7,44 @@ them in that order, and collects commands, menu entries and start/stop hooks int
 fields of ``Services`` (``services.commands``, ``services.menu``, ``services.on_start``,
 ``services.on_stop``). Nothing about wiring lives in ``bot_data`` any more.
 
-Converting a module that still has ``register(application)`` (booking, agenda)
----------------------------------------------------------------------------------
-Done for onboarding, hours, news, broadcast, privacy, stats, staff, questions, fallback; look
-at handlers/staff.py (staff filter + refusal) and handlers/broadcast.py (filtered buttons +
-refusing button) for complete examples.
+Writing a capability
+--------------------
+Look at handlers/staff/ (staff filter + refusal), handlers/agenda/ (staff buttons) and
+handlers/booking/ (a package; a conversation with typed input through ``bot.flows``).
 
-1. Turn the body of ``register`` into a handler factory that *returns* the handlers instead
-   of adding them (same order). E.g. for agenda::
+1. A handler factory *returns* the handlers, in the order they see an update; it may set
+   what the capability renders for a service once, at build (``services.topics.renderer``,
+   ``services.appointments.install(...)``)::
 
        def handlers(services: Services, application: App) -> list[Handler]:
-           in_staff_group = filters.UpdateType.MESSAGES & staff_chat(services.config)
+           in_staff_group = staff_chat(services.config)
            return [
-               CommandHandler("agenda", agenda_command, filters=in_staff_group),
-               CommandHandler("cancelbooking", cancel_command, filters=in_staff_group),
-               CommandHandler(["agenda", "cancelbooking"], refuse),  # refused case, after
-               MessageHandler(
-                   filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND
-                   & staff_chat(services.config) & _CancelPrompt(),
-                   on_cancel_reason,
-               ),
-               on_callback(STAFF_KINDS, on_staff_button, filters=staff_chat(services.config)),
-               on_callback(STAFF_KINDS, refuse_staff_button),  # answer_query + refuse
+               CommandHandler("agenda", agenda_command,
+                              filters=filters.UpdateType.MESSAGES & in_staff_group),
+               CommandHandler("agenda", refuse),  # the refused case, right after
+               on_callback(STAFF_KINDS, on_staff_button, filters=in_staff_group),
+               on_callback(STAFF_KINDS, refuse_button),
            ]
 
    ``filters.UpdateType.MESSAGES &`` keeps CommandHandler's default (messages and edits)
-   when a filter is given. ``application`` is there only for filters that read state
-   mirrored in ``bot_data`` (``booking._AwaitingNote``, ``broadcast.AwaitingInput``); a
-   factory never adds handlers itself.
-2. Move ``add_commands`` / ``add_menu_entry`` / ``add_startup`` / ``add_shutdown`` into
-   the record::
+   when a filter is given. Who may do something is a filter (``bot.filters``) with a
+   refusal handler after the allowed one, not an ``if`` in the handler; buttons go through
+   ``handlers.common.on_callback(kinds, fn)`` with ``async def fn(update, context, cb)``,
+   the callback data parsed once. A flow that waits for typed input declares a
+   ``bot.flows.Flow`` and filters its ``MessageHandler`` with
+   ``services.flows.input_filter(FLOW)``.
+2. Commands, main-menu entries and start/stop hooks go into the record::
 
        CAPABILITY = Capability(
-           name="agenda",
+           name="booking",
            handlers=handlers,
-           commands=(Command("agenda", N_("Appointments of a day or the week"), scope="staff"),
-                     Command("cancelbooking", N_("Cancel an appointment with a reason"),
-                             scope="staff")),
+           commands=(Command("book", N_("Book an appointment")),),
+           menu=(MenuEntry(20, "📆", N_("Book an appointment"), callbacks.make(CB_BOOK),
+                           needs_consent=True),),
+           on_start=(on_startup,),
        )
-       # booking: menu=(MenuEntry(20, ...), MenuEntry(25, ...)), on_start=(on_startup,)
-3. Replace inline checks by filters on the handler plus a refusal handler right after the
-   allowed one (agenda's ``in_staff_chat`` copy goes: ``handlers.common.in_staff_chat`` is
-   the one left, for code that only *branches* on the chat), and every
-   ``cb = callbacks.parse(query.data); assert cb is not None`` by ``on_callback(kinds, fn)``
-   with ``async def fn(update, context, cb: Callback)``. Callback data stays byte-identical.
-4. In ``bot.app.CAPABILITIES`` replace the bare module by ``module.CAPABILITY``. Once no bare
-   module is left, delete ``bot.app._transitional``, the ``ModuleType`` in ``CAPABILITIES``,
-   the TRANSITIONAL block in ``handlers.common`` (``add_*``, the ``bot_data`` keys, the
-   ``Command``/``MenuEntry`` re-exports) and ``callbacks.matches`` if nothing uses it; add
-   the modules to the ``capabilities`` contract in pyproject.toml.
+3. Add ``module.CAPABILITY`` to ``bot.app.CAPABILITIES`` and the module to the
+   ``capabilities`` independence contract in pyproject.toml.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.i18n import LANGUAGES
+
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DB = Path("data/quartierbot.sqlite3")
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -29,6 +31,31 @@ WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 HEALTH_PATH = "/healthz"
 LOG_FORMATS = ("text", "json")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# faster-whisper's own model names (it downloads them once); anything else must be a folder
+# holding a CTranslate2 Whisper model, or a Hugging Face repository id ("owner/name").
+WHISPER_SIZES = frozenset(
+    {
+        "tiny",
+        "tiny.en",
+        "base",
+        "base.en",
+        "small",
+        "small.en",
+        "medium",
+        "medium.en",
+        "large-v1",
+        "large-v2",
+        "large-v3",
+        "large",
+        "large-v3-turbo",
+        "turbo",
+        "distil-small.en",
+        "distil-medium.en",
+        "distil-large-v2",
+        "distil-large-v3",
+    }
+)
+_REPO_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 class ConfigError(Exception):
@@ -71,6 +98,14 @@ class Config:
     """Where /healthz listens in polling mode (QUARTIERBOT_HEALTH_PORT); None = nowhere."""
     log_format: str = "text"
     """``text`` for people, ``json`` (one object per line) for log collectors."""
+    translate_url: str | None = None
+    """Root of a LibreTranslate server (QUARTIERBOT_TRANSLATE_URL); None: no machine translation."""
+    translate_key: str | None = None
+    """API key for that server, if it asks for one (QUARTIERBOT_TRANSLATE_KEY)."""
+    staff_language: str = "de"
+    """The language the office reads and writes in (QUARTIERBOT_STAFF_LANGUAGE)."""
+    voice_model: str | None = None
+    """faster-whisper model name or folder (QUARTIERBOT_VOICE_MODEL); None: no transcription."""
 
     @property
     def base_url(self) -> str:
@@ -265,6 +300,28 @@ def load_config(
     if log_format not in LOG_FORMATS:
         problems.append(f"QUARTIERBOT_LOG_FORMAT: {log_format!r} is not text or json")
 
+    translate_url = get("TRANSLATE_URL")
+    if translate_url is not None and not re.match(r"^https?://[^/\s]+", translate_url):
+        problems.append(f"QUARTIERBOT_TRANSLATE_URL: {translate_url!r} is not an http(s) URL")
+
+    staff_language = get("STAFF_LANGUAGE") or "de"
+    if staff_language not in LANGUAGES:
+        problems.append(
+            f"QUARTIERBOT_STAFF_LANGUAGE: {staff_language!r} is not one of our languages"
+            f" ({', '.join(LANGUAGES)})"
+        )
+
+    voice_model = get("VOICE_MODEL")
+    if voice_model is not None and not (
+        voice_model in WHISPER_SIZES
+        or Path(voice_model).expanduser().is_dir()
+        or (_REPO_ID_RE.match(voice_model) and not voice_model.startswith((".", "/", "~")))
+    ):
+        problems.append(
+            f"QUARTIERBOT_VOICE_MODEL: {voice_model!r} is neither a Whisper model name"
+            " (tiny, base, small, ...) nor an existing folder"
+        )
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -288,4 +345,8 @@ def load_config(
         webhook_secret=webhook_secret,
         health_listen=health_listen,
         log_format=log_format,
+        translate_url=translate_url.rstrip("/") if translate_url else None,
+        translate_key=get("TRANSLATE_KEY"),
+        staff_language=staff_language,
+        voice_model=voice_model,
     )

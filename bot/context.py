@@ -14,10 +14,13 @@ from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.delivery.staff_lane import StaffLane
 from bot.directory import Directory
+from bot.flows import Flows
 from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.privacy import PrivacyService
+from bot.services.requests import RequestsService
 from bot.services.topics import Topics
 from storage import Resident, Storage
 
@@ -46,6 +49,12 @@ class Services:
     """The residents' forum topics in the staff group, and their names and cards."""
     appointments: AppointmentsService
     """Booking, moving, cancelling, the waiting list, reminders and the cascades."""
+    requests: RequestsService
+    """Residents' requests as staff handle them: claim, close, reopen, bans, answers."""
+    privacy: PrivacyService
+    """A resident's export and erasure, and the retention purge."""
+    flows: Flows
+    """Who awaits typed input in which conversation (booking note, broadcast texts)."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
     # handler order; empty until the factory has wired them.
     commands: tuple[Command, ...] = ()

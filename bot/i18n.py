@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import holidays
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton, get_day_names
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_time,
+    get_day_names,
+    match_skeleton,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -27,6 +36,32 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 # Unicode directional isolates: keep times, numbers, phone numbers and names in order
 # inside right-to-left text (see Unicode TR9).
 FSI, LRI, PDI, RLM = "\u2068", "\u2066", "\u2069", "\u200f"
+
+
+_RTL_CLASSES = ("R", "AL")
+
+
+def first_strong(line: str) -> str | None:
+    """The direction of a line's first strong character: "R" (right to left, also for an
+    RLM), "L", or None when the line has none (digits, punctuation, emoji only).
+
+    Telegram takes a paragraph's direction — per line of a message and per button — from
+    it. Text inside isolates counts here on purpose: not every client skips isolates when it
+    chooses the direction (Unicode TR9 rule P2), so a right-to-left line must *start* with a
+    right-to-left letter or an RLM, before any isolated Latin name."""
+    for char in line:
+        direction = unicodedata.bidirectional(char)
+        if direction in _RTL_CLASSES:
+            return "R"
+        if direction == "L":
+            return "L"
+    return None
+
+
+def first_strong_rtl(line: str) -> bool:
+    """True when ``line`` lays out right to left in Telegram (its first strong character
+    is Arabic, Hebrew or an RLM)."""
+    return first_strong(line) == "R"
 
 
 @dataclass(frozen=True)
@@ -61,9 +96,117 @@ LANGUAGES: dict[str, Language] = {
 DEFAULT_LANGUAGE = "de"
 
 
+@dataclass(frozen=True)
+class DateStyle:
+    """How one language writes dates and times for residents.
+
+    Babel's defaults are not always what a reader understands: abbreviations that mean two
+    things (ro "mar." is Tuesday and March), abbreviations Leichte Sprache forbids, month data
+    that is incomplete (Kurmanji), ranges that repeat the hour marker when glued by hand.
+    """
+
+    full_names: bool = False
+    """Weekdays and months in full wherever a handler asks for an abbreviated skeleton."""
+    numeric_date: bool = False
+    """Babel's month names and patterns for the language are poor: the weekday in full and
+    the date in digits ("sêşem, 01.12.2026")."""
+    clock: str = "HH:mm"
+    """Babel pattern for a time of day (the bot is in Germany: 24 hours everywhere)."""
+    whole_hours: bool = False
+    """"9" rather than "9:00" when the minutes are zero (Leichte Sprache: "9 Uhr")."""
+    hour_word: str = ""
+    """Appended to a standalone time or range when the clock pattern has no marker."""
+    babel_interval: bool = True
+    """Ranges through Babel's ``format_interval``; False: start–end with an en dash."""
+
+
+DATE_STYLES: dict[str, DateStyle] = {
+    # German: "Di., 1. Dez." is read everywhere; ranges as Babel writes them ("09:00–12:00 Uhr").
+    "de": DateStyle(),
+    # Leichte Sprache: no abbreviations, "9 Uhr", "von 9 bis 12 Uhr".
+    "de_easy": DateStyle(
+        full_names=True, whole_hours=True, hour_word=" Uhr", clock="H:mm", babel_interval=False
+    ),
+    # English: an en dash without spaces, as the bot has always written it.
+    "en": DateStyle(babel_interval=False),
+    # Turkish: "Sal"/"Ara" are not read by everyone; "Salı, 1 Aralık" is.
+    "tr": DateStyle(full_names=True),
+    "ar": DateStyle(),  # Babel's Arabic patterns are already in full
+    "uk": DateStyle(),
+    "ru": DateStyle(),
+    "pl": DateStyle(),
+    # Bulgarian: Babel's interval puts "ч." after each time once ("9:00 ч. – 12:00 ч.").
+    "bg": DateStyle(),
+    # Romanian: "mar." is both marți (Tuesday) and martie (March).
+    "ro": DateStyle(full_names=True),
+    "fa": DateStyle(),  # Babel's Persian patterns are already in full
+    # Kurmanji: Babel gives "1 brf 2026, sşm" and "berfanbar 1, sşm"; digits are unambiguous.
+    "ku": DateStyle(full_names=True, numeric_date=True),
+}
+
+_WIDEN = (
+    (re.compile(r"(?<!E)E{1,3}(?!E)"), "EEEE"),
+    (re.compile(r"(?<!c)c{3}(?!c)"), "cccc"),
+    (re.compile(r"(?<!M)M{3}(?!M)"), "MMMM"),
+    (re.compile(r"(?<!L)L{3}(?!L)"), "LLLL"),
+)
+
+
+def _widen(pattern: str) -> str:
+    """Abbreviated weekday and month fields in full; quoted literals stay as they are."""
+    parts = pattern.split("'")
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+        for field, wide in _WIDEN:
+            parts[i] = field.sub(wide, parts[i])
+    return "'".join(parts)
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction where it is defined; translate it where it is shown."""
     return message
+
+
+# The NRW public holidays, by the German name the ``holidays`` package gives them (and its
+# English name), as msgids: the package has names in de/en/uk only, and residents of nine
+# languages read "(Fronleichnam)". tests/test_holidays.py checks that no name is missing.
+HOLIDAY_NAMES: dict[str, str] = {
+    "Neujahr": N_("New Year's Day"),
+    "Karfreitag": N_("Good Friday"),
+    "Ostermontag": N_("Easter Monday"),
+    "Erster Mai": N_("Labour Day"),
+    "Christi Himmelfahrt": N_("Ascension Day"),
+    "Pfingstmontag": N_("Whit Monday"),
+    "Fronleichnam": N_("Corpus Christi"),
+    "Tag der Deutschen Einheit": N_("German Unity Day"),
+    "Allerheiligen": N_("All Saints' Day"),
+    "Erster Weihnachtstag": N_("Christmas Day"),
+    "Zweiter Weihnachtstag": N_("Second Day of Christmas"),
+}
+_HOLIDAY_ENGLISH = {
+    "New Year's Day": "Neujahr",
+    "Good Friday": "Karfreitag",
+    "Easter Monday": "Ostermontag",
+    "Labor Day": "Erster Mai",
+    "Labour Day": "Erster Mai",
+    "Ascension Day": "Christi Himmelfahrt",
+    "Pentecost Monday": "Pfingstmontag",
+    "Whit Monday": "Pfingstmontag",
+    "Corpus Christi": "Fronleichnam",
+    "German Unity Day": "Tag der Deutschen Einheit",
+    "All Saints' Day": "Allerheiligen",
+    "Christmas Day": "Erster Weihnachtstag",
+    "Second Day of Christmas": "Zweiter Weihnachtstag",
+}
+
+
+@lru_cache(maxsize=16)
+def _nrw_holidays(year: int) -> dict[dt.date, str]:
+    return dict(holidays.country_holidays("DE", subdiv="NW", years=year, language="de"))
+
+
+def nrw_holiday(day: dt.date) -> str | None:
+    """The German name of the NRW public holiday on ``day`` (None on other days)."""
+    return _nrw_holidays(day.year).get(day)
 
 
 def resolve_language(telegram_code: str | None) -> str | None:
@@ -109,6 +252,16 @@ class Translator:
         values.setdefault("n", n)
         return self._format(self._catalog.ngettext(singular, plural, n), values)
 
+    def p_(self, context: str, message: str, /, **values: Any) -> str:
+        """One English word with two meanings ("Cancel" the flow / "Cancel" the appointment)
+        gets one msgid per meaning: the context tells translators which one they translate."""
+        return self._format(self._catalog.pgettext(context, message), values)
+
+    def _phrase(self, message: str, /, **phrases: str) -> str:
+        """Join already translated pieces: they are text of this language, not inserted
+        values, so they are not isolated (their own inserted values already are)."""
+        return self._catalog.gettext(message).format(**phrases)
+
     def _format(self, text: str, values: dict[str, Any]) -> str:
         if not values:
             return text
@@ -124,50 +277,151 @@ class Translator:
     def paragraph(self, text: str) -> str:
         """Telegram takes a message's direction from its first strong character: in
         Arabic or Farsi, a message that opens with a Latin name gets a right-to-left mark."""
+        if not self.language.rtl or first_strong(text) != "L":
+            return text
+        return RLM + text
+
+    def rtl_lines(self, text: str) -> str:
+        """:meth:`paragraph` for every line: Telegram decides the direction per line."""
         if not self.language.rtl:
             return text
-        for char in text:
-            direction = unicodedata.bidirectional(char)
-            if direction in ("R", "AL"):
-                return text
-            if direction == "L":
-                return RLM + text
-        return text
+        return "\n".join(self.paragraph(line) for line in text.split("\n"))
 
     def ltr(self, text: str) -> str:
         """Force left-to-right for things that are always read that way (phone numbers)."""
         return f"{LRI}{text}{PDI}" if self.language.rtl else text
 
     # -- dates and times (always in the configured zone) ---------------------------------
+    @property
+    def style(self) -> DateStyle:
+        return DATE_STYLES.get(self.code, DateStyle())
+
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
-    def date(self, value: date | datetime, skeleton: str = "MMMEd") -> str:
-        """A date in the resident's locale; ``skeleton`` names the fields, not their order."""
-        if isinstance(value, datetime):
-            value = self.local(value).date()
-        return self.isolate(format_skeleton(skeleton, value, locale=self.locale))
+    def _day(self, value: dt.date | dt.datetime) -> dt.date:
+        return self.local(value).date() if isinstance(value, datetime) else value
 
-    def time(self, value: datetime | time) -> str:
+    def _plain_date(self, value: dt.date, skeleton: str) -> str:
+        style = self.style
+        if style.numeric_date:
+            return self._numeric_date(value, skeleton)
+        skeletons = self.locale.datetime_skeletons
+        key = skeleton if skeleton in skeletons else match_skeleton(skeleton, skeletons)
+        pattern = str(skeletons[key].pattern) if key else skeleton
+        if style.full_names:
+            pattern = _widen(pattern)
+        return format_date(value, pattern, locale=self.locale)
+
+    def _numeric_date(self, value: dt.date, skeleton: str) -> str:
+        if "d" in skeleton:
+            digits = value.strftime("%d.%m.%Y" if "y" in skeleton else "%d.%m.")
+        else:
+            digits = value.strftime("%m.%Y")
+        if "E" not in skeleton:
+            return digits
+        return f"{self._weekday_name(value.weekday())}, {digits}"
+
+    def _weekday_name(
+        self, index: int, context: Literal["format", "stand-alone"] = "format"
+    ) -> str:
+        # Babel numbers weekdays Monday=0 like date.weekday().
+        return str(get_day_names("wide", context=context, locale=self.locale)[index])
+
+    def _clock(self, value: dt.datetime | dt.time) -> str:
+        """A time of day without an hour word (for sentences that carry their own)."""
         if isinstance(value, datetime):
-            value = self.local(value).replace(tzinfo=None)
-        return self.isolate(format_skeleton("Hm", value, locale=self.locale))
+            value = self.local(value).replace(tzinfo=None).time()
+        if self.style.whole_hours and value.minute == 0:
+            return str(value.hour)
+        return format_time(value, self.style.clock, locale=self.locale)
+
+    def date(self, value: dt.date | dt.datetime, skeleton: str = "MMMEd") -> str:
+        """A date in the resident's locale; ``skeleton`` names the fields, not their order
+        or width: the language's :class:`DateStyle` may write them in full or in digits."""
+        return self.isolate(self._plain_date(self._day(value), skeleton))
+
+    def date_long(self, value: dt.date | dt.datetime) -> str:
+        """The full date of an appointment: weekday, day, month and year, nothing abbreviated."""
+        day = self._day(value)
+        if self.style.numeric_date:
+            return self.isolate(self._numeric_date(day, "yMEd"))
+        return self.isolate(format_date(day, "full", locale=self.locale))
+
+    def time(self, value: dt.datetime | dt.time) -> str:
+        """A standalone time of day ("09:00"; Leichte Sprache "9 Uhr")."""
+        return self.isolate(self._clock(value) + self.style.hour_word)
 
     def datetime(self, value: dt.datetime, skeleton: str = "MMMEd") -> str:
         """Date and time joined the locale's way (Babel has no combined skeletons)."""
-        local = self.local(value).replace(tzinfo=None)
-        day = format_skeleton(skeleton, local, locale=self.locale)
-        clock = format_skeleton("Hm", local, locale=self.locale)
+        day = self._plain_date(self.local(value).date(), skeleton)
+        clock = self._clock(value) + self.style.hour_word
         pattern = str(self.locale.datetime_formats.get("medium", "{1} {0}"))
         return self.isolate(pattern.replace("{1}", day).replace("{0}", clock))
 
     def time_range(self, start: dt.datetime | dt.time, end: dt.datetime | dt.time) -> str:
-        return self.isolate(
-            f"{self.time(start).strip(FSI + PDI)}–{self.time(end).strip(FSI + PDI)}"
+        """A bare range for lists ("09:00–12:00 Uhr", "9:00 ч. – 12:00 ч."); in a sentence
+        use :meth:`from_to`."""
+        style = self.style
+        if not style.babel_interval:
+            return self.isolate(f"{self._clock(start)}–{self._clock(end)}{style.hour_word}")
+        first, last = (
+            self.local(v).replace(tzinfo=None).time() if isinstance(v, datetime) else v
+            for v in (start, end)
         )
+        return self.isolate(format_interval(first, last, "Hm", locale=self.locale))
+
+    def at_time(self, value: dt.datetime | dt.time) -> str:
+        """ "at 09:00" — one point in time, in a sentence."""
+        return self._(N_("at {time}"), time=self._clock(value))
+
+    def from_to(self, start: dt.datetime | dt.time, end: dt.datetime | dt.time) -> str:
+        """ "from 09:00 to 12:00" — a period, in a sentence."""
+        return self._(N_("from {start} to {end}"), start=self._clock(start), end=self._clock(end))
+
+    def when(
+        self, start: dt.datetime, end: dt.datetime | None = None, skeleton: str | None = None
+    ) -> str:
+        """An appointment's date with its time or period: "Tuesday, 1 December 2026, from
+        09:00 to 12:00" / "…, at 09:00". ``skeleton`` gives a shorter date ("MMMd": "1 Dec,
+        at 09:00"); by default the full date of :meth:`date_long`."""
+        clock = self.at_time(start) if end is None else self.from_to(start, end)
+        day = self.date_long(start) if skeleton is None else self.date(start, skeleton)
+        return self._phrase(N_("{date}, {time}"), date=day, time=clock)
+
+    def relative_day(self, value: dt.date | dt.datetime, today: dt.date) -> str:
+        """ "today", "tomorrow", a weekday within the coming week, else the date."""
+        day = self._day(value)
+        delta = (day - today).days
+        if delta == 0:
+            return self._(N_("today"))
+        if delta == 1:
+            return self._(N_("tomorrow"))
+        if 1 < delta < 7:
+            return self.isolate(self._weekday_name(day.weekday(), "stand-alone"))
+        return self.date(day, "MMMMEEEEd")
 
     def weekday(self, index: int) -> str:
-        return str(get_day_names("wide", locale=self.locale)[index])
+        return self._weekday_name(index)
+
+    def language_name(self, code: str) -> str:
+        """A language by its own name ("العربية", "Русский"), never its code: residents
+        read /mydata, not ISO 639."""
+        language = LANGUAGES.get(code)
+        return self.isolate(language.native_name if language else code)
+
+    # -- public holidays ----------------------------------------------------------------
+    def holiday(self, name: str) -> str:
+        """A holiday's name in this language, from the German (or English) name the
+        ``holidays`` package gives; a name we do not know is shown as it is."""
+        german = _HOLIDAY_ENGLISH.get(name, name)
+        msgid = HOLIDAY_NAMES.get(german)
+        return self._(msgid) if msgid else name
+
+    def holiday_on(self, day: dt.date) -> str | None:
+        """The name of the NRW public holiday on ``day`` in this language, or None."""
+        german = nrw_holiday(day)
+        return self.holiday(german) if german else None
 
 
 class I18n:

@@ -23,7 +23,13 @@ from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import ExtBot
 
+from bot.delivery.direction import fix_direction
+from bot.delivery.errors import remember_call
+from bot.logs import Throttled
+
 log = logging.getLogger(__name__)
+
+__all__ = ["Throttled", "TolerantBot", "UpdateStats", "parse_update"]
 
 
 class UpdateStats:
@@ -68,7 +74,8 @@ def parse_update(data: JSONDict, bot: ExtBot[Any], stats: UpdateStats | None = N
 
 
 class TolerantBot(ExtBot[None]):
-    """``getUpdates`` parsed update by update (see module docstring)."""
+    """``getUpdates`` parsed update by update (see module docstring); and every request
+    Telegram does not accept says which it was (``bot.delivery.errors.call_of``)."""
 
     def __init__(self, *args: Any, stats: UpdateStats | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,41 +132,44 @@ class TolerantBot(ExtBot[None]):
             # as a network error it backs off (up to 30 s) and our error callback logs it.
             raise NetworkError(f"unusable getUpdates answer: {exc!r}") from exc
 
-
-class Throttled:
-    """A log line for an error that may repeat in a loop: at most once per ``interval``
-    seconds, with how often it happened since the last line."""
-
-    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
-        self.logger = logger
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._count: dict[str, int] = {}
-
-    def warning(
-        self, key: str, message: str, *args: object, exc_info: BaseException | None = None
-    ) -> None:
-        self.log(logging.WARNING, key, message, *args, exc_info=exc_info)
-
-    def error(
-        self, key: str, message: str, *args: object, exc_info: BaseException | None = None
-    ) -> None:
-        self.log(logging.ERROR, key, message, *args, exc_info=exc_info)
-
-    def log(
+    async def _do_post(
         self,
-        level: int,
-        key: str,
-        message: str,
-        *args: object,
-        exc_info: BaseException | None = None,
-    ) -> None:
-        now = time.monotonic()
-        self._count[key] = self._count.get(key, 0) + 1
-        last = self._last.get(key)
-        if last is not None and now - last < self.interval:
-            return
-        count = self._count.pop(key)
-        self._last[key] = now
-        suffix = f" ({count} times in the last {self.interval:.0f} s)" if count > 1 else ""
-        self.logger.log(level, message + suffix, *args, exc_info=exc_info)
+        endpoint: str,
+        data: JSONDict,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Every request passes here (after PTB's rate limiter and its retries): Arabic and
+        Farsi texts get their direction fixed line by line (``bot.delivery.direction``)."""
+        if endpoint in _WRITES_TEXT:
+            fix_direction(data)
+        try:
+            return await super()._do_post(
+                endpoint,
+                data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
+        except TelegramError as exc:
+            remember_call(exc, endpoint, data)
+            raise
+
+
+_WRITES_TEXT = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "sendPhoto",
+        "sendDocument",
+        "sendVideo",
+        "sendAudio",
+        "sendVoice",
+        "sendAnimation",
+    }
+)

@@ -15,17 +15,16 @@ from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
 from bot import callbacks
 from bot.callbacks import Callback
-from bot.capability import App, Capability, Handler, Scope
-from bot.capability import Command as Command  # re-exported for booking and agenda (TRANSITIONAL)
-from bot.capability import MenuEntry as MenuEntry  # re-exported (TRANSITIONAL)
+from bot.capability import App, Capability, Command, Handler, Scope
 from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
-from bot.directory import Directory, Place, Text
+from bot.directory import Directory, Occurrence, Place, Text
 from bot.filters import Rule, StaffChat
 from bot.i18n import N_, Translator, resolve_language
 from bot.slots import Slot
 from storage import StoredClosure
 from storage.bookings import Booking
+from storage.broadcasts import GENERAL, Broadcast
 
 STAFF_LANGUAGE = "de"
 """The staff group reads German."""
@@ -38,36 +37,12 @@ CB_MENU = callbacks.kind("menu")
 CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG_MENU = callbacks.kind("langs")
 CB_DELETE = callbacks.kind("del", 1)
+# Under every broadcast (sent by the broadcast lane); news handles it.
+CB_STOP = callbacks.kind("nwstop", 1)
 
 
 def commands_of(application: Application, scope: Scope) -> list[Command]:
     return services_of(application).commands_for(scope)
-
-
-# -- TRANSITIONAL: registration through bot_data, for booking and agenda only ----------------
-# They still call ``register(application)``; ``bot.app._transitional`` collects what these
-# functions leave in ``bot_data`` into a ``Capability``. Delete both once they expose
-# ``CAPABILITY`` (see the recipe in bot/capability.py).
-MENU = "menu"
-COMMANDS = "commands"
-STARTUP_HOOKS = "startup_hooks"
-SHUTDOWN_HOOKS = "shutdown_hooks"
-
-
-def add_menu_entry(application: Application, entry: MenuEntry) -> None:
-    application.bot_data.setdefault(MENU, []).append(entry)
-
-
-def add_commands(application: Application, *commands: Command) -> None:
-    application.bot_data.setdefault(COMMANDS, []).extend(commands)
-
-
-def add_startup(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
-    application.bot_data.setdefault(STARTUP_HOOKS, []).append(hook)
-
-
-def add_shutdown(application: Application, hook: Callable[[Application], Awaitable[None]]) -> None:
-    application.bot_data.setdefault(SHUTDOWN_HOOKS, []).append(hook)
 
 
 # -- buttons: callback data parsed once ------------------------------------------------------
@@ -79,9 +54,11 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
     (in ``check_update``) and hands the parsed :class:`~bot.callbacks.Callback` to its
     callback as third argument. Stale or forged data never matches (the fallback answers
     it). ``filters`` optionally narrows who may tap, built from ``bot.filters`` rules (e.g.
-    ``staff_chat(config)``); put a refusing handler for the same kinds right after it."""
+    ``staff_chat(config)``); put a refusing handler for the same kinds right after it.
+    ``arg`` narrows to data whose first argument is this value (one handler per step of a
+    kind like ``bcs:media`` / ``bcs:now``)."""
 
-    __slots__ = ("button_callback", "filters", "kinds")
+    __slots__ = ("arg", "button_callback", "filters", "kinds")
 
     def __init__(
         self,
@@ -89,11 +66,13 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
         callback: ButtonCallback,
         *,
         filters: Rule | None = None,
+        arg: str | None = None,
         block: bool = True,
     ) -> None:
         self.kinds = frozenset(kinds)
         self.button_callback = callback
         self.filters = filters
+        self.arg = arg
         super().__init__(self._untyped, pattern=self._matches, block=block)
 
     def _matches(self, data: object) -> bool:
@@ -101,7 +80,9 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
 
     def _parse(self, data: object) -> Callback | None:
         parsed = callbacks.parse(data)
-        return parsed if parsed is not None and parsed.kind in self.kinds else None
+        if parsed is None or parsed.kind not in self.kinds:
+            return None
+        return parsed if self.arg is None or parsed.arg(0) == self.arg else None
 
     def check_update(self, update: object) -> Callback | None:
         if not isinstance(update, Update) or update.callback_query is None:
@@ -127,11 +108,16 @@ class ButtonHandler(CallbackQueryHandler[BotContext, None]):
 
 
 def on_callback(
-    kinds: str | Iterable[str], callback: ButtonCallback, *, filters: Rule | None = None
+    kinds: str | Iterable[str],
+    callback: ButtonCallback,
+    *,
+    filters: Rule | None = None,
+    arg: str | None = None,
 ) -> ButtonHandler:
     """``on_callback(CB_TOGGLE, on_toggle)`` with ``async def on_toggle(update, context,
     cb: Callback)``: the data is parsed once, and ``cb`` is the parsed record."""
-    return ButtonHandler((kinds,) if isinstance(kinds, str) else kinds, callback, filters=filters)
+    kinds = (kinds,) if isinstance(kinds, str) else kinds
+    return ButtonHandler(kinds, callback, filters=filters, arg=arg)
 
 
 # -- resolving the resident of an update ----------------------------------------------------
@@ -334,6 +320,41 @@ def retention_text(t: Translator, days: int) -> str:
     )
 
 
+async def before_consent(update: Update, context: BotContext) -> None:
+    """A message before consent (fallback and questions): nothing is stored or forwarded;
+    the resident is told why and how to agree."""
+    assert update.effective_message is not None
+    text = bilingual(
+        context,
+        lambda t: (
+            t._(
+                N_(
+                    "I have not passed on your message: please agree to the privacy notice first. "
+                    "Nothing you write is stored before that."
+                )
+            )
+            + "\n\n"
+            + consent_question(t)
+        ),
+    )
+    await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
+
+
+# -- opening hours, as residents read them (hours and questions) ----------------------------
+def closed_line(t: Translator, occurrence: Occurrence) -> str:
+    assert occurrence.closed_reason is not None
+    kind, reason = occurrence.closed_reason
+    day = t.date(occurrence.start)
+    if kind == "holiday":
+        name = t.holiday_on(occurrence.start.date()) or reason
+        return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
+    return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
+
+
+def example_note(t: Translator) -> str:
+    return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
+
+
 # -- an appointment, as residents and staff read it (booking and agenda) --------------------
 def tx(t: Translator, text: Text | None) -> str:
     return text.get(t.code)[0] if text is not None else ""
@@ -344,7 +365,8 @@ def join(*parts: str) -> str:
 
 
 def when_line(t: Translator, start: datetime, end: datetime) -> str:
-    return t._(N_("{date}, {time}"), date=t.date(start, "yMMMEd"), time=t.time_range(start, end))
+    """The full date and "from … to …" in the resident's own date style."""
+    return t.when(start, end)
 
 
 def address_line(t: Translator, place: Place) -> str:
@@ -371,3 +393,47 @@ def details(t: Translator, directory: Directory, booking: Booking | Slot, note: 
     if note:
         lines.append("📝 " + t._(N_("Your note: {note}"), note=note))
     return "\n".join(lines)
+
+
+# -- news topics (news and broadcast) ------------------------------------------------------
+def news_topics(directory: Directory) -> list[str]:
+    """What residents can subscribe to: general news first, then every offer."""
+    return [GENERAL, *(offer.id for offer in directory.offers)]
+
+
+def topic_title(t: Translator, directory: Directory, topic: str) -> tuple[str, bool]:
+    """The topic's name in the resident's language; True if it fell back to German."""
+    if topic == GENERAL:
+        return t._(N_("General news")), False
+    try:
+        value, fell_back = directory.offer(topic).title.get(t.code)
+    except KeyError:  # the offer left the directory; its broadcasts still need a name
+        return topic, False
+    return value, fell_back and t.code != "de"
+
+
+# -- the broadcast as a resident sees it (news and the broadcast lane) ---------------------
+def render_broadcast(
+    services: Services, broadcast: Broadcast, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Used for sending and for the coordinator's preview alike, so the preview is exact."""
+    t = services.i18n.get(language)
+    title, _ = topic_title(t, services.directory, broadcast.topic)
+    header = "📢 " + t._(N_("News: {topic}"), topic=title)
+    body = broadcast.texts.get(t.code)
+    note = ""
+    if body is None:
+        body = broadcast.texts["de"]
+        if t.code != "de":
+            note = "\n\nℹ️ " + t._(N_("This message is only available in German."))
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "🔕 " + t._(N_("Stop these messages")),
+                    callback_data=callbacks.make(CB_STOP, broadcast.topic),
+                )
+            ]
+        ]
+    )
+    return f"{header}\n\n{body}{note}", markup

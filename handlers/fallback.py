@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.capability import App, Capability, Handler
 from bot.context import BotContext, Services
 from bot.i18n import N_
-from handlers.common import answer_query, bilingual, consent_markup, consent_question, has_consent
+from handlers.common import answer_query, before_consent, bilingual, has_consent
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -19,25 +19,6 @@ async def unknown_command(update: Update, context: BotContext) -> None:
         context, lambda t: t._(N_("I don't know this command. /help shows what I can do."))
     )
     await update.effective_message.reply_text(text)
-
-
-async def before_consent(update: Update, context: BotContext) -> None:
-    """Nothing is stored or forwarded; the resident is told why and how to agree."""
-    assert update.effective_message is not None
-    text = bilingual(
-        context,
-        lambda t: (
-            t._(
-                N_(
-                    "I have not passed on your message: please agree to the privacy notice first. "
-                    "Nothing you write is stored before that."
-                )
-            )
-            + "\n\n"
-            + consent_question(t)
-        ),
-    )
-    await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -26,7 +26,6 @@ from bot.directory import (
     Text,
     load_directory,
     open_between,
-    public_holiday,
     status_now,
 )
 from bot.filters import coordinator_here
@@ -34,7 +33,9 @@ from bot.i18n import N_, Translator
 from handlers.common import (
     answer_query,
     back_to_menu_button,
+    closed_line,
     closures_now,
+    example_note,
     on_callback,
     parse_day,
     refuse,
@@ -72,16 +73,6 @@ class Texts:
         return "\n\n" + self.t._(N_("Some of these texts are only available in German."))
 
 
-def closed_line(t: Translator, occurrence: Occurrence) -> str:
-    assert occurrence.closed_reason is not None
-    kind, reason = occurrence.closed_reason
-    day = t.date(occurrence.start)
-    if kind == "holiday":
-        name = public_holiday(occurrence.start.date(), t.code) or reason
-        return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
-    return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
-
-
 def status_lines(
     t: Translator,
     directory: Directory,
@@ -110,10 +101,6 @@ def status_lines(
     elif status.open_now is None:
         lines.append(t._(N_("no dates in the coming weeks")))
     return lines
-
-
-def example_note(t: Translator) -> str:
-    return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
 
 
 # -- views ----------------------------------------------------------------------------------

@@ -16,66 +16,22 @@ from bot import callbacks
 from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler, MenuEntry
 from bot.context import BotContext, Services
-from bot.directory import Directory
 from bot.i18n import N_, Translator
 from handlers.common import (
+    CB_STOP,
     answer_query,
     back_to_menu_button,
     consent_markup,
     has_consent,
+    news_topics,
     on_callback,
     reply,
+    topic_title,
 )
-from storage.broadcasts import GENERAL, Broadcast
 
 CB_NEWS = callbacks.kind("nws")
 CB_TOGGLE = callbacks.kind("nwt", 1)
 CB_ALL_OFF = callbacks.kind("nwoff")
-CB_STOP = callbacks.kind("nwstop", 1)
-
-
-# -- topics ---------------------------------------------------------------------------------
-def news_topics(directory: Directory) -> list[str]:
-    """What residents can subscribe to: general news first, then every offer."""
-    return [GENERAL, *(offer.id for offer in directory.offers)]
-
-
-def topic_title(t: Translator, directory: Directory, topic: str) -> tuple[str, bool]:
-    """The topic's name in the resident's language; True if it fell back to German."""
-    if topic == GENERAL:
-        return t._(N_("General news")), False
-    try:
-        value, fell_back = directory.offer(topic).title.get(t.code)
-    except KeyError:  # the offer left the directory; its broadcasts still need a name
-        return topic, False
-    return value, fell_back and t.code != "de"
-
-
-# -- the broadcast as a resident sees it ----------------------------------------------------
-def render_broadcast(
-    services: Services, broadcast: Broadcast, language: str
-) -> tuple[str, InlineKeyboardMarkup]:
-    """Used for sending and for the coordinator's preview alike, so the preview is exact."""
-    t = services.i18n.get(language)
-    title, _ = topic_title(t, services.directory, broadcast.topic)
-    header = "📢 " + t._(N_("News: {topic}"), topic=title)
-    body = broadcast.texts.get(t.code)
-    note = ""
-    if body is None:
-        body = broadcast.texts["de"]
-        if t.code != "de":
-            note = "\n\nℹ️ " + t._(N_("This message is only available in German."))
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    "🔕 " + t._(N_("Stop these messages")),
-                    callback_data=callbacks.make(CB_STOP, broadcast.topic),
-                )
-            ]
-        ]
-    )
-    return f"{header}\n\n{body}{note}", markup
 
 
 # -- views ----------------------------------------------------------------------------------

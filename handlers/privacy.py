@@ -5,32 +5,29 @@ trail of staff actions (/audit)."""
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
 from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler
-from bot.context import BotContext, Services
+from bot.context import BotContext, Services, services_of
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
 from handlers.common import (
     CB_DELETE,
     PENDING_LANGUAGE,
+    STAFF_LANGUAGE,
     answer_query,
     back_to_menu_button,
     on_callback,
     refuse,
     reply,
-    staff_t,
 )
 from storage.db import to_db
-
-log = logging.getLogger(__name__)
 
 PURGE_JOB = "privacy:purge"
 PURGE_AT = time(3, 0)
@@ -45,7 +42,7 @@ def summary_text(t: Translator, data: dict[str, Any]) -> str:
         "• "
         + t._(
             N_("Language: {language}, first name: {name}"),
-            language=profile.get("language", "?"),
+            language=t.language_name(str(profile.get("language", "?"))),
             name=profile.get("first_name") or "—",
         )
     )
@@ -91,8 +88,8 @@ def _parse(value: str) -> datetime:
 async def mydata_command(update: Update, context: BotContext) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     t = context.t
-    data = await context.storage.privacy.export(update.effective_user.id)
-    if data["profile"] is None:
+    data = await context.services.privacy.export(update.effective_user.id)
+    if data is None:
         await update.effective_message.reply_text(
             t.paragraph(t._(N_("We do not store anything about you.")))
         )
@@ -161,11 +158,12 @@ async def on_delete(update: Update, context: BotContext, cb: Callback) -> None:
         )
         return
     user_id = update.effective_user.id
-    if await context.storage.residents.get(user_id) is None:  # a double tap
+    privacy = context.services.privacy
+    if not await privacy.stores_anything(user_id):  # a double tap
         await answer_query(update, t._(N_("Your data has already been deleted.")), alert=True)
         return
     await answer_query(update)
-    erased = await erase_resident(context, user_id)
+    erased = await privacy.erase(user_id)
     context.resident = None
     if context.user_data is not None:
         context.user_data.clear()
@@ -176,38 +174,37 @@ async def on_delete(update: Update, context: BotContext, cb: Callback) -> None:
             "(cancelled), {requests} question(s) and {subscriptions} subscription(s). "
             "If you write /start again, we begin from scratch."
         ),
-        appointments=erased[0],
-        requests=erased[1],
-        subscriptions=erased[2],
+        appointments=erased.appointments,
+        requests=erased.requests,
+        subscriptions=erased.subscriptions,
     )
     await reply(update, context, text)
 
 
-async def erase_resident(context: BotContext, user_id: int) -> tuple[int, int, int]:
-    """Cancel what is still ahead (staff are told, seats freed), leave a note in the
-    resident's staff topic, then erase every row about them in one transaction."""
-    appointments = await context.services.appointments.erase_resident(user_id)
-    cancelled = len(appointments.cancelled)
-    topic = await context.storage.requests.current_topic(user_id)
-    if topic is not None and context.config.staff_chat is not None:
-        st = staff_t(context)
-        await context.services.staffpost.send_text(
+class ErasureNotice:
+    """Tells the staff group, in the erased resident's topic, that it is linked to nobody
+    any more (``bot.services.privacy.ErasureNotifier``)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def resident_erased(self, thread_id: int) -> None:
+        services = self.services
+        if not services.staffpost.enabled:
+            return
+        st = services.i18n.get(STAFF_LANGUAGE)
+        await services.staffpost.send_text(
             "🗑 "
             + st._(
                 N_("The resident has deleted their data. This topic is no longer linked to anyone.")
             ),
-            thread_id=topic.thread_id,
+            thread_id=thread_id,
         )
-    erased = await context.storage.privacy.erase(user_id)
-    log.info("resident data erased on request")
-    return (max(cancelled, erased.appointments), erased.requests, erased.subscriptions)
 
 
 # -- retention ------------------------------------------------------------------------------
 async def purge(context: BotContext, data: Any) -> None:
-    cutoff = context.clock.now() - timedelta(days=context.config.retention_days)
-    counts = await context.storage.privacy.purge(cutoff)
-    log.info("retention purge before %s: %s", to_db(cutoff), counts)
+    await context.services.privacy.purge()
 
 
 def next_purge(now: datetime, tz: Any) -> datetime:
@@ -220,8 +217,8 @@ def next_purge(now: datetime, tz: Any) -> datetime:
     )
 
 
-async def on_startup(application: Application) -> None:
-    services = application.bot_data["services"]
+async def on_startup(application: App) -> None:
+    services = services_of(application)
     services.scheduler.every(
         PURGE_JOB, next_purge(services.clock.now(), services.config.tz), timedelta(days=1), purge
     )
@@ -246,6 +243,8 @@ async def audit_command(update: Update, context: BotContext) -> None:
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
+    # The note in an erased resident's topic is rendered here (set once, at build).
+    services.privacy.staff = ErasureNotice(services)
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("mydata", mydata_command, filters=private),

@@ -22,9 +22,14 @@ from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.delivery.replies_lane import After
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
-from handlers.common import closures_now, has_consent, staff_t
-from handlers.fallback import before_consent
-from handlers.hours import closed_line, example_note
+from handlers.common import (
+    before_consent,
+    closed_line,
+    closures_now,
+    example_note,
+    has_consent,
+    staff_t,
+)
 from storage.requests import Request
 
 # The receipt is sent once per conversation: for a new request, or again after this long.

@@ -663,9 +663,7 @@ class Drafts:
             (to_db(now), user_id),
         )
 
-    async def awaiting_note(self) -> list[tuple[int, datetime]]:
-        """Residents whose flow waits for a note, and since when."""
-        rows = await self.db.fetchall(
-            "SELECT user_id, updated_at FROM booking_drafts WHERE step = 'note'"
-        )
-        return [(r[0], _dt(r[1])) for r in rows]
+    async def awaiting_note(self) -> list[Draft]:
+        """The drafts whose flow waits for the resident's note."""
+        rows = await self.db.fetchall("SELECT * FROM booking_drafts WHERE step = 'note'")
+        return [_draft(r) for r in rows]

@@ -81,6 +81,7 @@ class Draft:
     media_kind: str | None
     media_file_id: str | None
     send_at: datetime | None
+    updated_at: datetime
 
 
 def _draft(row: aiosqlite.Row) -> Draft:
@@ -94,7 +95,14 @@ def _draft(row: aiosqlite.Row) -> Draft:
         media_kind=row["media_kind"],
         media_file_id=row["media_file_id"],
         send_at=from_db(row["send_at"]),
+        updated_at=_at(row["updated_at"]),
     )
+
+
+def _at(value: str | None) -> datetime:
+    parsed = from_db(value)
+    assert parsed is not None
+    return parsed
 
 
 _UNSET: Any = object()

@@ -4,29 +4,54 @@ Every test gets a fresh sandbox (which checks each call against the official Bot
 schema), a fresh database and a clock that only moves when the test moves it. The bot's
 error handler records every exception; a test fails if any was recorded or if the bot made
 a single call that breaks the schema.
+
+Tests never wait for silence. ``Harness.idle()`` asks the bot whether it is done: every
+update handled, no Bot API call in flight, no job due or running, the outboxes waiting to be
+woken. So "nothing more happened" is checked against the bot's own state, right away, and a
+test that waits for one particular message waits for it with ``sandbox.wait_for``.
+Only immutable things are shared between tests (translations, the parsed directory, the
+Bot API schema); every test builds and starts its own bot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import certifi
 import pytest
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import BaseUpdateProcessor, JobQueue
 
-from bot.app import App, build_application, shutdown, startup
+import bot.app as app_factory
+from bot.app import build_application, shutdown, startup
+from bot.capability import App
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.context import BotContext
-from bot.i18n import I18n
+from bot.context import BotContext, Services, services_of
+from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
+from bot.directory import Directory, load_directory
+from bot.i18n import I18n, first_strong
 from sandbox.server import Sandbox
+from storage import Storage
+from tests.rtl import lines_not_rtl
 
+RTL_LANGUAGES = frozenset({"ar", "fa"})
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "4242:TEST-token"
 STAFF_CHAT = -1001234567890
@@ -35,6 +60,7 @@ ADMIN_ID = 7000001
 START = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 class ErrorLog(logging.Handler):
@@ -55,13 +81,25 @@ class Harness:
         self.clock = clock
         self.i18n = i18n
         self.errors: list[BaseException] = []
+        self.chosen: dict[int, str] = {}
+        """Language each onboarded resident chose, by user id."""
         self.expected: tuple[type[BaseException], ...] = ()
-        self.last_processed = 0
+        # Updates that nobody fetched yet are this bot's to handle; older ones are not.
+        pending = [u["update_id"] for u in sandbox.world.updates]
+        self.handled_up_to = min(pending, default=sandbox.world.next_update_id) - 1
+        """Every update up to this id has been handled (updates may finish out of order)."""
+        self._handled: set[int] = set()
+        self.jobs_running = 0
         self.app: App | None = None
         self.staff_chat = config.staff_chat
 
-    async def start(self) -> None:
-        app = build_application(self.config, clock=self.clock, i18n=self.i18n)
+    def watch(self, app: App) -> None:
+        """Record the bot's errors, and what idle() needs: handled updates and running jobs."""
+        # idle() knows every update is done once PTB is done with it; a handler running in
+        # the background (block=False) would escape that.
+        for group in app.handlers.values():
+            for handler in group:
+                assert handler.block, f"{handler!r} runs in the background; idle() cannot see it"
 
         async def record(update: object, context: BotContext) -> None:
             assert context.error is not None
@@ -69,13 +107,31 @@ class Harness:
                 self.errors.append(context.error)
 
         def processed(update: object) -> None:
-            if isinstance(update, Update):
-                self.last_processed = max(self.last_processed, update.update_id)
+            if not isinstance(update, Update):
+                return
+            self._handled.add(update.update_id)
+            while self.handled_up_to + 1 in self._handled:
+                self.handled_up_to += 1
+                self._handled.discard(self.handled_up_to)
+
+        def job_event(event: JobSubmissionEvent | JobExecutionEvent) -> None:
+            self.jobs_running += 1 if event.code == EVENT_JOB_SUBMITTED else -1
 
         app.add_error_handler(record)
         # Marked when PTB has run every handler group for the update, also when a handler
         # stopped the others (ApplicationHandlerStop).
         app._update_processor = Marking(app.update_processor, processed)  # test only
+        self.jobs_running = 0
+        self.job_queue(app).scheduler.add_listener(
+            job_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+        )
+
+    def handled(self, update_id: int) -> bool:
+        return update_id <= self.handled_up_to or update_id in self._handled
+
+    async def start(self) -> None:
+        app = build_application(self.config, clock=self.clock, i18n=self.i18n)
+        self.watch(app)
         await app.initialize()
         await startup(app)
         await app.start()
@@ -96,31 +152,94 @@ class Harness:
         await shutdown(app)
         await app.shutdown()
 
-    async def idle(self) -> None:
-        """Wait until the bot has fully handled every update people have made so far."""
+    @staticmethod
+    def job_queue(app: App) -> JobQueue[BotContext]:
+        queue: JobQueue[BotContext] | None = app.job_queue
+        assert queue is not None
+        return queue
+
+    def busy(self, *, broadcasts: bool = False) -> str | None:
+        """What the bot still has to do right now, or None when it has nothing left.
+
+        Asks the bot, instead of guessing from a quiet spell: every update people made is
+        handled, no Bot API call is being answered, no job is due or running, and the staff
+        outbox waits to be woken. Work that waits for a later moment of the clock (a
+        reminder, a full pacing window) or of real time (a 429 to wait out) is not "now".
+        A broadcast is sent at Telegram's pace over seconds, while the bot goes on
+        answering; it counts only with ``broadcasts=True``.
+        """
+        app = self.app
+        assert app is not None, "the bot is not running"
         last = self.sandbox.world.next_update_id - 1
-        await self.sandbox.wait_for(
-            lambda: self.last_processed >= last, message=f"update {last} handled"
-        )
-        await self.sandbox.settle()
+        if self.handled_up_to < last:
+            return f"update {self.handled_up_to + 1} is not handled yet (last: {last})"
+        if app.update_processor.current_concurrent_updates:
+            return "an update is being handled"
+        if self.sandbox.in_flight:
+            return f"{self.sandbox.in_flight} Bot API call(s) in flight"
+        if self.jobs_running:
+            return f"{self.jobs_running} job(s) running"
+        now = datetime.now(UTC)
+        for job in self.job_queue(app).jobs():
+            if job.next_t is not None and job.next_t <= now:
+                return f"job {job.name} is due"
+        outbox = services_of(app).outbox
+        if not outbox.staff.idle:
+            return "the staff lane is at work"
+        if broadcasts and not outbox.broadcasts.idle:
+            return "the broadcast lane is at work"
+        return None
+
+    async def idle(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - one deadline for the whole wait
+        *,
+        broadcasts: bool = False,
+    ) -> None:
+        """Wait until the bot has handled every update people have made so far and has
+        nothing left to do now (see :meth:`busy`)."""
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while True:
+            reason = self.busy(broadcasts=broadcasts)
+            # Twice in a row, one loop turn apart: a step that hands work on to another
+            # (a handler waking an outbox) is seen by one of the two looks.
+            calm = calm + 1 if reason is None else 0
+            if calm >= 2:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"the bot is still busy after {timeout}s: {reason}")
+            if reason is None:
+                await asyncio.sleep(0)
+            else:
+                await self.sandbox.wait_for(
+                    lambda: self.busy(broadcasts=broadcasts) is None,
+                    max(deadline - time.monotonic(), 0.001),
+                    message=f"the bot to become idle ({reason})",
+                    poll=0.002,
+                )
 
     def expect(self, *errors: type[BaseException]) -> None:
         """A test that provokes an error from Telegram declares it; anything else fails."""
         self.expected = errors
 
     async def restart(self) -> None:
-        await self.sandbox.settle()
+        await self.idle()
         await self.stop()
         await self.start()
 
     @property
-    def storage(self) -> Any:
-        assert self.app is not None
-        return self.app.bot_data["services"].storage
+    def services(self) -> Services:
+        assert self.app is not None, "the bot is not running"
+        return services_of(self.app)
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
 
     # -- residents -------------------------------------------------------------------------
     def user(self, first_name: str = "Aylin", language_code: str | None = "de") -> JSON:
-        return self.sandbox.add_user(first_name, language_code=language_code)  # type: ignore[arg-type]
+        return self.sandbox.add_user(first_name, language_code=language_code)
 
     async def send(self, user: JSON, text: str, count: int = 1) -> list[JSON]:
         """A resident writes in the private chat; returns the bot's new messages."""
@@ -154,8 +273,56 @@ class Harness:
         user = self.user(name, language_code)
         [welcome] = await self.send(user, "/start")
         after = await self.tap(user, welcome, data="1:consent:yes")
-        await self.tap(user, after, data=f"1:lang:{language or language_code or 'de'}")
+        chosen = language or language_code or "de"
+        await self.tap(user, after, data=f"1:lang:{chosen}")
+        self.chosen[user["id"]] = chosen
         return user
+
+    async def right_to_left_chats(self) -> set[int]:
+        """Private chats of residents who read Arabic or Farsi (as chosen in the test, or as
+        stored by the bot)."""
+        found = {uid for uid, code in self.chosen.items() if code in RTL_LANGUAGES}
+        if self.app is not None and self.storage.db.is_open:
+            for chat_id, chat in self.sandbox.world.chats.items():
+                if chat.type == "private":
+                    resident = await self.storage.residents.get(chat_id)
+                    if resident is not None and resident.language in RTL_LANGUAGES:
+                        found.add(chat_id)
+        return found
+
+    def direction_problems(self, chats: set[int]) -> list[str]:
+        """Every line of every message and every button label the bot itself wrote into an
+        Arabic or Farsi chat must lay out right to left (Telegram decides per line and per
+        button). Copies of staff messages are staff's own words and are left out; so are
+        the language buttons, which name each language in its own script."""
+        copied = {
+            (c.params.get("chat_id"), m["message_id"])
+            for c in self.sandbox.calls()
+            if c.ok and c.method in ("copyMessage", "copyMessages", "forwardMessage")
+            for m in (c.result if isinstance(c.result, list) else [c.result])
+        }
+        problems = []
+        for chat_id in sorted(chats):
+            for message in self.sandbox.bot_messages(chat_id):
+                if (chat_id, message["message_id"]) in copied or (
+                    str(chat_id),
+                    message["message_id"],
+                ) in copied:
+                    continue
+                text = message.get("text") or message.get("caption") or ""
+                problems += [f"{chat_id} line: {line!r}" for line in lines_not_rtl(text)]
+                for button in buttons(message):
+                    if str(button.get("callback_data", "")).startswith("1:lang:"):
+                        continue
+                    if first_strong(button["text"]) == "L":
+                        problems.append(f"{chat_id} button: {button['text']!r}")
+        return problems
+
+
+def known(value: T | None) -> T:
+    """A row the test expects to exist; fails the test when it does not."""
+    assert value is not None, "expected a value, found None"
+    return value
 
 
 class Marking(BaseUpdateProcessor):
@@ -186,6 +353,44 @@ def buttons(message: JSON) -> list[JSON]:
 
 def button_texts(message: JSON) -> list[str]:
     return [b["text"] for b in buttons(message)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def small_ca_bundle() -> Iterator[None]:
+    """Each bot start builds two HTTP clients, and each loads the whole CA bundle (30 ms
+    or more on a busy machine). Tests only speak plain HTTP to the sandbox, so httpx gets
+    a bundle of one certificate through its documented ``SSL_CERT_FILE``. Readable by
+    everyone: some tests run ``python -m bot`` as another user, with this environment."""
+    bundle = Path(certifi.where()).read_text(encoding="ascii")
+    end = "-----END CERTIFICATE-----"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+    with tempfile.TemporaryDirectory(prefix="quartierbot-ca-") as folder:
+        Path(folder).chmod(0o755)
+        path = Path(folder) / "one.pem"
+        path.write_text(first + "\n", encoding="ascii")
+        path.chmod(0o644)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SSL_CERT_FILE", str(path))
+            yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def directory_parsed_once() -> Iterator[None]:
+    """Every bot start reads the directory, and parsing its YAML takes a tenth of a second.
+    A Directory is immutable (frozen dataclasses), so one parse per file content serves
+    every test; a test that writes its own directory file gets its own."""
+    parsed: dict[tuple[str, str], Directory] = {}
+    load = load_directory
+
+    def load_once(path: Path | str = DEFAULT_DIRECTORY) -> Directory:
+        key = (str(Path(path).resolve()), Path(path).read_text(encoding="utf-8"))
+        if key not in parsed:
+            parsed[key] = load(path)
+        return parsed[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_factory, "load_directory", load_once)
+        yield
 
 
 @pytest.fixture
@@ -219,24 +424,36 @@ def config(tmp_path: Path, sandbox: Sandbox) -> Config:
     )
 
 
-@pytest.fixture
-async def bot(
-    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
-) -> AsyncIterator[Harness]:
+async def running(harness: Harness) -> AsyncIterator[Harness]:
+    """Start the bot for a test; afterwards let it finish what it was doing, stop it, and
+    fail on any error it raised or logged."""
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
-    harness = Harness(sandbox, config, clock, i18n)
     await harness.start()
+    rtl_problems: list[str] = []
     try:
         yield harness
-        await sandbox.settle()
+        if harness.app is not None:
+            await harness.idle()
+            rtl_problems = harness.direction_problems(await harness.right_to_left_chats())
     finally:
         await harness.stop()
         logging.getLogger().removeHandler(errors)
     assert not harness.errors, f"the bot raised: {harness.errors!r}"
+    assert not rtl_problems, "left-to-right lines in Arabic/Farsi chats:\n" + "\n".join(
+        rtl_problems
+    )
     assert not errors.records, "errors were logged:\n" + "\n".join(
         r.getMessage() for r in errors.records
     )
+
+
+@pytest.fixture
+async def bot(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
+) -> AsyncIterator[Harness]:
+    async for harness in running(Harness(sandbox, config, clock, i18n)):
+        yield harness
 
 
 def with_config(config: Config, **changes: Any) -> Config:

@@ -6,11 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 
-from telegram import Update
-from telegram.ext import TypeHandler
-
 from bot.app import build_application, shutdown, startup
-from bot.context import BotContext
 from bot.receiver import Receiver
 from tests.conftest import Harness
 
@@ -29,17 +25,7 @@ class ReceiverHarness(Harness):
 
     async def start(self) -> None:
         app = build_application(self.config, clock=self.clock, i18n=self.i18n)
-
-        async def record(update: object, context: BotContext) -> None:
-            assert context.error is not None
-            if not isinstance(context.error, self.expected):
-                self.errors.append(context.error)
-
-        async def processed(update: Update, context: BotContext) -> None:
-            self.last_processed = max(self.last_processed, update.update_id)
-
-        app.add_error_handler(record)
-        app.add_handler(TypeHandler(Update, processed), group=1_000_000)
+        self.watch(app)
         receiver = Receiver(app, poll_interval=0, poll_timeout=1)
         await app.initialize()
         await startup(app)
@@ -70,7 +56,8 @@ async def started(harness: ReceiverHarness) -> AsyncIterator[ReceiverHarness]:
     await harness.start()
     try:
         yield harness
-        await harness.sandbox.settle()
+        if harness.app is not None:
+            await harness.idle()
     finally:
         await harness.stop()
     assert not harness.errors, f"the bot raised: {harness.errors!r}"

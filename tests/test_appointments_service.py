@@ -48,7 +48,7 @@ class Jobs:
 
     async def run(self, job_id: str) -> None:
         _, callback, data = self.jobs.pop(job_id)
-        await callback(None, data)  # type: ignore[arg-type]
+        await callback(None, data)
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """The architecture of ARCH.md, checked: import contracts (``[tool.importlinter]`` in
 pyproject.toml, run by import-linter), the size of handler modules, and no SQL in handlers.
 
-Contracts that cannot hold before the restructure is merged are marked ``xfail(strict=True)``:
-when one starts to hold, the test fails and its mark has to go."""
+Every contract holds; a change that breaks one fails here with import-linter's report."""
 
 from __future__ import annotations
 
@@ -33,23 +32,13 @@ def lint(contract: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-SPLIT = "passes once handlers/booking is split (lead)"
-
-
 @pytest.mark.parametrize(
     "contract",
     [
         "lower-layers",
         "only-app-imports-handlers",
         "no-sandbox",
-        pytest.param(
-            "capabilities",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=SPLIT + "; and news/broadcast/fallback/questions/hours/onboarding "
-                "stop importing each other (shared views move to handlers.common or a service)",
-            ),
-        ),
+        "capabilities",
         "bot-acyclic",
         "handlers-acyclic",
     ],
@@ -59,32 +48,12 @@ def test_import_contract(contract: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# Modules over the limit today; each entry goes once its module is split.
-TOO_LONG_TODAY = {
-    "booking.py": SPLIT,
-    "broadcast.py": "split into handlers/broadcast/ (views, flow) after the merge (lead)",
-    "staff.py": "the topic card moves out with bot/delivery (lead)",
-}
-
-
 def handler_modules() -> list[Path]:
     return sorted(HANDLERS.rglob("*.py"))
 
 
 @pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            path,
-            id=str(path.relative_to(HANDLERS)),
-            marks=(
-                [pytest.mark.xfail(strict=True, reason=TOO_LONG_TODAY[path.name])]
-                if path.parent == HANDLERS and path.name in TOO_LONG_TODAY
-                else []
-            ),
-        )
-        for path in handler_modules()
-    ],
+    "path", [pytest.param(p, id=str(p.relative_to(HANDLERS))) for p in handler_modules()]
 )
 def test_handler_modules_stay_small(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())

@@ -29,7 +29,7 @@ async def test_backup_while_the_bot_is_writing(bot: Harness, tmp_path: Path) -> 
             await bot.onboard(f"R{i}", "de")
 
     writing = asyncio.create_task(residents_arrive())
-    copies = []
+    copies: list[Path] = []
     while not writing.done():
         target = tmp_path / f"copy{len(copies)}.sqlite3"
         assert await asyncio.to_thread(backup, bot.config.db_path, target) == "ok"

@@ -6,7 +6,6 @@ race of fifty residents for one seat."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,19 +16,22 @@ from icalendar import Calendar
 from telegram.ext import SimpleUpdateProcessor
 
 import tests.conftest as harness_module
+from bot.app import build_application
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import FSI, PDI, I18n
 from handlers import booking
+from handlers.booking import views
 from sandbox.server import Sandbox
 from tests.conftest import (
     ADMIN_ID,
     BERLIN,
     STAFF_CHAT,
-    ErrorLog,
     Harness,
     button_texts,
     buttons,
+    known,
+    running,
     with_config,
 )
 
@@ -147,22 +149,6 @@ async def open_bookings(bot: Harness) -> list[Any]:
     return list(await bot.storage.bookings.between(start, start + timedelta(days=800)))
 
 
-async def started(harness: Harness) -> AsyncIterator[Harness]:
-    errors = ErrorLog()
-    logging.getLogger().addHandler(errors)
-    await harness.start()
-    try:
-        yield harness
-        await harness.sandbox.settle()
-    finally:
-        await harness.stop()
-        logging.getLogger().removeHandler(errors)
-    assert not harness.errors, f"the bot raised: {harness.errors!r}"
-    assert not errors.records, "errors were logged:\n" + "\n".join(
-        r.getMessage() for r in errors.records
-    )
-
-
 @pytest.fixture
 def small_config(config: Config, tmp_path: Path) -> Config:
     path = tmp_path / "directory.yaml"
@@ -174,7 +160,7 @@ def small_config(config: Config, tmp_path: Path) -> Config:
 async def small(
     sandbox: Sandbox, small_config: Config, clock: FakeClock, i18n: I18n
 ) -> AsyncIterator[Harness]:
-    async for harness in started(Harness(sandbox, small_config, clock, i18n)):
+    async for harness in running(Harness(sandbox, small_config, clock, i18n)):
         yield harness
 
 
@@ -188,7 +174,7 @@ async def concurrent(
 ) -> AsyncIterator[Harness]:
     """The small directory, with updates handled concurrently (64 at once), so that the
     database, not PTB's sequential processing, has to keep one resident per seat."""
-    build = harness_module.build_application
+    build = build_application
 
     def build_concurrent(*args: Any, **kwargs: Any) -> Any:
         app = build(*args, **kwargs)
@@ -196,7 +182,7 @@ async def concurrent(
         return app
 
     monkeypatch.setattr(harness_module, "build_application", build_concurrent)
-    async for harness in started(Harness(sandbox, small_config, clock, i18n)):
+    async for harness in running(Harness(sandbox, small_config, clock, i18n)):
         yield harness
 
 
@@ -224,8 +210,8 @@ async def test_full_booking_in_english_with_calendar_file(bot: Harness) -> None:
     text = done["text"]
     assert text.startswith("✅ Your appointment is booked.")
     for part in (
-        "Thu, Nov 26, 2026",
-        "14:00–14:30",
+        # The full date and "from … to …" (issue 17: a date a person can read).
+        "Thursday, November 26, 2026, from 14:00 to 14:30",
         "Kom.ZFB at Fabrik Heeder",
         "Virchowstraße 128C, 47805 Krefeld",
         "ID card or passport",
@@ -305,7 +291,7 @@ async def test_cancel_from_my_appointments(bot: Harness) -> None:
     user = await resident(bot, "Aylin", "en")
     await book(bot, user)
     [mine] = await bot.send(user, "/appointments")
-    assert "Thu, Nov 26, 2026" in mine["text"]
+    assert "Thursday, November 26, 2026" in mine["text"]
     ask = await bot.tap(user, mine, data=data_of(mine, "1:bkc:")[0])
     assert "really want to cancel" in ask["text"]
     kept = await bot.tap(user, ask, text="No, keep it")
@@ -317,7 +303,7 @@ async def test_cancel_from_my_appointments(bot: Harness) -> None:
     assert await open_bookings(bot) == []
     assert await bot.storage.booking_reminders.pending() == []
     assert bot.app is not None
-    assert not bot.app.bot_data["services"].scheduler.pending("booking-remind:")
+    assert not bot.services.scheduler.pending("booking-remind:")
     assert "von der Person abgesagt" in staff_posts(bot)[-1]["text"]
     # The same button again: a clear answer, nothing changes.
     bot.sandbox.tap_raw(user, done, data_of(ask, "1:bkcy:")[0])
@@ -337,15 +323,15 @@ async def test_reschedule_moves_booking_and_reminders(bot: Harness) -> None:
     summary = await bot.tap(user, note, data=data_of(note, "1:bkn:")[0])
     assert "new time" in summary["text"] and "CV check" in summary["text"]
     done = await bot.tap(user, summary, data=data_of(summary, "1:bkok:")[0])
-    assert "Tue, Dec 1, 2026" in done["text"]
+    assert "Tuesday, December 1, 2026" in done["text"]
     [new] = await open_bookings(bot)
     assert new.id != old.id and new.note == "CV check"
-    moved = await bot.storage.bookings.get(old.id)
+    moved = known(await bot.storage.bookings.get(old.id))
     assert moved.status == "cancelled" and moved.cancelled_by == "moved"
     assert await bot.storage.booking_reminders.pending(old.id) == []
     assert len(await bot.storage.booking_reminders.pending(new.id)) == 2
     assert bot.app is not None
-    pending = bot.app.bot_data["services"].scheduler.pending("booking-remind:")
+    pending = bot.services.scheduler.pending("booking-remind:")
     assert pending and all(k.startswith(f"booking-remind:{new.id}:") for k in pending)
     assert f"vorher #{old.id}" in staff_posts(bot)[-1]["text"]
     assert len(documents(bot, user)) == 2
@@ -371,9 +357,9 @@ async def test_staff_agenda_and_attendance(bot: Harness) -> None:
     assert bot.sandbox.callback_answers[-1].get("show_alert") is True
     bot.clock.set(THURSDAY_14 + timedelta(minutes=5))
     await staff_tap(bot, staff, agenda, f"1:bsns:{first.id}")
-    assert (await bot.storage.bookings.get(first.id)).status == "no_show"
+    assert known(await bot.storage.bookings.get(first.id)).status == "no_show"
     await staff_tap(bot, staff, agenda, f"1:bsat:{first.id}")
-    assert (await bot.storage.bookings.get(first.id)).status == "attended"
+    assert known(await bot.storage.bookings.get(first.id)).status == "attended"
 
 
 async def test_staff_commands_and_buttons_only_in_the_staff_group(bot: Harness) -> None:
@@ -389,7 +375,7 @@ async def test_staff_commands_and_buttons_only_in_the_staff_group(bot: Harness) 
     bot.sandbox.tap_raw(user, mine, f"1:bscx:{stored.id}")
     bot.sandbox.tap_raw(user, mine, f"1:bsok:{stored.id}")
     await bot.idle()
-    assert (await bot.storage.bookings.get(stored.id)).status == "confirmed"
+    assert known(await bot.storage.bookings.get(stored.id)).status == "confirmed"
     other = bot.sandbox.add_group("Elsewhere", is_forum=False)
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
     bot.sandbox.send_text(admin, "/agenda", chat_id=other["id"])
@@ -420,7 +406,7 @@ async def test_staff_cancel_with_reason(bot: Harness) -> None:
     )
     notice = await staff_says(bot, staff, "Beraterin krank", reply_to=prompt)
     assert "Beraterin krank" in notice["text"] and "Petra" in notice["text"]
-    assert (await bot.storage.bookings.get(stored.id)).cancelled_by == "staff"
+    assert known(await bot.storage.bookings.get(stored.id)).cancelled_by == "staff"
     told = bot.sandbox.last_bot_message(user["id"])
     assert told is not None and "Beraterin krank" in told["text"]
     assert any(d.startswith("1:bko:job-counselling") for d in data_of(told, "1:bko:"))
@@ -446,7 +432,7 @@ async def test_staff_confirm_and_decline_requests(bot: Harness) -> None:
     staff = bot.sandbox.add_user("Petra", language_code="de")
     after = await staff_tap(bot, staff, notice, f"1:bsok:{request.id}")
     assert "Petra" in after["text"] and not buttons(after)
-    assert (await bot.storage.bookings.get(request.id)).status == "confirmed"
+    assert known(await bot.storage.bookings.get(request.id)).status == "confirmed"
     await bot.sandbox.wait_for(lambda: documents(bot, user))
     told = [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
     assert told["text"].startswith("✅ The team has confirmed your appointment.")
@@ -455,15 +441,15 @@ async def test_staff_confirm_and_decline_requests(bot: Harness) -> None:
     await staff_tap(bot, staff, after, f"1:bsok:{request.id}") if buttons(after) else None
     bot.sandbox.tap_raw(staff, after, f"1:bsno:{request.id}")
     await bot.idle()
-    assert (await bot.storage.bookings.get(request.id)).status == "confirmed"
+    assert known(await bot.storage.bookings.get(request.id)).status == "confirmed"
 
     other = await resident(bot, "Mia", "en")
     await book(bot, other, offer="single-parents", place="familienzentrum-diessem")
     request = (await open_bookings(bot))[-1]
     await staff_tap(bot, staff, staff_posts(bot)[-1], f"1:bsno:{request.id}")
-    assert (await bot.storage.bookings.get(request.id)).status == "declined"
-    told = bot.sandbox.last_bot_message(other["id"])
-    assert told is not None and "cannot offer you this appointment" in told["text"]
+    assert known(await bot.storage.bookings.get(request.id)).status == "declined"
+    told = bot.last(other["id"])
+    assert "cannot offer you this appointment" in told["text"]
     assert data_of(told, "1:bko:")
 
 
@@ -580,7 +566,7 @@ async def test_note_after_restart_and_old_note_questions(bot: Harness) -> None:
     bot.clock.advance(hours=3)
     [answer] = await bot.send(user, "Hello, I have a question")
     assert "Hello, I have a question" not in answer["text"]
-    draft = await bot.storage.booking_drafts.get(user["id"])
+    draft = known(await bot.storage.booking_drafts.get(user["id"]))
     assert draft.note == "About my CV"
 
 
@@ -610,17 +596,19 @@ async def test_reminders_survive_restarts(bot: Harness) -> None:
     await bot.start()
     await bot.sandbox.wait_for(lambda: reminders_sent(bot, user))
     await bot.restart()
-    await bot.sandbox.settle()
+    await bot.idle()  # the reminder that was sent is not sent again
     [reminder] = reminders_sent(bot, user)
     assert "ID card or passport" in reminder["text"] and "14:00" in reminder["text"]
     assert button_texts(reminder) == ["👍 I'll come", "✖ Cancel"]
     after = await bot.tap(user, reminder, text="👍 I'll come")
-    assert "will come" in after["text"] and (await bot.storage.bookings.get(stored.id)).coming_at
+    assert (
+        "will come" in after["text"] and known(await bot.storage.bookings.get(stored.id)).coming_at
+    )
     # The 2 h reminder while running.
     bot.clock.set(datetime(2026, 11, 26, 12, 0, 1, tzinfo=BERLIN))
     await bot.sandbox.wait_for(lambda: len(reminders_sent(bot, user)) == 2)
     await bot.restart()
-    await bot.sandbox.settle()
+    await bot.idle()  # the reminder that was sent is not sent again
     assert len(reminders_sent(bot, user)) == 2
     assert await bot.storage.booking_reminders.pending() == []
 
@@ -635,7 +623,7 @@ async def test_overdue_reminders_once_and_never_after_the_appointment(bot: Harne
     bot.clock.set(datetime(2026, 11, 26, 13, 0, tzinfo=BERLIN))
     await bot.start()
     await bot.sandbox.wait_for(lambda: reminders_sent(bot, aylin) and reminders_sent(bot, omar))
-    await bot.sandbox.settle()
+    await bot.idle()
     assert len(reminders_sent(bot, aylin)) == 1 and len(reminders_sent(bot, omar)) == 1
     # A third appointment; the bot is down until after it: nothing is sent.
     mia = await resident(bot, "Mia", "en")
@@ -643,7 +631,7 @@ async def test_overdue_reminders_once_and_never_after_the_appointment(bot: Harne
     await bot.stop()
     bot.clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN))
     await bot.start()
-    await bot.sandbox.settle()
+    await bot.idle()  # every overdue reminder has been looked at
     assert reminders_sent(bot, mia) == []
     assert await bot.storage.booking_reminders.pending() == []
 
@@ -691,7 +679,7 @@ async def test_waiting_list_hands_on_freed_seats(small: Harness) -> None:
             else None
         )
     )
-    assert "next person" in bot.sandbox.last_bot_message(b["id"])["text"]
+    assert "next person" in bot.last(b["id"])["text"]
     late = await bot.tap(b, offer_b, data=data_of(offer_b, "1:bkha:")[0])
     assert "expired" in late["text"]
     done = await bot.tap(c, offer_c, data=data_of(offer_c, "1:bkha:")[0])
@@ -716,7 +704,7 @@ async def test_waiting_list_hold_survives_restart_and_decline_passes_on(small: H
     await bot.sandbox.wait_for(
         lambda: data_of(bot.sandbox.last_bot_message(b["id"]) or {}, "1:bkhd:")
     )
-    offer_b = bot.sandbox.last_bot_message(b["id"])
+    offer_b = bot.last(b["id"])
     await bot.restart()
     declined = await bot.tap(b, offer_b, data=data_of(offer_b, "1:bkhd:")[0])
     assert "next person" in declined["text"]
@@ -746,7 +734,6 @@ async def test_fifty_residents_race_for_the_last_seat(concurrent: Harness) -> No
         for user in users:
             step(user)
         await bot.idle()
-        await sandbox.settle()
 
     def last(user: JSON) -> JSON:
         message = sandbox.last_bot_message(user["id"])
@@ -773,10 +760,10 @@ async def test_fifty_residents_race_for_the_last_seat(concurrent: Harness) -> No
             sandbox.tap(u, last(u), data=data_of(last(u), "1:bkn:")[0]) if u is first else None
         )
     )
-    model = await bot.storage.booking_drafts.get(first["id"])
+    model = known(await bot.storage.booking_drafts.get(first["id"]))
     assert model.step == "summary"
     for user in users[1:]:
-        draft = await bot.storage.booking_drafts.get(user["id"])
+        draft = known(await bot.storage.booking_drafts.get(user["id"]))
         await bot.storage.booking_drafts.update(
             draft, bot.clock.now(), day=model.day, starts_at=model.starts_at, step="summary"
         )
@@ -784,14 +771,13 @@ async def test_fifty_residents_race_for_the_last_seat(concurrent: Harness) -> No
 
     async def confirm_all() -> None:
         for user in users:
-            draft = await bot.storage.booking_drafts.get(user["id"])
+            draft = known(await bot.storage.booking_drafts.get(user["id"]))
             sandbox.tap_raw(user, last(user), f"1:bkok:{draft.flow}")
         await bot.idle()
-        await sandbox.settle()
 
     await confirm_all()
     await sandbox.wait_for(lambda: len(sandbox.callback_answers) >= answers + 50, timeout=20)
-    await sandbox.settle()
+    await bot.idle()
 
     [winner] = await open_bookings(bot)
     assert winner.starts_at == datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN)
@@ -846,8 +832,8 @@ async def test_database_refuses_a_second_resident_on_a_seat(small: Harness) -> N
 def test_callback_data_fits(bot_module: Any = booking) -> None:
     from bot import callbacks
 
-    assert len(callbacks.make(booking.CB_PLACE, 99999999, "familienzentrum-lehmheide")) <= 64
-    assert len(callbacks.make(booking.CB_TIME, 99999999, 4102444800)) <= 64
+    assert len(callbacks.make(views.CB_PLACE, 99999999, "familienzentrum-lehmheide")) <= 64
+    assert len(callbacks.make(views.CB_TIME, 99999999, 4102444800)) <= 64
 
 
 async def test_deleting_data_passes_a_held_seat_to_the_next_in_line(small: Harness) -> None:

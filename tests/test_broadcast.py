@@ -12,9 +12,9 @@ import pytest
 from telegram.error import Forbidden
 
 from bot.delivery.pacing import LIMIT, RATE, Pacer, RequestLog
-from handlers.broadcast import parse_when
+from handlers.broadcast.flow import parse_when
 from storage import Storage
-from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts, buttons
+from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts, buttons, known
 
 JSON = dict[str, Any]
 HEADER = "📢 News: General news"
@@ -97,7 +97,7 @@ async def finished(bot: Harness, chat_id: int, broadcast_id: int = 1) -> JSON:
         ]
 
     await bot.sandbox.wait_for(lambda: len(reports()) >= 2, timeout=15, message="broadcast report")
-    await bot.sandbox.settle()
+    await bot.idle(broadcasts=True)
     return reports()[-1]
 
 
@@ -230,11 +230,11 @@ async def test_coordinator_input_is_not_taken_from_residents(bot: Harness) -> No
     first = await say(bot, admin, "/broadcast")
     await bot.tap(admin, first, data="1:bct:general")
     await say(bot, reader, "Hello, I have a question")
-    draft = await bot.storage.broadcast_drafts.get(ADMIN_ID)
+    draft = known(await bot.storage.broadcast_drafts.get(ADMIN_ID))
     assert draft.texts == {}
     await bot.restart()  # the draft, and that it waits for text, survive a restart
     await say(bot, admin, "Der Text")
-    draft = await bot.storage.broadcast_drafts.get(ADMIN_ID)
+    draft = known(await bot.storage.broadcast_drafts.get(ADMIN_ID))
     assert draft.texts == {"de": "Der Text"} and draft.step == "langs"
     discarded = await bot.tap(admin, bot.last(admin["id"]), data="1:bcno")
     assert "discarded" in discarded["text"]
@@ -252,7 +252,7 @@ async def test_scheduled_broadcast_fires_at_its_time_even_after_a_restart(bot: H
     assert "#1" in listing["text"] and button_texts(listing) == ["✖ Cancel #1"]
 
     bot.clock.advance(hours=1, minutes=59)
-    await bot.sandbox.settle()
+    await bot.idle(broadcasts=True)  # nothing is due, nothing is being sent
     assert delivered(bot, reader) == []
     await bot.restart()
     bot.clock.advance(minutes=1)
@@ -275,7 +275,7 @@ async def test_cancelled_broadcast_never_sends(bot: Harness) -> None:
     assert bot.sandbox.callback_answers[-1].get("show_alert") is True
     await bot.restart()
     bot.clock.advance(hours=3)
-    await bot.sandbox.settle()
+    await bot.idle(broadcasts=True)  # nothing is due, nothing is being sent
     assert delivered(bot, reader) == []
     assert await bot.storage.broadcasts.with_status("cancelled")
 
@@ -312,8 +312,8 @@ async def test_429_and_403_mid_broadcast(bot: Harness) -> None:
     ]
     [limit] = [c for c in calls if c.error_code == 429]
     assert not [c for c in calls if limit.monotonic + 0.2 < c.monotonic < limit.monotonic + 0.9]
-    assert (await bot.storage.residents.get(blocked["id"])).unreachable_since is not None
-    assert (await bot.storage.residents.get(gone["id"])).unreachable_since is not None
+    assert known(await bot.storage.residents.get(blocked["id"])).unreachable_since is not None
+    assert known(await bot.storage.residents.get(gone["id"])).unreachable_since is not None
 
     # The next broadcast leaves out the unreachable; writing again makes them reachable.
     await say(bot, blocked, "/start")

@@ -14,7 +14,6 @@ from bot.capability import Capability
 from bot.config import Config
 from bot.context import BotContext, services_of
 from bot.filters import HUMAN, PRIVATE, Coordinator, Rule, StaffChat, coordinator_here, staff
-from handlers import common
 from handlers.common import ButtonHandler, on_callback
 from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness
 
@@ -118,12 +117,12 @@ async def test_capabilities_are_collected_into_services(bot: Harness) -> None:
     services = services_of(bot.app)
     assert capability_names()[:2] == ("groups", "common") and capability_names()[-1] == "fallback"
     records = [c for c in CAPABILITIES if isinstance(c, Capability)]
-    # Commands in handler order, including the modules still wired by register().
+    # Commands in handler order.
     names = [c.name for c in services.commands]
     assert names[:4] == ["start", "language", "help", "privacy"]
     assert {"book", "appointments", "agenda", "queue", "stats"} <= set(names)
     assert len(names) == len(set(names))
-    # The main menu is sorted by order; booking's entries come through the adapter.
+    # The main menu is sorted by order (booking's entries are 20 and 25).
     orders = [e.order for e in services.menu]
     assert orders == sorted(orders) and 20 in orders and 80 in orders
     assert len(services.on_start) >= 4
@@ -132,5 +131,5 @@ async def test_capabilities_are_collected_into_services(bot: Harness) -> None:
     # so no capability needs one today).
     assert services.on_stop == tuple(h for c in records for h in c.on_stop)
     # Nothing about wiring is left in bot_data.
-    for key in (common.MENU, common.COMMANDS, common.STARTUP_HOOKS, common.SHUTDOWN_HOOKS):
+    for key in ("menu", "commands", "startup_hooks", "shutdown_hooks"):
         assert key not in bot.app.bot_data

@@ -8,18 +8,29 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
+from bot.i18n import LANGUAGES, LOCALES_DIR, first_strong_rtl
+from tests.rtl import filled
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
-# Strings that are the same in every language (names); English may equal its msgid.
-SAME_EVERYWHERE: set[str] = set()
+# Strings that may be the same in every language (names, punctuation only); English may
+# equal its msgid. "{date}, {time}" joins two translated phrases ("from … to …", "at …").
+SAME_EVERYWHERE: set[str] = {"{date}, {time}"}
 
 
-def load(code: str):  # type: ignore[no-untyped-def]
+def load(code: str) -> Catalog:
     with (LOCALES_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return read_po(f, locale=LANGUAGES[code].babel)
+
+
+def forms(message: Message) -> list[str]:
+    """The translation, or one per plural form; a missing one as ""."""
+    string = message.string
+    if isinstance(string, str):
+        return [string]
+    return [s or "" for s in string or [""]]
 
 
 def template_ids() -> set[str]:
@@ -42,6 +53,8 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
             "_",
             "-k",
             "n_:1,2",
+            "-k",
+            "p_:1c,2",
             "-k",
             "N_",
             "--no-location",
@@ -72,7 +85,7 @@ def test_catalog_complete(code: str) -> None:
         singular = message.id if isinstance(message.id, str) else message.id[0]
         if message.fuzzy:
             problems.append(f"fuzzy: {singular!r}")
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = forms(message)
         if not all(s.strip() for s in strings):
             problems.append(f"untranslated: {singular!r}")
             continue
@@ -88,7 +101,7 @@ def test_catalog_complete(code: str) -> None:
                 problems.append(f"placeholders differ: {singular!r} -> {s!r}")
         if code != "en" and strings[0] == singular and singular not in SAME_EVERYWHERE:
             problems.append(f"English copied in: {singular!r}")
-        if LANGUAGES[code].rtl and not re.match(r"^\W*[\u0600-\u06FF]", strings[0]):
+        if LANGUAGES[code].rtl and not first_strong_rtl(filled(strings[0])):
             problems.append(
                 f"right-to-left text should start with an RTL letter: {strings[0][:30]!r}"
             )

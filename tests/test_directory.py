@@ -74,8 +74,8 @@ def test_shipped_file_loads() -> None:
     assert counselling.booking is not None
     assert counselling.booking["slot_minutes"] == 30
     assert counselling.booking["confirm"] == "instant"
-    assert d.offer("single-parents").booking is not None
-    assert d.offer("single-parents").booking["confirm"] == "staff"  # type: ignore[index]
+    single_parents = d.offer("single-parents").booking
+    assert single_parents is not None and single_parents["confirm"] == "staff"
     assert all(b["de"] for b in counselling.booking["bring"])
     assert d.project is not None and {f.id for f in d.project.fields_of_action} == {
         "employment",

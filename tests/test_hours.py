@@ -26,7 +26,9 @@ async def test_browse_in_german_to_a_venue(bot: Harness) -> None:
     assert "Arbeit und Beruf" in " ".join(button_texts(topics))
     offer = await open_first_offer(bot, user)
     assert "📍" in offer["text"]
-    assert "nächster Termin" in offer["text"] or "geöffnet" in offer["text"]
+    # Wednesday 10:00: one place of the offer is open right now, the others open later.
+    assert "🟢 jetzt geöffnet bis 11:00" in offer["text"]
+    assert "🕒 nächste Sprechzeit: Do., 26. Nov., 14:00–17:00" in offer["text"]
     place_button = next(b for b in button_texts(offer) if "Fabrik Heeder" in b)
     details = await bot.tap(user, offer, text=place_button)
     assert "Virchowstraße 128C" in details["text"]
@@ -91,7 +93,7 @@ async def test_coordinator_closure_hides_the_day(bot: Harness) -> None:
 async def test_reload_refuses_a_broken_file_and_keeps_the_old_one(
     bot: Harness, tmp_path: Path
 ) -> None:
-    services = bot.app.bot_data["services"]  # type: ignore[union-attr]
+    services = bot.services
     good = services.directory
     broken = tmp_path / "directory.yaml"
     broken.write_text(
@@ -154,7 +156,7 @@ def test_check_directory_command(tmp_path: Path) -> None:
 async def test_resident_is_told_when_a_text_is_only_in_german(bot: Harness) -> None:
     from bot.directory import load_directory
 
-    bot.app.bot_data["services"].directory = load_directory(ROOT / "tests/data/directory/good.yaml")  # type: ignore[union-attr]
+    bot.services.directory = load_directory(ROOT / "tests/data/directory/good.yaml")
     user = await bot.onboard("Emre", "tr")
     [topics] = await bot.send(user, "/hours")
     topic = await bot.tap(user, topics, text=button_texts(topics)[0])

@@ -8,13 +8,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Cross-capability imports not yet untangled (issue 13); the list may only shrink.
-KNOWN = {
-    ("questions", "fallback"),
-    ("questions", "hours"),
-    ("broadcast", "news"),
-}
-
 
 def imported(path: Path) -> set[str]:
     names: set[str] = set()
@@ -52,4 +45,4 @@ def test_capabilities_share_only_handlers_common() -> None:
             ):
                 continue
             found.add((own, other))
-    assert found <= KNOWN, f"new imports between handler capabilities: {sorted(found - KNOWN)}"
+    assert not found, f"imports between handler capabilities: {sorted(found)}"

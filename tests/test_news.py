@@ -3,7 +3,7 @@ being unreachable after blocking the bot."""
 
 from __future__ import annotations
 
-from tests.conftest import Harness, button_texts, buttons
+from tests.conftest import Harness, button_texts, buttons, known
 from tests.test_broadcast import compose, coordinator, delivered, finished, tap
 
 
@@ -96,11 +96,11 @@ async def test_blocking_makes_a_resident_unreachable_until_they_come_back(bot: H
     await bot.tap(user, view, data=toggle_data(view, "general"))
     bot.sandbox.block(user)
     await bot.idle()
-    resident = await bot.storage.residents.get(user["id"])
+    resident = known(await bot.storage.residents.get(user["id"]))
     assert resident.unreachable_since is not None
     assert await bot.storage.subscriptions.audience("general") == 0
 
     bot.sandbox.unblock(user)
     await bot.idle()
-    assert (await bot.storage.residents.get(user["id"])).unreachable_since is None
+    assert known(await bot.storage.residents.get(user["id"])).unreachable_since is None
     assert await bot.storage.subscriptions.audience("general") == 1

@@ -106,7 +106,11 @@ async def test_stale_and_forged_buttons_get_a_clear_answer(bot: Harness) -> None
     for data in ("0:menu", "1:lang:xx", "1:nonsense:1", "garbage"):
         before = len(bot.sandbox.callback_answers)
         bot.sandbox.tap_raw(user, menu, data)
-        await bot.sandbox.wait_for(lambda b=before: len(bot.sandbox.callback_answers) > b)
+
+        def answered(before: int = before) -> bool:
+            return len(bot.sandbox.callback_answers) > before
+
+        await bot.sandbox.wait_for(answered)
         answer = bot.sandbox.callback_answers[-1]
         assert answer.get("show_alert") is True
         assert "кнопка" in answer["text"].lower()
@@ -147,7 +151,7 @@ async def test_blocked_bot_is_handled(bot: Harness) -> None:
     bot.expect(Forbidden)
     bot.sandbox.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     bot.sandbox.send_text(user, "/help")
-    await bot.sandbox.settle()
+    await bot.idle()
     [answer] = await bot.send(user, "/help")
     assert "Das kann ich" in answer["text"]
 

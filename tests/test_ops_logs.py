@@ -86,6 +86,8 @@ async def test_the_running_bot_logs_json_without_names_or_words(tmp_path: Path) 
             sandbox.send_text(user, "/start")
             [welcome] = await sandbox.wait_bot_messages(user["id"], timeout=30)
             sandbox.tap(user, welcome, data="1:consent:yes")
+            # The bot runs in another process: it cannot be asked whether it is idle, so
+            # here (only) the sandbox waits for a quiet spell.
             await sandbox.settle(timeout=30)
             [current] = [
                 m for m in sandbox.messages(user["id"]) if m["message_id"] == welcome["message_id"]

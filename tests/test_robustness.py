@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+from telegram.error import BadRequest, Forbidden
 
 from bot.updates import Throttled
 from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness
@@ -53,7 +54,7 @@ async def test_an_unreadable_update_is_skipped_and_the_others_are_answered(
     assert str(skipped["update_id"]) in line and kind in line
     assert "Secret question" not in caplog.text  # ids and types only, never content
     assert bot.app is not None
-    assert bot.app.bot.update_stats.unreadable == 1  # type: ignore[attr-defined]
+    assert bot.app.bot.update_stats.unreadable == 1
 
 
 def test_a_repeating_error_is_logged_once_per_interval_with_a_count(
@@ -103,3 +104,37 @@ async def test_the_bot_leaves_groups_that_are_not_the_staff_group_and_says_nothi
     await bot.idle()
     await bot.sandbox.wait_bot_messages(STAFF_CHAT)
     assert bot.sandbox.in_group(STAFF_CHAT)
+
+
+async def test_a_refused_request_is_logged_as_one_line_without_content(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = await bot.onboard("Aylin", "en")
+    caplog.set_level(logging.INFO)
+    bot.expect(BadRequest)
+    bot.sandbox.fail_next("sendMessage", 400, "Bad Request: message is too long")
+    bot.sandbox.send_text(user, "/help")
+    update_id = bot.sandbox.world.next_update_id - 1
+    await bot.idle()
+    lines = [r for r in caplog.records if r.name == "bot.app"]
+    assert len(lines) == 1, [r.getMessage() for r in lines]
+    [line] = lines
+    assert line.levelno == logging.WARNING
+    assert line.exc_info is None  # no traceback
+    assert line.getMessage() == (
+        f"Telegram did not accept sendMessage in chat {user['id']} for update "
+        f"{update_id}: bad_request: Message is too long"
+    )
+    assert "Aylin" not in caplog.text and "/help" not in caplog.text
+    # Blocked residents: one line at INFO, the same reference.
+    bot.expect(Forbidden)
+    bot.sandbox.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    bot.sandbox.send_text(user, "/help")
+    update_id = bot.sandbox.world.next_update_id - 1
+    await bot.idle()
+    [blocked] = [r for r in caplog.records if r.name == "bot.app"][1:]
+    assert blocked.levelno == logging.INFO and blocked.exc_info is None
+    assert blocked.getMessage() == (
+        f"resident unreachable: sendMessage in chat {user['id']} for update "
+        f"{update_id}: Forbidden: bot was blocked by the user"
+    )

@@ -17,6 +17,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    Message,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -335,6 +336,7 @@ async def test_ptb_editing_rules(sandbox: Sandbox, bot: Bot) -> None:
     edited = await bot.edit_message_text(
         "zwei", user["id"], msg.message_id, reply_markup=keyboard(("A", "a"))
     )
+    assert isinstance(edited, Message)  # (True is the answer for inline messages)
     assert edited.text == "zwei" and edited.edit_date is not None
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text(

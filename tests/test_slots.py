@@ -22,7 +22,8 @@ def test_rules_from_the_directory() -> None:
     assert rules.min_notice == timedelta(hours=24) and rules.max_ahead == timedelta(days=28)
     assert rules.confirm == INSTANT
     assert rules.bring[0].get("en")[0] == "ID card or passport"
-    assert Rules.of(DIRECTORY.offer("single-parents")).confirm == STAFF  # type: ignore[union-attr]
+    staff_rules = Rules.of(DIRECTORY.offer("single-parents"))
+    assert staff_rules is not None and staff_rules.confirm == STAFF
     assert Rules.of(DIRECTORY.offer("creative-lab")) is None
     ids = {o.id for o in bookable_offers(DIRECTORY)}
     assert {"job-counselling", "single-parents", "business-support"} <= ids

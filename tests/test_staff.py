@@ -17,7 +17,7 @@ from bot.i18n import I18n
 from handlers.staff import CANNED
 from sandbox.server import Sandbox
 from sandbox.world import GENERAL_TOPIC
-from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, with_config
+from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, known, running, with_config
 from tests.test_questions import posted, staff_posts, topic_of
 
 JSON = dict[str, Any]
@@ -88,7 +88,7 @@ async def test_answers_reach_the_resident_and_notes_do_not(bot: Harness) -> None
     everything = " ".join(str(m) for m in box.bot_messages(user["id"]))
     assert "She called" not in everything and "priority case" not in everything
     assert "Jana" not in everything  # staff identities stay hidden by default
-    request = await bot.storage.requests.latest(user["id"])
+    request = known(await bot.storage.requests.latest(user["id"]))
     assert request.state == "answered" and request.claimed_name == "Jana"
 
 
@@ -129,7 +129,7 @@ async def test_deleted_topic_is_recreated_and_closed_topic_reopened(bot: Harness
     bot.sandbox.set_admin(STAFF_CHAT, staff)
     bot.sandbox.close_topic(STAFF_CHAT, second, by=staff)
     await bot.idle()
-    assert (await bot.storage.requests.latest(user["id"])).state == "closed"
+    assert known(await bot.storage.requests.latest(user["id"])).state == "closed"
     bot.sandbox.send_text(user, "One more thing")
     await bot.idle()
     posts = await staff_posts(bot, second, 4)
@@ -139,15 +139,10 @@ async def test_deleted_topic_is_recreated_and_closed_topic_reopened(bot: Harness
 
 
 async def _new_topic(bot: Harness, user: JSON, old: int) -> int:
-    async def wait() -> int:
-        for _ in range(250):
-            thread = await topic_of(bot, user)
-            if thread != old:
-                return thread
-            await bot.sandbox.settle(quiet=0.01)
-        raise AssertionError("no new topic")
-
-    return await wait()
+    await bot.idle()
+    thread = await topic_of(bot, user)
+    assert thread != old, "no new topic"
+    return thread
 
 
 async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
@@ -156,7 +151,7 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     omar, thread_o = await asking(bot, "Omar", "tr")
     bot.clock.advance(minutes=5)
     jana = bot.sandbox.add_user("Jana", language_code="de")
-    ref_a = (await bot.storage.requests.latest(aylin["id"])).ref
+    ref_a = known(await bot.storage.requests.latest(aylin["id"])).ref
 
     [queue] = await staff_says(bot, jana, "/queue", None)
     lines = queue["text"].splitlines()
@@ -178,7 +173,7 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     # Reopen by reference from the general chat.
     [reopened] = await staff_says(bot, jana, f"/reopen #{ref_a}", None)
     assert ref_a in reopened["text"]
-    assert (await bot.storage.requests.latest(aylin["id"])).state == "claimed"
+    assert known(await bot.storage.requests.latest(aylin["id"])).state == "claimed"
     assert not topic_closed(bot, thread_a)
     [queue] = await staff_says(bot, jana, "/queue", None)
     assert "Aylin" in queue["text"]
@@ -190,7 +185,7 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     # card, question, claimed, closed, closed again, new request, the new question
     posts = await staff_posts(bot, thread_a, 7)
     assert posts[-1]["text"] == "Sorry, one more question"
-    latest = await bot.storage.requests.latest(aylin["id"])
+    latest = known(await bot.storage.requests.latest(aylin["id"]))
     assert latest.state == "open" and latest.ref != ref_a
     # Commands outside a topic, without a reference, explain themselves.
     [hint] = await staff_says(bot, jana, "/claim", None)
@@ -228,7 +223,6 @@ async def test_ban_and_unban(bot: Harness) -> None:
     assert "not passed on" in notice["text"] and "02151 86 34 63" in notice["text"]
     bot.sandbox.send_text(user, "hello??")
     await bot.idle()
-    await bot.sandbox.settle()
     assert (
         len(bot.sandbox.bot_messages(user["id"])) == before + 1
     )  # told once a day, not per message
@@ -250,7 +244,7 @@ async def test_canned_reply_in_the_residents_language(bot: Harness) -> None:
     [canned] = await new_for(bot, user, before)
     assert canned["text"] == bot.i18n.get("tr")._(CANNED["docs"])
     assert "Türkçe" in confirmation["text"]
-    assert (await bot.storage.requests.latest(user["id"])).state == "answered"
+    assert known(await bot.storage.requests.latest(user["id"])).state == "answered"
     [unknown] = await staff_says(bot, jana, "/reply nonsense", thread)
     assert "• call:" in unknown["text"]
 
@@ -265,12 +259,12 @@ async def test_blocked_resident_is_reported_in_the_topic(bot: Harness) -> None:
         "blocked" in report["text"] or "blockiert" in report["text"]
     )
     assert report["reply_to_message"]["text"] == "Here is your answer"
-    assert (await bot.storage.requests.latest(user["id"])).state == "open"
+    assert known(await bot.storage.requests.latest(user["id"])).state == "open"
 
 
 async def test_outsiders_get_nothing_of_anybodys_data(bot: Harness) -> None:
     aylin, thread = await asking(bot, "Aylin", text="My secret question")
-    ref = (await bot.storage.requests.latest(aylin["id"])).ref
+    ref = known(await bot.storage.requests.latest(aylin["id"])).ref
     mallory = await bot.onboard("Mallory", "en")
     for command in (
         "/queue",
@@ -283,7 +277,7 @@ async def test_outsiders_get_nothing_of_anybodys_data(bot: Harness) -> None:
         [answer] = await bot.send(mallory, command)
         assert "only for the project's staff" in answer["text"]
         assert "Aylin" not in answer["text"] and ref not in answer["text"]
-    assert (await bot.storage.requests.latest(aylin["id"])).state == "open"
+    assert known(await bot.storage.requests.latest(aylin["id"])).state == "open"
     # Not from another group either, not even a coordinator.
     other = bot.sandbox.add_group("Elsewhere", is_forum=True)
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
@@ -299,7 +293,6 @@ async def test_outsiders_get_nothing_of_anybodys_data(bot: Harness) -> None:
     bot.sandbox.world.users[robot["id"]]["is_bot"] = True
     bot.sandbox.send_text(robot, "Automatic message", chat_id=STAFF_CHAT, thread_id=thread)
     await bot.idle()
-    await bot.sandbox.settle()
     assert len(bot.sandbox.bot_messages(aylin["id"])) == before
     assert all("My secret question" not in str(m) for m in bot.sandbox.bot_messages(other["id"]))
     # A coordinator may use /queue in their private chat.
@@ -338,7 +331,7 @@ async def test_a_burst_of_60_reaches_the_staff_group_without_429(bot: Harness) -
             return len(copies()) > seen
 
         await bot.sandbox.wait_for(progress, message="progress")
-        await bot.sandbox.settle()
+        await bot.idle()  # this minute's share is out; the rest waits for the next minute
     assert len(copies()) == 60
     assert bot.sandbox.stats["429"] == 0
     for user in residents:  # in order, each in the resident's own topic
@@ -379,13 +372,8 @@ async def plain(
         clock,
         i18n,
     )
-    await harness.start()
-    try:
-        yield harness
-        await sandbox.settle()
-    finally:
-        await harness.stop()
-    assert not harness.errors, f"the bot raised: {harness.errors!r}"
+    async for running_harness in running(harness):
+        yield running_harness
 
 
 async def test_group_without_topics_uses_headers_and_replies(plain: Harness) -> None:
@@ -418,13 +406,13 @@ async def test_group_without_topics_uses_headers_and_replies(plain: Harness) -> 
         lambda: [m for m in box.bot_messages(group) if "Jana" in m.get("text", "")]
     )
     assert claimed
-    assert (await plain.storage.requests.latest(user["id"])).claimed_name == "Jana"
-    await plain.sandbox.settle()
+    assert known(await plain.storage.requests.latest(user["id"])).claimed_name == "Jana"
+    await plain.idle()
     assert len(box.bot_messages(user["id"])) == before + 1
 
 
 async def test_other_modules_post_through_the_outbox_with_buttons(bot: Harness) -> None:
-    staffpost = bot.app.bot_data["services"].staffpost  # type: ignore[union-attr]
+    staffpost = bot.services.staffpost
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="1:menu")]])
     await staffpost.send_text("Agenda for today", markup=keyboard)
     await staffpost.send_text("Why?", markup=ForceReply(selective=True))
@@ -432,10 +420,7 @@ async def test_other_modules_post_through_the_outbox_with_buttons(bot: Harness) 
     assert first["text"] == "Agenda for today"
     assert first["reply_markup"]["inline_keyboard"][0][0]["text"] == "OK"
     assert second["text"] == "Why?"
-    for _ in range(100):
-        if await staffpost.pending() == 0:
-            break
-        await bot.sandbox.settle(quiet=0.01)
+    await bot.idle()
     assert await staffpost.pending() == 0
 
 

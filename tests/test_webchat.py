@@ -57,9 +57,9 @@ BOOKING_STEPS = ("1:bko:", "1:bkp:", "1:bkd:", "1:bkt:", "1:bkn:", "1:bkok:")
 STAFF_CONFIRM = ("1:bsok:",)
 
 try:
-    from playwright.async_api import Locator, Page, async_playwright
+    from playwright.async_api import FilePayload, Locator, Page, async_playwright
 except ImportError:  # pragma: no cover - depends on the machine
-    async_playwright = None
+    async_playwright = None  # type: ignore[assignment]  # without playwright the tests skip
 
 
 def _module_present(words: tuple[str, ...]) -> bool:
@@ -337,7 +337,7 @@ async def test_media_edits_fast_forward_and_staff(bot: Harness, page: Page) -> N
     await page.fill("#resident-input", "عکس")
     await page.set_input_files(
         "#resident-file",
-        files=[{"name": "flyer.png", "mimeType": "image/png", "buffer": _png()}],
+        files=[FilePayload(name="flyer.png", mimeType="image/png", buffer=_png())],
     )
     photo = page.locator("#resident-chat .msg.out img.photo").last
     await photo.wait_for()

@@ -14,5 +14,7 @@ async def test_topic_card_lists_open_appointments(bot: Harness) -> None:
     await bot.send(user, "I have a question about my appointment")
     thread = await topic_of(bot, user)
     [card, *_] = await staff_posts(bot, thread, 2)
+    # The staff group reads German: the card lists the appointment, not "none".
+    assert "🗓 Offene Termine:\n" in card["text"]
     assert f"#{booking.id} " in card["text"]
-    assert "Open appointments: none" not in card["text"]
+    assert "Offene Termine: keine" not in card["text"]

@@ -104,6 +104,10 @@ class BroadcastLane(Lane):
     def enabled(self) -> bool:
         return self.renderer is not None
 
+    @property
+    def idle(self) -> bool:
+        return super().idle and not self._in_flight
+
     async def recover(self) -> None:
         recovered = await self.storage.broadcasts.recover()
         if recovered:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -125,3 +126,32 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, NetworkError):
         return Failure(Kind.NETWORK, message)
     return Failure(Kind.TELEGRAM, message)
+
+
+# -- which request failed -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    """The request Telegram did not accept: its Bot API method and the chat it was for
+    (an id, never a name or what was sent)."""
+
+    method: str
+    chat_id: int | str | None = None
+
+    def __str__(self) -> str:
+        return self.method if self.chat_id is None else f"{self.method} in chat {self.chat_id}"
+
+
+_CALL = "_quartierbot_call"
+
+
+def remember_call(exc: TelegramError, method: str, data: Mapping[str, object]) -> None:
+    """Note on the exception which request failed (the bot's HTTP layer does this for every
+    request), so that a log line can name it without a traceback."""
+    if getattr(exc, _CALL, None) is None:
+        chat = data.get("chat_id")
+        setattr(exc, _CALL, Call(method, chat if isinstance(chat, int | str) else None))
+
+
+def call_of(exc: BaseException) -> Call | None:
+    call = getattr(exc, _CALL, None)
+    return call if isinstance(call, Call) else None

@@ -42,7 +42,7 @@ from datetime import datetime
 from telegram import Bot
 
 from bot.clock import Clock
-from bot.updates import Throttled
+from bot.logs import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Lane(ABC):
         """Drains in a row that raised; reset by one that did not."""
         self.errors = Throttled(log, 60.0)
         """A lane that fails again and again says so once a minute, with a count."""
+        self._waiting = False
 
     # -- what a lane says ---------------------------------------------------------------------
     @property
@@ -129,6 +130,15 @@ class Lane(ABC):
         """Look at the rows now."""
         self._event.set()
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to do until woken: by a new row, a later moment of the clock, or the end
+        of a real-time pause. Tests wait for this rather than for silence."""
+        if self._task is None:
+            return True
+        alarm_due = self._alarm is not None and self._alarm_at <= asyncio.get_running_loop().time()
+        return self._waiting and not self._event.is_set() and not alarm_due
+
     def wake_at(self, when: datetime) -> None:
         """Look at the rows at ``when`` (clock time). The earliest such moment wins: waking
         early only costs a look."""
@@ -151,8 +161,10 @@ class Lane(ABC):
 
     async def _work(self) -> None:
         while not self.stopping:
+            self._waiting = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), self.idle_poll)
+            self._waiting = False
             self._event.clear()
             if self.stopping:
                 return

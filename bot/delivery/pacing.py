@@ -39,7 +39,7 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.delivery.errors import retry_seconds
-from bot.updates import Throttled
+from bot.logs import Throttled
 
 TELEGRAM_PER_SECOND = 30
 LIMIT = TELEGRAM_PER_SECOND - 1

@@ -139,6 +139,12 @@ class StaffLane(Lane):
         return self.config.staff_chat is not None
 
     @property
+    def idle(self) -> bool:
+        """Also not idle while an album may still get parts (it is sent after the grace)."""
+        now = time.monotonic()
+        return super().idle and all(now - t >= self.album_grace for t in self._albums.values())
+
+    @property
     def chat_id(self) -> int | None:
         return self.config.staff_chat
 

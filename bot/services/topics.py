@@ -88,3 +88,23 @@ class Topics:
 
     async def staff_copy_of(self, user_id: int, resident_message_id: int) -> int | None:
         return await self.storage.requests.staff_copy_of(user_id, resident_message_id)
+
+    async def by_thread(self, thread_id: int) -> StaffTopic | None:
+        return await self.storage.requests.topic_by_thread(thread_id)
+
+    async def resident_of(self, thread_id: int | None, replied_to: int | None) -> int | None:
+        """The resident a staff message is about: by the topic it is written in
+        (``thread_id``, for a topic message), or by the copied message it replies to
+        (``replied_to``, groups without topics)."""
+        if thread_id is not None:
+            topic = await self.by_thread(thread_id)
+            if topic is not None:
+                return topic.user_id
+        if replied_to is not None:
+            return await self.storage.requests.resident_of(replied_to)
+        return None
+
+    async def forget_before(self, before: datetime) -> int:
+        """Forget which staff message stood for whom (staff can no longer answer by
+        replying to those)."""
+        return await self.storage.requests.purge_map(before)

@@ -8,11 +8,13 @@ note, :mod:`.screens` shows each step, and taking the seat is the appointments s
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from telegram import Update
 
-from bot import callbacks
+from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.i18n import N_
 from bot.slots import on_day
@@ -34,21 +36,9 @@ from handlers.booking.screens import (
     time_view,
     track_note,
 )
-from handlers.booking.views import (
-    CB_BACK,
-    CB_BOOK,
-    CB_CONFIRM,
-    CB_DAY,
-    CB_OFFER,
-    CB_PLACE,
-    CB_QUIT,
-    CB_SKIP_NOTE,
-    CB_TIME,
-    CB_WAIT,
-    NOTE_MAX,
-    rebook_markup,
-)
+from handlers.booking.views import NOTE_MAX, rebook_markup
 from handlers.common import (
+    ButtonCallback,
     answer_query,
     join,
     main_menu,
@@ -88,63 +78,102 @@ async def start_flow(
         await day_view(update, context, draft)
 
 
-# -- callbacks ------------------------------------------------------------------------------
-async def on_flow(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    cb = callbacks.parse(query.data)
-    assert cb is not None
-    if not await consent_first(update, context):
-        return
-    t = context.t
-    if cb.kind == CB_BOOK:
+# -- buttons --------------------------------------------------------------------------------
+DraftStep = Callable[[Update, BotContext, Callback, Draft], Awaitable[None]]
+
+
+def with_draft(step: DraftStep) -> ButtonCallback:
+    """A button of one step: it names the flow as first argument, and is only taken while
+    that flow is the resident's current one; a button of an older flow is "expired"."""
+
+    @functools.wraps(step)
+    async def button(update: Update, context: BotContext, cb: Callback) -> None:
+        if not await consent_first(update, context):
+            return
+        draft = await current_draft(update, context, cb.arg(0))
+        if draft is None:
+            await expired(update, context)
+            return
+        await step(update, context, cb, draft)
+
+    return button
+
+
+async def on_book(update: Update, context: BotContext, cb: Callback) -> None:
+    if await consent_first(update, context):
         await answer_query(update)
         await offers_view(update, context)
-        return
-    if cb.kind == CB_OFFER:
+
+
+async def on_offer(update: Update, context: BotContext, cb: Callback) -> None:
+    if await consent_first(update, context):
         await answer_query(update)
         await start_flow(update, context, cb.arg(0))
-        return
-    if cb.kind == CB_CONFIRM:
+
+
+async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
+    if await consent_first(update, context):
         await confirm(update, context, cb.arg(0))
-        return
-    draft = await current_draft(update, context, cb.arg(0))
-    if draft is None:
-        await expired(update, context)
-        return
-    if cb.kind == CB_QUIT:
-        await context.storage.booking_drafts.end(draft.user_id, context.clock.now())
-        track_note(context, None, draft.user_id)
-        await answer_query(update)
-        text = join(t._(N_("Booking cancelled. Nothing was booked.")), menu_text(t))
-        await reply(update, context, text, main_menu(context))
-        return
+
+
+@with_draft
+async def on_quit(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    t = context.t
+    await context.storage.booking_drafts.end(draft.user_id, context.clock.now())
+    track_note(context, None, draft.user_id)
     await answer_query(update)
-    if cb.kind == CB_PLACE:
-        place_id = cb.arg(1)
-        offer = context.services.directory.offer(draft.offer_id)
-        if place_id not in offer.place_ids:
-            await place_view(update, context, draft)
-            return
-        draft = await set_draft(context, draft, place_id=place_id) or draft
+    text = join(t._(N_("Booking cancelled. Nothing was booked.")), menu_text(t))
+    await reply(update, context, text, main_menu(context))
+
+
+@with_draft
+async def on_place(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    await answer_query(update)
+    place_id = cb.arg(1)
+    offer = context.services.directory.offer(draft.offer_id)
+    if place_id not in offer.place_ids:
+        await place_view(update, context, draft)
+        return
+    draft = await set_draft(context, draft, place_id=place_id) or draft
+    await day_view(update, context, draft)
+
+
+@with_draft
+async def on_day_button(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    await answer_query(update)
+    day = views.parse_day_code(cb.arg(1))
+    if day is None or draft.place_id is None:
         await day_view(update, context, draft)
-    elif cb.kind == CB_DAY:
-        day = views.parse_day_code(cb.arg(1))
-        if day is None or draft.place_id is None:
-            await day_view(update, context, draft)
-            return
-        await time_view(update, context, draft, day)
-    elif cb.kind == CB_TIME:
-        await pick_time(update, context, draft, cb.arg(1))
-    elif cb.kind == CB_SKIP_NOTE:  # keeps a note written before (or moved along)
-        if draft.starts_at is None:
-            await day_view(update, context, draft)
-        else:
-            await summary_view(update, context, draft)
-    elif cb.kind == CB_BACK:
-        await go_back(update, context, draft, cb.arg(1))
-    elif cb.kind == CB_WAIT:
-        await join_waitlist(update, context, draft)
+        return
+    await time_view(update, context, draft, day)
+
+
+@with_draft
+async def on_time(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    await answer_query(update)
+    await pick_time(update, context, draft, cb.arg(1))
+
+
+@with_draft
+async def on_skip_note(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    """Keeps a note written before (or moved along)."""
+    await answer_query(update)
+    if draft.starts_at is None:
+        await day_view(update, context, draft)
+    else:
+        await summary_view(update, context, draft)
+
+
+@with_draft
+async def on_back(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    await answer_query(update)
+    await go_back(update, context, draft, cb.arg(1))
+
+
+@with_draft
+async def on_wait(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    await answer_query(update)
+    await join_waitlist(update, context, draft)
 
 
 async def pick_time(update: Update, context: BotContext, draft: Draft, stamp: str) -> None:

@@ -3,27 +3,20 @@ the waiting list (take it or pass it on)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from telegram import Message, Update
 
-from bot import callbacks
+from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.i18n import N_
 from handlers.booking import views
 from handlers.booking.flow import start_flow
 from handlers.booking.notify import send_calendar_file
 from handlers.booking.screens import consent_first, mine_view, rules_of
-from handlers.booking.views import (
-    CB_CANCEL,
-    CB_CANCEL_YES,
-    CB_COMING,
-    CB_HOLD_DROP,
-    CB_HOLD_TAKE,
-    CB_MINE,
-    CB_MOVE,
-    gone_text,
-    rebook_markup,
-)
-from handlers.common import answer_query, details, join, reply
+from handlers.booking.views import CB_HOLD_DROP, gone_text, rebook_markup
+from handlers.common import ButtonCallback, answer_query, details, join, reply
 from storage.bookings import Booking
 
 
@@ -44,58 +37,82 @@ async def own_booking(
     return booking
 
 
-async def on_mine(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    cb = callbacks.parse(query.data)
-    assert cb is not None
-    if not await consent_first(update, context):
-        return
-    t = context.t
-    if cb.kind == CB_MINE:
+OwnStep = Callable[[Update, BotContext, Booking], Awaitable[None]]
+
+
+def with_own_booking(step: OwnStep) -> ButtonCallback:
+    """A button under one of the resident's appointments (its number is the first
+    argument): only while it is theirs, open and ahead; otherwise "gone"."""
+
+    @functools.wraps(step)
+    async def button(update: Update, context: BotContext, cb: Callback) -> None:
+        if not await consent_first(update, context):
+            return
+        booking = await own_booking(update, context, cb.int_arg(0))
+        if booking is None:
+            t = context.t
+            await answer_query(update, gone_text(t), alert=True)
+            await mine_view(update, context, "⚠️ " + gone_text(t))
+            return
+        await step(update, context, booking)
+
+    return button
+
+
+async def on_mine(update: Update, context: BotContext, cb: Callback) -> None:
+    if await consent_first(update, context):
         await answer_query(update)
         await mine_view(update, context)
-        return
-    booking_id = cb.int_arg(0)
-    if cb.kind in (CB_HOLD_TAKE, CB_HOLD_DROP):
-        await on_hold(update, context, cb.kind, booking_id)
-        return
-    booking = await own_booking(update, context, booking_id)
-    if booking is None:
+
+
+@with_own_booking
+async def on_cancel(update: Update, context: BotContext, booking: Booking) -> None:
+    t = context.t
+    await answer_query(update)
+    text = join(
+        t._(N_("Do you really want to cancel this appointment?")),
+        details(t, context.services.directory, booking),
+    )
+    await reply(update, context, text, views.cancel_question_markup(t, booking))
+
+
+@with_own_booking
+async def on_cancel_yes(update: Update, context: BotContext, booking: Booking) -> None:
+    t = context.t
+    cancelled = await context.services.appointments.cancel_by_resident(booking.id, booking.user_id)
+    if cancelled is None:
         await answer_query(update, gone_text(t), alert=True)
-        await mine_view(update, context, "⚠️ " + gone_text(t))
+        await mine_view(update, context)
         return
-    directory = context.services.directory
-    appointments = context.services.appointments
-    if cb.kind == CB_CANCEL:
-        await answer_query(update)
-        text = join(
-            t._(N_("Do you really want to cancel this appointment?")),
-            details(t, directory, booking),
-        )
-        await reply(update, context, text, views.cancel_question_markup(t, booking))
-    elif cb.kind == CB_CANCEL_YES:
-        cancelled = await appointments.cancel_by_resident(booking.id, booking.user_id)
-        if cancelled is None:
-            await answer_query(update, gone_text(t), alert=True)
-            await mine_view(update, context)
-            return
-        await answer_query(update)
-        text = join(
-            "✅ " + t._(N_("Your appointment has been cancelled.")),
-            details(t, directory, cancelled),
-        )
-        await reply(update, context, text, rebook_markup(t, cancelled.offer_id))
-    elif cb.kind == CB_MOVE:
-        await answer_query(update)
-        await start_flow(update, context, booking.offer_id, replaces=booking.id, note=booking.note)
-    elif cb.kind == CB_COMING:
-        await appointments.coming(booking.id, booking.user_id)
-        await answer_query(update, t._(N_("Thank you! See you then.")))
-        message = query.message
-        if isinstance(message, Message) and message.text:
-            text = join(message.text, "👍 " + t._(N_("You have confirmed that you will come.")))
-            await reply(update, context, text, views.coming_markup(t, booking))
+    await answer_query(update)
+    text = join(
+        "✅ " + t._(N_("Your appointment has been cancelled.")),
+        details(t, context.services.directory, cancelled),
+    )
+    await reply(update, context, text, rebook_markup(t, cancelled.offer_id))
+
+
+@with_own_booking
+async def on_move(update: Update, context: BotContext, booking: Booking) -> None:
+    await answer_query(update)
+    await start_flow(update, context, booking.offer_id, replaces=booking.id, note=booking.note)
+
+
+@with_own_booking
+async def on_coming(update: Update, context: BotContext, booking: Booking) -> None:
+    t = context.t
+    await context.services.appointments.coming(booking.id, booking.user_id)
+    await answer_query(update, t._(N_("Thank you! See you then.")))
+    message = update.callback_query.message if update.callback_query else None
+    if isinstance(message, Message) and message.text:
+        text = join(message.text, "👍 " + t._(N_("You have confirmed that you will come.")))
+        await reply(update, context, text, views.coming_markup(t, booking))
+
+
+async def on_hold_button(update: Update, context: BotContext, cb: Callback) -> None:
+    """A seat held from the waiting list: take it or pass it on."""
+    if await consent_first(update, context):
+        await on_hold(update, context, cb.kind, cb.int_arg(0))
 
 
 async def on_hold(update: Update, context: BotContext, kind: str, booking_id: int | None) -> None:

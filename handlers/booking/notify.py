@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, Forbidden
+from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.context import SERVICES, Services
+from bot.context import Services, services_of
+from bot.delivery.errors import classify
 from bot.i18n import N_, Translator
 from bot.services.calendar import ics
 from handlers.booking import views
@@ -19,6 +20,15 @@ from storage import StoredClosure
 from storage.bookings import Booking
 
 log = logging.getLogger(__name__)
+
+
+def not_delivered(exc: TelegramError, what: str, user_id: int) -> None:
+    """A resident who blocked the bot, left Telegram, or whose message Telegram refuses is
+    skipped and logged, not an error; anything else (a network failure) is raised."""
+    failure = classify(exc)
+    if not (failure.unreachable or failure.refused):
+        raise exc
+    log.info("%s not delivered to %s (%s): %s", what, user_id, failure.kind.value, failure.message)
 
 
 async def send_to_resident(
@@ -31,19 +41,16 @@ async def send_to_resident(
     True if the message was delivered."""
     try:
         await application.bot.send_message(user_id, text[:4096], reply_markup=markup)
-    except Forbidden:
-        log.info("resident %s has blocked the bot", user_id)
-    except BadRequest as exc:
-        log.info("could not reach resident %s: %s", user_id, exc)
-    else:
-        return True
-    return False
+    except TelegramError as exc:
+        not_delivered(exc, "message", user_id)
+        return False
+    return True
 
 
 async def send_calendar_file(
     application: Application[Any, Any, Any, Any, Any, Any], t: Translator, booking: Booking
 ) -> None:
-    services: Services = application.bot_data[SERVICES]
+    services = services_of(application)
     rules = services.appointments.rules_of(booking.offer_id)
     event = views.calendar_event(t, services.directory, booking, rules)
     data = ics(event, t.tz, services.clock.now())
@@ -53,20 +60,19 @@ async def send_calendar_file(
             InputFile(data, filename=f"appointment-{booking.id}.ics"),
             caption=t._(N_("Add the appointment to your calendar.")),
         )
-    except (Forbidden, BadRequest) as exc:
-        log.info("calendar file not delivered to %s: %s", booking.user_id, exc)
+    except TelegramError as exc:
+        not_delivered(exc, "calendar file", booking.user_id)
 
 
 class ResidentNotifier:
-    """Installed on the appointments service by :func:`handlers.booking.register`."""
+    """Installed on the appointments service by :func:`handlers.booking.handlers`."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.application = application
 
     @property
     def services(self) -> Services:
-        services: Services = self.application.bot_data[SERVICES]
-        return services
+        return services_of(self.application)
 
     async def t_for(self, user_id: int) -> Translator:
         resident = await self.services.storage.residents.get(user_id)

@@ -5,11 +5,12 @@ Each screen records the step in the resident's draft (``booking_drafts``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
+from bot.flows import Awaiting, Flow
 from bot.i18n import N_
 from bot.slots import STAFF, Rules, Slot, bookable_offers, days, on_day
 from handlers.booking import views
@@ -34,13 +35,14 @@ from handlers.common import (
     reply,
     tx,
 )
+from storage import Storage
 from storage.bookings import Draft
 
 DRAFT_TTL = timedelta(days=1)
 """A flow untouched this long is stale: slots and seats have moved on."""
-AWAITING_NOTE = "booking_awaiting_note"
-"""bot_data key: resident id -> when the flow began waiting for their note (mirrors
-booking_drafts, so a synchronous message filter can ask it)."""
+NOTE_WINDOW = timedelta(minutes=30)
+"""Text later than this after the note question is not taken as a note: it goes on to the
+other modules (e.g. to the counsellors) as if no booking flow were open."""
 MAX_DAYS_SHOWN = 12
 STEPS = ("place", "day", "time", "note", "summary")
 
@@ -58,12 +60,24 @@ def rules_of(context: BotContext, offer_id: str) -> Rules | None:
     return context.services.appointments.rules_of(offer_id)
 
 
+def awaiting_note(draft: Draft) -> Awaiting | None:
+    """At the note step the flow waits for the resident's text in their private chat."""
+    if draft.step != "note":
+        return None
+    return Awaiting(draft.user_id, draft.user_id, None, draft.updated_at)
+
+
+async def drafts_at_note(storage: Storage) -> list[Draft]:
+    return await storage.booking_drafts.awaiting_note()
+
+
+NOTE = Flow[Draft]("booking", awaiting=awaiting_note, drafts=drafts_at_note, window=NOTE_WINDOW)
+"""The booking flow, as far as typed input goes: only the note is typed."""
+
+
 def track_note(context: BotContext, draft: Draft | None, user_id: int) -> None:
-    waiting: dict[int, datetime] = context.application.bot_data.setdefault(AWAITING_NOTE, {})
-    if draft is not None and draft.step == "note":
-        waiting[user_id] = draft.updated_at
-    else:
-        waiting.pop(user_id, None)
+    """After every write of the resident's draft (None: it ended)."""
+    context.services.flows.track(NOTE, user_id, draft)
 
 
 async def set_draft(context: BotContext, draft: Draft, **changes: object) -> Draft | None:

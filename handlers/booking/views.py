@@ -42,7 +42,7 @@ NOTE_MAX = 200
 
 # -- texts ----------------------------------------------------------------------------------
 def short_when(t: Translator, moment: datetime) -> str:
-    return t._(N_("{date}, {time}"), date=t.date(moment, "MMMd"), time=t.time(moment))
+    return t.when(moment, skeleton="MMMd")
 
 
 def bring_text(t: Translator, rules: Rules | None) -> str:
@@ -209,7 +209,7 @@ def flow_row(t: Translator, draft: Draft, back_to: str | None) -> list[InlineKey
     back = "« " + t._(N_("Back"))
     return [
         button(back, CB_BOOK) if back_to is None else button(back, CB_BACK, draft.flow, back_to),
-        button("✖ " + t._(N_("Cancel")), CB_QUIT, draft.flow),
+        button("✖ " + t.p_("flow", "Cancel"), CB_QUIT, draft.flow),
     ]
 
 
@@ -236,7 +236,7 @@ def reminder_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
         [
             [
                 button("👍 " + t._(N_("I'll come")), CB_COMING, booking.id),
-                button("✖ " + t._(N_("Cancel")), CB_CANCEL, booking.id),
+                button("✖ " + t.p_("appointment", "Cancel"), CB_CANCEL, booking.id),
             ]
         ]
     )
@@ -265,7 +265,9 @@ def cancel_question_markup(t: Translator, booking: Booking) -> InlineKeyboardMar
 
 
 def coming_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button("✖ " + t._(N_("Cancel")), CB_CANCEL, booking.id)]])
+    return InlineKeyboardMarkup(
+        [[button("✖ " + t.p_("appointment", "Cancel"), CB_CANCEL, booking.id)]]
+    )
 
 
 def offers_markup(t: Translator, offers: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:

@@ -1,0 +1,386 @@
+"""The staff side of appointments, in the staff group only: the day's or week's agenda,
+confirming or declining requests, attendance, and cancelling with a reason.
+
+Every command and button is filtered on the chat (the configured staff group, see
+``bot.filters``), with a refusal right after: residents' names and notes never leave it.
+What the appointments service has to tell the staff group is rendered in :mod:`.notify`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Literal
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.callbacks import Callback
+from bot.capability import App, Capability, Command, Handler
+from bot.context import BotContext, Services
+from bot.filters import staff_chat
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.slots import day_bounds
+from handlers.agenda.notify import (
+    CB_STAFF_ATTENDED,
+    CB_STAFF_CANCEL,
+    CB_STAFF_CONFIRM,
+    CB_STAFF_DECLINE,
+    CB_STAFF_NO_SHOW,
+    StaffNotifier,
+    staff_line,
+)
+from handlers.common import (
+    answer_query,
+    audit,
+    on_callback,
+    parse_day,
+    post_to_staff,
+    refuse,
+    staff_t,
+    tx,
+)
+from storage.bookings import Booking
+
+CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
+MAX_BUTTON_ROWS = 40
+STAFF_KINDS = (
+    CB_STAFF_CONFIRM,
+    CB_STAFF_DECLINE,
+    CB_STAFF_ATTENDED,
+    CB_STAFF_NO_SHOW,
+    CB_STAFF_CANCEL,
+)
+STATUS_ICONS = {"requested": "⏳", "confirmed": "🕒", "attended": "✅", "no_show": "🚫"}
+
+
+# -- agenda ---------------------------------------------------------------------------------
+async def agenda_lines(context: BotContext, t: Translator, bookings: list[Booking]) -> list[str]:
+    """By place, then time: time, number, first name, language, offer, note."""
+    directory = context.services.directory
+    lines: list[str] = []
+    place_id: str | None = None
+    for b in sorted(bookings, key=lambda b: (b.place_id, b.starts_at, b.id)):
+        if b.place_id != place_id:
+            place_id = b.place_id
+            try:
+                place = tx(t, directory.place(place_id).name)
+            except KeyError:
+                place = place_id
+            lines.append(f"\n📍 {place}")
+        resident = await context.storage.residents.get(b.user_id)
+        name = resident.first_name if resident and resident.first_name else "—"
+        language = (
+            LANGUAGES[resident.language].native_name
+            if resident and resident.language in LANGUAGES
+            else "?"
+        )
+        try:
+            offer = tx(t, directory.offer(b.offer_id).title)
+        except KeyError:
+            offer = b.offer_id
+        icon = STATUS_ICONS.get(b.status, "")
+        coming = " 👍" if b.coming_at else ""
+        line = f"{icon} {t.time_range(b.starts_at, b.ends_at)} #{b.id} {name} ({language}){coming} — {offer}"
+        if b.note:
+            line += f"\n      📝 {b.note}"
+        lines.append(line)
+    return lines
+
+
+def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup | None:
+    rows = []
+    for b in bookings[:MAX_BUTTON_ROWS]:
+        if b.status == "requested":
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"✅ #{b.id} " + t._(N_("Confirm")),
+                        callback_data=callbacks.make(CB_STAFF_CONFIRM, b.id),
+                    ),
+                    InlineKeyboardButton(
+                        f"✖ #{b.id} " + t._(N_("Decline")),
+                        callback_data=callbacks.make(CB_STAFF_DECLINE, b.id),
+                    ),
+                ]
+            )
+            continue
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"✅ #{b.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, b.id)
+                ),
+                InlineKeyboardButton(
+                    f"🚫 #{b.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, b.id)
+                ),
+                InlineKeyboardButton(
+                    f"🗑 #{b.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, b.id)
+                ),
+            ]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def agenda_command(update: Update, context: BotContext) -> None:
+    """``/agenda`` (today), ``/agenda <date>``, ``/agenda tomorrow``, ``/agenda week``."""
+    t = staff_t(context)
+    tz = context.config.tz
+    today = context.clock.now().astimezone(tz).date()
+    arg = (context.args or [""])[0].lower()
+    first: date | None
+    if not arg or arg in ("today", "heute"):
+        first, span = today, 1
+    elif arg in ("tomorrow", "morgen"):
+        first, span = today + timedelta(days=1), 1
+    elif arg in ("week", "woche"):
+        first, span = today, 7
+    else:
+        first, span = parse_day(arg), 1
+    if first is None:
+        await post_to_staff(
+            context, t._(N_("Usage: /agenda [today | tomorrow | week | 2026-12-01 | 1.12.2026]"))
+        )
+        return
+    parts: list[str] = []
+    shown: list[Booking] = []
+    for offset in range(span):
+        day = first + timedelta(days=offset)
+        start, end = day_bounds(day, tz)
+        bookings = await context.storage.bookings.between(start, end)
+        if span > 1 and not bookings:
+            continue
+        shown += bookings
+        parts.append(f"📅 {t.date(day, 'yMMMEd')}")
+        if bookings:
+            parts += await agenda_lines(context, t, bookings)
+        else:
+            parts.append(t._(N_("No appointments.")))
+        parts.append("")
+    if not parts:
+        parts = [t._(N_("No appointments in the next seven days."))]
+    legend = t._(N_("⏳ requested · 🕒 booked · 👍 will come · ✅ attended · 🚫 no-show"))
+    text = "\n".join(parts).strip() + "\n\n" + legend
+    markup = day_markup(t, shown) if span == 1 else None
+    # Long weeks: split at line breaks under Telegram's limit; buttons on the last part.
+    chunks: list[str] = []
+    while len(text) > 4000:
+        cut = text.rfind("\n", 0, 4000)
+        cut = cut if cut > 0 else 4000
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    chunks.append(text)
+    for i, chunk in enumerate(chunks):
+        await post_to_staff(context, chunk, markup if i == len(chunks) - 1 else None)
+
+
+# -- staff actions --------------------------------------------------------------------------
+async def cancel_command(update: Update, context: BotContext) -> None:
+    """``/cancelbooking <number> <reason>``."""
+    t = staff_t(context)
+    args = context.args or []
+    reason = " ".join(args[1:]).strip()
+    number = args[0].lstrip("#") if args else ""
+    if not number.isdigit() or not reason:
+        await post_to_staff(context, t._(N_("Usage: /cancelbooking <number> <reason>")))
+        return
+    await cancel_with_reason(update, context, int(number), reason)
+
+
+async def cancel_with_reason(
+    update: Update, context: BotContext, booking_id: int, reason: str
+) -> None:
+    t = staff_t(context)
+    user = update.effective_user
+    name = user.first_name if user else "?"
+    done = await context.services.appointments.cancel_by_staff(booking_id, reason, name)
+    if done is not None:
+        await audit(update, context, "cancel booking", done.user_id, f"#{done.id} {reason}")
+    if done is None:
+        await post_to_staff(
+            context,
+            t._(
+                N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
+                id=booking_id,
+            ),
+        )
+
+
+async def on_cancel_reason(update: Update, context: BotContext) -> None:
+    """A reply to the bot's "🗑 #12 …" prompt in the staff group: the text is the reason."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    prompt = message.reply_to_message
+    match = CANCEL_PROMPT_RE.match(prompt.text or "") if prompt else None
+    if match is None:
+        return
+    await cancel_with_reason(update, context, int(match.group(1)), message.text.strip())
+
+
+async def tapped_booking(update: Update, context: BotContext, cb: Callback) -> Booking | None:
+    """The appointment a staff button names, or None (answered: unknown)."""
+    booking_id = cb.int_arg(0)
+    booking = await context.storage.bookings.get(booking_id) if booking_id is not None else None
+    if booking is None:
+        await answer_query(update, staff_t(context)._(N_("Unknown appointment.")), alert=True)
+    return booking
+
+
+def tapped_by(update: Update) -> str:
+    return update.effective_user.first_name if update.effective_user else "?"
+
+
+def tapped_message(update: Update) -> object:
+    return update.callback_query.message if update.callback_query else None
+
+
+async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    # The resident is told (with the calendar file) by the service's notifier.
+    confirmed = await context.services.appointments.confirm_by_staff(booking.id)
+    if confirmed is None:
+        await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
+        return
+    await answer_query(update, t._(N_("Confirmed.")))
+    await audit(update, context, "confirm booking", confirmed.user_id, f"#{confirmed.id}")
+    await mark_done(
+        tapped_message(update), t._(N_("✅ Confirmed by {name}."), name=tapped_by(update))
+    )
+
+
+async def on_decline(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    declined = await context.services.appointments.decline_by_staff(booking.id)
+    if declined is None:
+        await answer_query(update, t._(N_("This request is no longer open.")), alert=True)
+        return
+    await answer_query(update, t._(N_("Declined.")))
+    await audit(update, context, "decline booking", declined.user_id, f"#{declined.id}")
+    await mark_done(
+        tapped_message(update), t._(N_("✖ Declined by {name}."), name=tapped_by(update))
+    )
+
+
+async def on_attendance(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    status: Literal["attended", "no_show"] = (
+        "attended" if cb.kind == CB_STAFF_ATTENDED else "no_show"
+    )
+    marked = await context.services.appointments.mark(booking.id, status)
+    if marked is None:
+        await answer_query(
+            update,
+            t._(N_("#{id} can only be marked once the appointment has begun."), id=booking.id),
+            alert=True,
+        )
+        return
+    await audit(update, context, status.replace("_", "-"), marked.user_id, f"#{marked.id}")
+    label = (
+        t._(N_("#{id} attended."), id=booking.id)
+        if status == "attended"
+        else t._(N_("#{id} did not come."), id=booking.id)
+    )
+    await answer_query(update, label)
+
+
+async def on_cancel_button(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    await answer_query(update)
+    if not booking.is_open or booking.starts_at <= context.clock.now():
+        await post_to_staff(
+            context,
+            t._(
+                N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
+                id=booking.id,
+            ),
+        )
+        return
+    # The prompt starts with "🗑 #<id>": a reply to it carries the reason.
+    await post_to_staff(
+        context,
+        f"🗑 #{booking.id} "
+        + t._(
+            N_(
+                "Cancel this appointment? Reply to this message with the reason; the resident will be told."
+            )
+        )
+        + "\n\n"
+        + await staff_line(context.services, booking),
+        ForceReply(selective=False, input_field_placeholder=t._(N_("Reason"))[:64]),
+    )
+
+
+async def refuse_button(update: Update, context: BotContext, cb: Callback) -> None:
+    """A staff button outside the staff group (forged, or a forwarded message)."""
+    await answer_query(update)
+    await refuse(update, context)
+
+
+async def mark_done(message: object, note: str) -> None:
+    """Keep the staff message, drop its buttons and say who handled it."""
+    if isinstance(message, Message) and message.text:
+        await message.edit_text(f"{message.text}\n\n{note}", reply_markup=None)
+
+
+class _CancelPrompt(filters.MessageFilter):
+    """Only replies to the bot's own cancel prompt, so other staff-group text (forum topics,
+    answers to residents) reaches the modules meant for it."""
+
+    def filter(self, message: Message) -> bool:
+        prompt = message.reply_to_message
+        return (
+            prompt is not None
+            and prompt.from_user is not None
+            and prompt.from_user.is_bot
+            and CANCEL_PROMPT_RE.match(prompt.text or "") is not None
+        )
+
+
+def handlers(services: Services, application: App) -> list[Handler]:
+    # The staff side of the appointments service is told here (set once, at build).
+    services.appointments.install(staff=StaffNotifier(services))
+    in_staff_group = staff_chat(services.config)
+    return [
+        CommandHandler(
+            "agenda", agenda_command, filters=filters.UpdateType.MESSAGES & in_staff_group
+        ),
+        CommandHandler(
+            "cancelbooking", cancel_command, filters=filters.UpdateType.MESSAGES & in_staff_group
+        ),
+        CommandHandler(["agenda", "cancelbooking"], refuse),
+        MessageHandler(
+            filters.ChatType.GROUPS
+            & filters.TEXT
+            & ~filters.COMMAND
+            & in_staff_group
+            & _CancelPrompt(),
+            on_cancel_reason,
+        ),
+        on_callback(CB_STAFF_CONFIRM, on_confirm, filters=in_staff_group),
+        on_callback(CB_STAFF_DECLINE, on_decline, filters=in_staff_group),
+        on_callback((CB_STAFF_ATTENDED, CB_STAFF_NO_SHOW), on_attendance, filters=in_staff_group),
+        on_callback(CB_STAFF_CANCEL, on_cancel_button, filters=in_staff_group),
+        on_callback(STAFF_KINDS, refuse_button),
+    ]
+
+
+CAPABILITY = Capability(
+    name="agenda",
+    handlers=handlers,
+    commands=(
+        Command("agenda", N_("Appointments of a day or the week"), scope="staff"),
+        Command("cancelbooking", N_("Cancel an appointment with a reason"), scope="staff"),
+    ),
+)

@@ -1,0 +1,112 @@
+"""The staff side of :class:`bot.services.appointments.AppointmentsService`'s notices: new,
+moved and cancelled appointments, and closures, posted into the staff group in German."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.context import Services
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.services.appointments import CancelledBy
+from handlers.common import STAFF_LANGUAGE, details, join, when_line
+from storage import StoredClosure
+from storage.bookings import Booking
+
+# Staff buttons on messages in the staff group (posted by the notices below and /agenda).
+CB_STAFF_CONFIRM = callbacks.kind("bsok", 1)
+CB_STAFF_DECLINE = callbacks.kind("bsno", 1)
+CB_STAFF_ATTENDED = callbacks.kind("bsat", 1)
+CB_STAFF_NO_SHOW = callbacks.kind("bsns", 1)
+CB_STAFF_CANCEL = callbacks.kind("bscx", 1)
+
+
+async def staff_line(services: Services, booking: Booking) -> str:
+    """For staff: who (first name, language), what, when, where, note."""
+    t = services.i18n.get(STAFF_LANGUAGE)
+    resident = await services.storage.residents.get(booking.user_id)
+    name = resident.first_name if resident and resident.first_name else "—"
+    language = (
+        LANGUAGES[resident.language].native_name
+        if resident and resident.language in LANGUAGES
+        else "?"
+    )
+    head = t._(N_("#{id} {name} ({language})"), id=booking.id, name=name, language=language)
+    note = (
+        "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
+    )
+    return join(head, details(t, services.directory, booking), note)
+
+
+def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    "✅ " + t._(N_("Confirm")),
+                    callback_data=callbacks.make(CB_STAFF_CONFIRM, booking.id),
+                ),
+                InlineKeyboardButton(
+                    "✖ " + t._(N_("Decline")),
+                    callback_data=callbacks.make(CB_STAFF_DECLINE, booking.id),
+                ),
+            ]
+        ]
+    )
+
+
+class StaffNotifier:
+    """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
+    installed on the service by :func:`handlers`."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def post(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        if self.services.config.staff_chat is None:
+            return
+        await self.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+
+    async def booked(
+        self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
+    ) -> None:
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        requested = booking.status == "requested"
+        if replaced is not None:
+            old = when_line(t, replaced.starts_at, replaced.ends_at)
+            head = "🔁 " + t._(
+                N_("Appointment moved (was #{old_id}, {when}):"), old_id=replaced.id, when=old
+            )
+        elif requested:
+            head = "📨 " + t._(N_("New appointment request — please confirm or decline:"))
+        elif from_waitlist:
+            head = "🆕 " + t._(N_("New appointment from the waiting list:"))
+        else:
+            head = "🆕 " + t._(N_("New appointment:"))
+        markup = request_markup(t, booking) if requested else None
+        await self.post(join(head, await staff_line(self.services, booking)), markup)
+
+    async def cancelled(
+        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
+    ) -> None:
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        if by == "staff":
+            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=reason)
+        elif by == "erasure":
+            head = t._(N_("Appointment cancelled because the resident deleted their data:"))
+        else:
+            head = t._(N_("Appointment cancelled by the resident:"))
+        await self.post(join("❌ " + head, await staff_line(self.services, booking)))
+
+    async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        lines = [await staff_line(self.services, b) for b in cancelled]
+        head = "⛔ " + t.n_(
+            "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
+            "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
+            len(cancelled),
+            id=closure.id,
+        )
+        await self.post(join(head, *lines))

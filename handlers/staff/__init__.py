@@ -1,0 +1,275 @@
+"""Questions to counsellors, the staff side (the group ``QUARTIERBOT_STAFF_CHAT``).
+
+Each resident has their own forum topic, opened by the staff lane of the outbox
+(``bot.delivery``, as ``bot.services.topics`` plans it) with a card (language,
+known since, open appointments, previous requests). Staff answer by simply writing in the
+topic — or, in a group without topics, by replying to the resident's message — and the bot
+copies the answer to the resident. Lines starting with ``!`` are internal notes and never
+leave the group. Queue commands: /queue, /claim, /close, /reopen, /ban, /unban, canned
+answers with /reply and /replies.
+
+Who counts as staff: people writing in the staff chat (being a member is the permission),
+and the coordinators (``QUARTIERBOT_ADMINS``) in a private chat with the bot. Anything
+else is refused, and nothing the bot says outside the staff chat names a resident. Other
+bots in the group are ignored.
+
+Here: the commands and the wiring. ``relay`` passes staff answers on to residents, ``views``
+renders what staff read (and the topic cards); the rules (claiming, closing, bans, who
+answered, the audit trail) are ``bot.services.requests``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from bot.capability import App, Capability, Command, Handler
+from bot.context import BotContext, Services, services_of
+from bot.filters import HUMAN, staff, staff_chat
+from bot.i18n import N_
+from bot.services.requests import Target
+from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
+from handlers.staff import views
+from handlers.staff.relay import deliver, on_staff_message, report, staff_name, thread_of
+from handlers.staff.views import CANNED, TopicCards
+from storage.requests import Request
+
+__all__ = ["CANNED", "CAPABILITY"]
+
+MAP_PURGE_JOB = "staff:purge-map"
+REF = re.compile(r"#?[0-9A-Fa-f]{4,8}")
+
+
+# -- who and what a command is about (who may: ``bot.filters.staff`` on the handlers) ------
+async def target_request(
+    update: Update, context: BotContext, args: list[str]
+) -> tuple[Target | None, list[str]]:
+    """The resident and latest request a command is about: a ``#REF`` first argument, or
+    the topic / replied-to message. Returns the remaining arguments."""
+    requests = context.services.requests
+    if args and REF.fullmatch(args[0]):
+        target = await requests.by_ref(args[0])
+        if target is not None:
+            return target, args[1:]
+    message = update.effective_message
+    if message is None or not in_staff_chat(update, context):
+        return None, args
+    replied = message.reply_to_message
+    target = await requests.of_message(
+        thread_of(message), replied.message_id if replied is not None else None
+    )
+    return target, args
+
+
+async def answer(update: Update, context: BotContext, text: str) -> None:
+    """Answer a staff command: in the staff chat through the paced outbox, in the same
+    topic; a coordinator's private chat directly."""
+    message = update.effective_message
+    assert message is not None
+    if in_staff_chat(update, context):
+        await report(context, message, text)
+    else:
+        await message.reply_text(text)
+
+
+def staff_id(update: Update) -> int:
+    assert update.effective_user is not None  # a person (bot.filters.staff)
+    return update.effective_user.id
+
+
+async def targeted(update: Update, context: BotContext) -> tuple[Target | None, list[str]]:
+    """The command's target, or None after telling staff how to name one."""
+    target, rest = await target_request(update, context, list(context.args or []))
+    if target is None:
+        await answer(update, context, views.needs_target(staff_t(context)))
+    return target, rest
+
+
+# -- commands -------------------------------------------------------------------------------
+async def queue_command(update: Update, context: BotContext) -> None:
+    entries = await context.services.requests.queue()
+    await answer(update, context, views.queue_text(staff_t(context), entries, context.clock.now()))
+
+
+async def claim_command(update: Update, context: BotContext) -> None:
+    t = staff_t(context)
+    target, _ = await targeted(update, context)
+    if target is None:
+        return
+    name = staff_name(update)
+    claimed = await context.services.requests.claim(target, staff_id(update), name)
+    if claimed is None:
+        await answer(update, context, views.nothing_to_claim(t))
+        return
+    await answer(update, context, views.claimed(t, name, claimed))
+
+
+async def close_command(update: Update, context: BotContext) -> None:
+    t = staff_t(context)
+    target, _ = await targeted(update, context)
+    if target is None:
+        return
+
+    async def confirm(request: Request) -> None:
+        await answer(update, context, views.closed(t, request))  # while the topic is open
+
+    closed = await context.services.requests.close(
+        target, staff_id(update), before_topic_closes=confirm
+    )
+    if closed is None:
+        await answer(update, context, views.already_closed(t))
+
+
+async def reopen_command(update: Update, context: BotContext) -> None:
+    t = staff_t(context)
+    target, _ = await targeted(update, context)
+    if target is None:
+        return
+    reopened = await context.services.requests.reopen(target, staff_id(update))
+    if reopened is None:
+        await answer(update, context, views.still_open(t))
+        return
+    await answer(update, context, views.reopened(t, reopened))
+
+
+async def ban_command(update: Update, context: BotContext) -> None:
+    t = staff_t(context)
+    target, rest = await targeted(update, context)
+    if target is None:
+        return
+    reason = " ".join(rest).strip()
+    if not reason:
+        await answer(update, context, views.ban_needs_reason(t))
+        return
+    await context.services.requests.ban(target, reason, staff_id(update))
+    await answer(update, context, views.banned(t, reason))
+
+
+async def unban_command(update: Update, context: BotContext) -> None:
+    t = staff_t(context)
+    target, _ = await targeted(update, context)
+    if target is None:
+        return
+    if not await context.services.requests.unban(target.user_id, staff_id(update)):
+        await answer(update, context, views.not_banned(t))
+        return
+    await answer(update, context, views.unbanned(t))
+
+
+async def replies_command(update: Update, context: BotContext) -> None:
+    await answer(update, context, views.replies_text(staff_t(context)))
+
+
+async def reply_command(update: Update, context: BotContext) -> None:
+    """``/reply <key>``: a prepared answer, in the resident's language."""
+    t = staff_t(context)
+    target, rest = await target_request(update, context, list(context.args or []))
+    message = update.effective_message
+    assert message is not None
+    if target is None or not in_staff_chat(update, context):
+        await answer(update, context, views.needs_target(t))
+        return
+    key = rest[0].lower() if rest else ""
+    if key not in CANNED:
+        await answer(update, context, views.replies_text(t))
+        return
+    user_id = target.user_id
+    requests = context.services.requests
+    language = await requests.language_of(user_id)
+    if language is None:
+        language = STAFF_LANGUAGE
+    text = context.services.i18n.get(language)._(CANNED[key])
+
+    async def send() -> None:
+        await context.bot.send_message(user_id, text)
+
+    if not await deliver(context, message, user_id, send):
+        return
+    await requests.answered(user_id, staff_id(update), staff_name(update))
+    await answer(update, context, views.canned_sent(t, key, language, text))
+
+
+async def on_topic_closed(update: Update, context: BotContext) -> None:
+    """Staff closed or reopened a resident's topic by hand: treat it like /close, so the
+    resident's next message reopens the topic instead of getting lost."""
+    message = update.effective_message
+    assert message is not None  # a person in the staff chat (filter)
+    if message.message_thread_id is None:
+        return
+    await context.services.requests.topic_closed_by_hand(
+        message.message_thread_id, message.forum_topic_closed is not None
+    )
+
+
+# -- start-up -------------------------------------------------------------------------------
+async def start_map_purge(application: App) -> None:
+    services = services_of(application)
+    if services.config.staff_chat is not None:
+        services.scheduler.every(
+            MAP_PURGE_JOB,
+            services.clock.now() + timedelta(hours=1),
+            timedelta(days=1),
+            purge_map,
+        )
+
+
+async def purge_map(context: BotContext, data: object) -> None:
+    await context.services.requests.purge_map()
+
+
+STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies")
+
+
+def handlers(services: Services, application: App) -> list[Handler]:
+    # The topic cards are rendered here, in German, for the topics service (set once, at build).
+    services.topics.renderer = TopicCards(services)
+    groups = filters.ChatType.GROUPS
+    allowed = filters.UpdateType.MESSAGES & staff(services.config)
+    in_group = HUMAN & staff_chat(services.config)
+    return [
+        CommandHandler("queue", queue_command, filters=allowed),
+        CommandHandler("claim", claim_command, filters=allowed),
+        CommandHandler("close", close_command, filters=allowed),
+        CommandHandler("reopen", reopen_command, filters=allowed),
+        CommandHandler("ban", ban_command, filters=allowed),
+        CommandHandler("unban", unban_command, filters=allowed),
+        CommandHandler("reply", reply_command, filters=allowed),
+        CommandHandler("replies", replies_command, filters=allowed),
+        # Everybody else, in any chat, gets the same refusal.
+        CommandHandler(STAFF_COMMANDS, refuse),
+        MessageHandler(
+            groups
+            & in_group
+            & (filters.StatusUpdate.FORUM_TOPIC_CLOSED | filters.StatusUpdate.FORUM_TOPIC_REOPENED),
+            on_topic_closed,
+        ),
+        MessageHandler(
+            groups
+            & in_group
+            & filters.UpdateType.MESSAGE
+            & ~filters.COMMAND
+            & ~filters.StatusUpdate.ALL
+            & ~filters.VIA_BOT,
+            on_staff_message,
+        ),
+    ]
+
+
+CAPABILITY = Capability(
+    name="staff",
+    handlers=handlers,
+    commands=(
+        Command("queue", N_("Open requests, oldest first"), scope="staff"),
+        Command("claim", N_("Take care of this request"), scope="staff"),
+        Command("close", N_("Close this request"), scope="staff"),
+        Command("reopen", N_("Reopen this request"), scope="staff"),
+        Command("reply", N_("Send a canned reply in the resident's language"), scope="staff"),
+        Command("replies", N_("List the canned replies"), scope="staff"),
+        Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
+        Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
+    ),
+    on_start=(start_map_purge,),
+)

@@ -1,0 +1,258 @@
+"""What the staff group reads (in the team's language): the card that opens a resident's
+topic, the queue, the answers to the staff commands, and why an answer did not reach the
+resident. Canned replies are the one thing here written in the resident's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.context import Services
+from bot.delivery.errors import Failure, Kind
+from bot.directory import Directory
+from bot.i18n import LANGUAGES, N_, Translator
+from bot.services.requests import CardFacts
+from bot.services.topics import TopicInfo
+from handlers.common import STAFF_LANGUAGE
+from storage import Resident
+from storage.bookings import Booking
+from storage.requests import QueueEntry, Request
+
+NOTE_MARKER = "!"
+"""Lines starting with this are internal notes and never leave the group."""
+QUEUE_LIMIT = 50
+PREVIOUS_LIMIT = 5
+
+# Canned replies: /reply <key> sends the text in the resident's language.
+CANNED: dict[str, str] = {
+    "id": N_("Please bring your ID card or passport."),
+    "docs": N_("Please bring all letters and documents that concern your question."),
+    "call": N_("We will call you. Please make sure we can reach you by phone."),
+    "visit": N_("Please come to the office during office hours, so we can look at it together."),
+    "received": N_("Thank you, we have received your documents and are looking at them."),
+    "book": N_("Please book an appointment in the menu or call the office."),
+    "wait": N_("We are working on your question and will get back to you soon."),
+}
+
+_PHONE_RE = re.compile(r"\+?\d[\d\s()/.-]{3,}\d")
+
+
+# -- the topic and its card -----------------------------------------------------------------
+def display_name(first_name: str) -> str:
+    """A first name for staff; never a phone number, even if someone's name is one."""
+    name = _PHONE_RE.sub("…", " ".join(first_name.split()))[:32].strip()
+    return name or "?"
+
+
+def language_tag(code: str) -> str:
+    return code.replace("_", "-").upper()
+
+
+def language_name(code: str) -> str:
+    language = LANGUAGES.get(code)
+    return language.native_name if language else code
+
+
+def topic_name(resident: Resident | None, request: Request | None) -> str:
+    """Like "Aylin · TR · #A1B2": the reference comes from the internal request id."""
+    name = display_name(resident.first_name) if resident else "?"
+    language = language_tag(resident.language) if resident else "?"
+    ref = request.ref if request is not None else "?"
+    return f"{name} · {language} · #{ref}"
+
+
+def appointment_line(t: Translator, directory: Directory, booking: Booking) -> str:
+    try:
+        title, _ = directory.offer(booking.offer_id).title.get(t.code)
+    except KeyError:
+        title = booking.offer_id
+    line = f"#{booking.id} {t.datetime(booking.starts_at)} {title}"
+    if booking.status == "requested":
+        line += " — " + t._(N_("not yet confirmed"))
+    return line
+
+
+def card(t: Translator, directory: Directory, facts: CardFacts) -> TopicInfo:
+    """The topic name and the card that opens it: language, known since, open
+    appointments, previous requests, and how to answer."""
+    resident = facts.resident
+    name = topic_name(resident, facts.request)
+    lines = [f"👤 {name}"]
+    if resident is not None:
+        lines.append(
+            "🗣 " + t._(N_("Language: {language}"), language=language_name(resident.language))
+        )
+        lines.append(
+            "📅 " + t._(N_("Known since: {date}"), date=t.date(resident.created_at, "yMMMd"))
+        )
+    if facts.appointments:
+        lines.append("🗓 " + t._(N_("Open appointments:")))
+        lines.extend(
+            f"   • {appointment_line(t, directory, booking)}" for booking in facts.appointments
+        )
+    else:
+        lines.append("🗓 " + t._(N_("Open appointments: none")))
+    previous = facts.previous
+    if previous:
+        lines.append("📁 " + t._(N_("Previous requests:")))
+        for old in previous[:PREVIOUS_LIMIT]:
+            closed = old.closed_at or old.last_message
+            lines.append(
+                f"   • #{old.ref} {t.date(old.opened_at, 'yMMMd')}–{t.date(closed, 'yMMMd')}"
+            )
+        if len(previous) > PREVIOUS_LIMIT:
+            lines.append("   • " + t._(N_("and {n} more"), n=len(previous) - PREVIOUS_LIMIT))
+    else:
+        lines.append("📁 " + t._(N_("Previous requests: none")))
+    lines.append("")
+    lines.append(
+        "ℹ️ "
+        + t._(
+            N_(
+                "Write in this topic to answer: the bot copies your message to the resident. "
+                "Messages starting with {marker} are internal notes. "
+                "/claim /close /reopen /reply /replies /ban /unban /queue"
+            ),
+            marker=NOTE_MARKER,
+        )
+    )
+    return TopicInfo(name=name, card="\n".join(lines))
+
+
+# -- the queue ------------------------------------------------------------------------------
+def waited(t: Translator, since: datetime, now: datetime) -> str:
+    minutes = max(int((now - since).total_seconds() // 60), 0)
+    if minutes < 60:
+        return t._(N_("{minutes} min"), minutes=minutes)
+    if minutes < 48 * 60:
+        return t._(N_("{hours} h {minutes} min"), hours=minutes // 60, minutes=minutes % 60)
+    return t._(N_("{days} days"), days=minutes // (24 * 60))
+
+
+def queue_text(t: Translator, entries: list[QueueEntry], now: datetime) -> str:
+    if not entries:
+        return t._(N_("No open requests."))
+    lines = [t._(N_("Open requests, oldest first:"))]
+    for entry in entries[:QUEUE_LIMIT]:
+        request = entry.request
+        line = (
+            f"#{request.ref} {display_name(entry.first_name)} ({language_tag(entry.language)}) — "
+        )
+        since = request.waiting_since
+        if since is not None:
+            line += t._(N_("waiting {duration}"), duration=waited(t, since, now))
+        else:
+            line += t._(N_("answered"))
+        if request.claimed_name:
+            line += " — " + t._(N_("claimed by {name}"), name=request.claimed_name)
+        else:
+            line += " — " + t._(N_("not claimed"))
+        lines.append(line)
+    if len(entries) > QUEUE_LIMIT:
+        lines.append(t._(N_("and {n} more"), n=len(entries) - QUEUE_LIMIT))
+    return "\n".join(lines)
+
+
+# -- answers to the commands ----------------------------------------------------------------
+def needs_target(t: Translator) -> str:
+    return t._(
+        N_(
+            "Please use this command in a resident's topic, as a reply to their message, "
+            "or with their reference, e.g. /claim #A1B2."
+        )
+    )
+
+
+def nothing_to_claim(t: Translator) -> str:
+    return t._(N_("There is no open request to claim."))
+
+
+def claimed(t: Translator, name: str, request: Request) -> str:
+    return "✋ " + t._(N_("{name} takes care of #{ref}."), name=name, ref=request.ref)
+
+
+def already_closed(t: Translator) -> str:
+    return t._(N_("This request is already closed."))
+
+
+def closed(t: Translator, request: Request) -> str:
+    return "✅ " + t._(
+        N_("Request #{ref} closed. The resident's next message opens a new request."),
+        ref=request.ref,
+    )
+
+
+def still_open(t: Translator) -> str:
+    return t._(N_("This request is still open."))
+
+
+def reopened(t: Translator, request: Request) -> str:
+    return "🔄 " + t._(N_("Request #{ref} reopened."), ref=request.ref)
+
+
+def ban_needs_reason(t: Translator) -> str:
+    return t._(N_("Please give a reason, e.g. /ban insults against staff."))
+
+
+def banned(t: Translator, reason: str) -> str:
+    return "🚫 " + t._(
+        N_("Banned: the resident's messages are no longer passed on. Reason: {reason}"),
+        reason=reason[:200],
+    )
+
+
+def not_banned(t: Translator) -> str:
+    return t._(N_("This resident is not banned."))
+
+
+def unbanned(t: Translator) -> str:
+    return "✅ " + t._(N_("Ban lifted: messages are passed on again."))
+
+
+def replies_text(t: Translator) -> str:
+    lines = [t._(N_("Canned replies (sent in the resident's language): /reply <key>"))]
+    lines += [f"• {key}: {t._(msgid)}" for key, msgid in CANNED.items()]
+    return "\n".join(lines)
+
+
+def canned_sent(t: Translator, key: str, language: str, text: str) -> str:
+    return "📨 " + t._(
+        N_("Sent “{key}” in {language}: {text}"),
+        key=key,
+        language=language_name(language),
+        text=text,
+    )
+
+
+# -- answers that did not reach the resident ------------------------------------------------
+def no_consent(t: Translator) -> str:
+    return "⚠️ " + t._(N_("Not delivered: the resident has withdrawn their consent."))
+
+
+def not_delivered(t: Translator, failure: Failure) -> str | None:
+    """Why Telegram did not pass an answer on; None for a failure that is not about this
+    answer (Telegram unreachable, a bug), which the error handler gets."""
+    if failure.kind in (Kind.BLOCKED, Kind.FORBIDDEN):
+        reason = t._(N_("Not delivered: the resident has blocked the bot."))
+    elif failure.kind is Kind.CHAT_GONE:
+        reason = t._(N_("Not delivered: the resident's Telegram account no longer exists."))
+    elif failure.kind is Kind.UNCOPYABLE:
+        reason = t._(N_("Not delivered: Telegram cannot pass on this kind of message."))
+    elif failure.refused:
+        reason = t._(N_("Not delivered: Telegram refused it ({error})."), error=failure.message)
+    else:
+        return None
+    return "⚠️ " + reason
+
+
+class TopicCards:
+    """The topics service's renderer (``bot.services.topics.TopicRenderer``): names and
+    cards in the team's language, from what the requests service knows."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def topic_info(self, user_id: int) -> TopicInfo:
+        services = self.services
+        facts = await services.requests.card(user_id)
+        return card(services.i18n.get(STAFF_LANGUAGE), services.directory, facts)
