@@ -51,6 +51,10 @@ OTHERS_WEIGHT = 2
 """Each request of the interactive bot in the last second costs the broadcast two slots:
 replies, reminders and staff relays always find room."""
 PER_CHAT_INTERVAL = 1.0
+INTERACTIVE_BURST = 5
+"""How many requests may leave back to back before the shared limiter spaces them; its
+window then admits a few less than ``LIMIT`` a second, so that a burst's uneven travel time
+cannot put more than Telegram's limit into one of its seconds."""
 GRID_SLACK = 0.25
 """A paced request may leave this fraction of an interval early, so that late wake-ups
 (sleeps overshoot) stay on the grid instead of adding up; never closer than 3/4 interval."""
@@ -236,13 +240,16 @@ class SharedRateLimiter(AIORateLimiter):
         self,
         *args: Any,
         now: Callable[[], float] = time.monotonic,
-        limit: int = LIMIT,
+        limit: int = LIMIT - INTERACTIVE_BURST // 2,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.log = RequestLog(now)
         self.window = SlidingWindow(limit, RequestLog.WINDOW)
-        self.grid = Spacing(1.0 / (RATE - 1), burst=1 + GRID_SLACK)
+        # A short burst (a reply, its keyboard edit, a document) leaves at once; anything
+        # longer is spread over the second, so that after a pause the window's LIMIT is not
+        # spent in one burst that a network's jitter could squeeze into less than a second.
+        self.grid = Spacing(1.0 / (RATE - 1), burst=INTERACTIVE_BURST)
         self._turn = asyncio.Lock()
         self.throttled_log = Throttled(logging.getLogger(__name__), 30.0)
 
