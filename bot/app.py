@@ -21,8 +21,7 @@ from bot.context import SERVICES, BotContext, Services, services_of
 from bot.delivery.errors import Kind, call_of, classify
 from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import SharedRateLimiter
-from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
-from bot.directory import load_directory
+from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY, load_directory
 from bot.engines.detect import LinguaDetector
 from bot.engines.translate import build_translator
 from bot.engines.voice import Transcriber, build_transcriber

@@ -16,8 +16,7 @@ from telegram import Bot, ChatMemberAdministrator, ChatMemberOwner
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import Config
-from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
-from bot.directory import DirectoryError, load_directory
+from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY, DirectoryError, load_directory
 from storage.health import known_migrations
 
 

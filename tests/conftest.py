@@ -45,8 +45,7 @@ from bot.capability import App
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import BotContext, Services, services_of
-from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
-from bot.directory import Directory, load_directory
+from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY, Directory, load_directory
 from bot.i18n import N_, I18n, first_strong
 from sandbox.server import Sandbox
 from storage import Storage

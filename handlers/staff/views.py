@@ -16,8 +16,7 @@ from bot.engines.voice import VoiceFailure
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.requests import CardFacts
 from bot.services.topics import TopicInfo
-from bot.services.translation import Failed, Outcome, Translated
-from bot.services.translation import language_name as language_in
+from bot.services.translation import Failed, Outcome, Translated, language_name as language_in
 from handlers.common import STAFF_LANGUAGE
 from storage import Resident
 from storage.bookings import Booking
