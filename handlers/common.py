@@ -158,6 +158,21 @@ async def refuse(update: Update, context: BotContext) -> None:
         )
 
 
+async def refuse_coordinator(update: Update, context: BotContext) -> None:
+    """A coordinator command refused: in the staff group the counsellor is told it is for
+    coordinators (they are staff, so "only for staff" would be wrong); anywhere else the
+    same answer as :func:`refuse`."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not in_staff_chat(update, context):
+        await refuse(update, context)
+        return
+    await message.reply_text(
+        staff_t(context)._(N_("Sorry, this command is only for the project's coordinators."))
+    )
+
+
 async def audit(
     update: Update | None,
     context: BotContext,

@@ -38,7 +38,7 @@ from handlers.common import (
     example_note,
     on_callback,
     parse_day,
-    refuse,
+    refuse_coordinator,
     reply,
 )
 from storage import StoredClosure
@@ -440,7 +440,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
         CommandHandler("today", today_command, filters=private),
         CommandHandler("reload", reload_command, filters=coordinator),
         CommandHandler("closed", closed_command, filters=coordinator),
-        CommandHandler(["reload", "closed"], refuse),
+        CommandHandler(["reload", "closed"], refuse_coordinator),
         on_callback((CB_TOPICS, CB_TOPIC, CB_OFFER, CB_PLACE, CB_GLANCE), on_hours),
     ]
 

@@ -33,7 +33,7 @@ from bot.figures import (
 )
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.common import refuse
+from handlers.common import refuse_coordinator
 from storage.stats import UNKNOWN_LANGUAGE
 
 # -- texts ----------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
     return [
         CommandHandler("stats", stats_command, filters=coordinator),
         CommandHandler("export", export_command, filters=coordinator),
-        CommandHandler(["stats", "export"], refuse),
+        CommandHandler(["stats", "export"], refuse_coordinator),
     ]
 
 

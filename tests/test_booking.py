@@ -324,17 +324,42 @@ async def test_reschedule_moves_booking_and_reminders(bot: Harness) -> None:
     assert "new time" in summary["text"] and "CV check" in summary["text"]
     done = await bot.tap(user, summary, data=data_of(summary, "1:bkok:")[0])
     assert "Tuesday, December 1, 2026" in done["text"]
+    # A move names the old and the new time and keeps the booking's identity.
+    assert done["text"].startswith(
+        "🔁 Your appointment has been moved from Thu, Nov 26, at 14:00 to Tue, Dec 1, at "
+    ), done["text"]
     [new] = await open_bookings(bot)
-    assert new.id != old.id and new.note == "CV check"
-    moved = known(await bot.storage.bookings.get(old.id))
-    assert moved.status == "cancelled" and moved.cancelled_by == "moved"
-    assert await bot.storage.booking_reminders.pending(old.id) == []
+    assert new.id == old.id and new.note == "CV check" and new.sequence == 1
+    assert await bot.storage.booking_reminders.pending(old.id) != []
     assert len(await bot.storage.booking_reminders.pending(new.id)) == 2
     assert bot.app is not None
     pending = bot.services.scheduler.pending("booking-remind:")
-    assert pending and all(k.startswith(f"booking-remind:{new.id}:") for k in pending)
-    assert f"vorher #{old.id}" in staff_posts(bot)[-1]["text"]
-    assert len(documents(bot, user)) == 2
+    assert len(pending) == 2 and all(k.startswith(f"booking-remind:{new.id}:") for k in pending)
+    assert f"#{old.id} verschoben von Do., 26. Nov." in staff_posts(bot)[-1]["text"]
+    # The calendar file of the move replaces the first event: same UID, SEQUENCE + 1.
+    first, moved = (calendar_event(bot, d) for d in documents(bot, user))
+    assert moved["uid"] == first["uid"] == f"booking-{old.id}@quartierbot.krefeld"
+    assert (first["sequence"], moved["sequence"]) == (0, 1)
+    assert moved.decoded("dtstart").date() == datetime(2026, 12, 1).date()
+    # Cancelling sends the cancellation of the same event.
+    [mine] = await bot.send(user, "/appointments")
+    ask = await bot.tap(user, mine, data=data_of(mine, "1:bkc:")[0])
+    await bot.tap(user, ask, text="✖ Yes, cancel it")
+    docs = documents(bot, user)
+    assert len(docs) == 3
+    calendar = Calendar.from_ical(bot.sandbox.file_bytes(docs[-1].result["document"]["file_id"]))
+    assert str(calendar["method"]) == "CANCEL"
+    [event] = calendar.walk("VEVENT")
+    assert event["uid"] == first["uid"] and event["sequence"] == 2
+    assert str(event["status"]) == "CANCELLED"
+    assert docs[-1].result["document"]["file_name"] == "appointment-2026-12-01.ics"
+
+
+def calendar_event(bot: Harness, doc: Any) -> Any:
+    calendar = Calendar.from_ical(bot.sandbox.file_bytes(doc.result["document"]["file_id"]))
+    assert str(calendar["method"]) == "PUBLISH"
+    [event] = calendar.walk("VEVENT")
+    return event
 
 
 # -- staff ----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.context import Services
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.services.appointments import CancelledBy
-from handlers.common import STAFF_LANGUAGE, details, join, when_line
+from bot.services.appointments import CANCEL_REASONS, CancelledBy
+from handlers.common import STAFF_LANGUAGE, details, join
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -57,6 +57,25 @@ def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
     )
 
 
+def attendance_markup(booking: Booking) -> InlineKeyboardMarkup:
+    """Attended / no-show (counted once the appointment has begun) and cancel."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"✅ #{booking.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, booking.id)
+                ),
+                InlineKeyboardButton(
+                    f"🚫 #{booking.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, booking.id)
+                ),
+                InlineKeyboardButton(
+                    f"🗑 #{booking.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, booking.id)
+                ),
+            ]
+        ]
+    )
+
+
 class StaffNotifier:
     """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
     installed on the service by :func:`handlers`."""
@@ -75,9 +94,11 @@ class StaffNotifier:
         t = self.services.i18n.get(STAFF_LANGUAGE)
         requested = booking.status == "requested"
         if replaced is not None:
-            old = when_line(t, replaced.starts_at, replaced.ends_at)
             head = "🔁 " + t._(
-                N_("Appointment moved (was #{old_id}, {when}):"), old_id=replaced.id, when=old
+                N_("Appointment #{id} moved from {old} to {new}:"),
+                id=booking.id,
+                old=t.when(replaced.starts_at, skeleton="MMMEd"),
+                new=t.when(booking.starts_at, skeleton="MMMEd"),
             )
         elif requested:
             head = "📨 " + t._(N_("New appointment request — please confirm or decline:"))
@@ -85,15 +106,25 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment from the waiting list:"))
         else:
             head = "🆕 " + t._(N_("New appointment:"))
-        markup = request_markup(t, booking) if requested else None
+        markup = request_markup(t, booking) if requested else attendance_markup(booking)
         await self.post(join(head, await staff_line(self.services, booking)), markup)
 
     async def cancelled(
-        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
+        self,
+        booking: Booking,
+        by: CancelledBy,
+        *,
+        by_name: str = "",
+        reason: str = "",
+        note: str = "",
     ) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
         if by == "staff":
-            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=reason)
+            msgid = CANCEL_REASONS.get(reason)
+            shown = t._(msgid) if msgid else reason
+            if note:
+                shown = f"{shown} ({note})"
+            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=shown)
         elif by == "erasure":
             head = t._(N_("Appointment cancelled because the resident deleted their data:"))
         else:

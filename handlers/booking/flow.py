@@ -30,6 +30,7 @@ from handlers.booking.screens import (
     note_view,
     offers_view,
     place_view,
+    reply,
     rules_of,
     set_draft,
     summary_view,
@@ -43,7 +44,6 @@ from handlers.common import (
     join,
     main_menu,
     menu_text,
-    reply,
 )
 from storage.bookings import Draft
 
@@ -293,10 +293,16 @@ async def confirm(update: Update, context: BotContext, flow: str) -> None:
     await context.storage.booking_drafts.update(draft, now, step="done", booking_id=booking.id)
     track_note(context, None, user_id)
     await answer_query(update)
-    text = views.confirmation_text(t, directory, booking, rules)
+    if outcome.replaced is not None:
+        text = views.moved_text(t, directory, booking, outcome.replaced, rules)
+    else:
+        text = views.confirmation_text(t, directory, booking, rules)
     await reply(update, context, text, rebook_markup(t, None))
     if booking.status == "confirmed":
         await send_calendar_file(context.application, t, booking)
+    elif outcome.replaced is not None and outcome.replaced.status == "confirmed":
+        # Moved to an offer staff confirm: the old event leaves the calendar meanwhile.
+        await send_calendar_file(context.application, t, booking, cancelled=True)
 
 
 async def join_waitlist(update: Update, context: BotContext, draft: Draft) -> None:

@@ -48,17 +48,28 @@ async def send_to_resident(
 
 
 async def send_calendar_file(
-    application: Application[Any, Any, Any, Any, Any, Any], t: Translator, booking: Booking
+    application: Application[Any, Any, Any, Any, Any, Any],
+    t: Translator,
+    booking: Booking,
+    *,
+    cancelled: bool = False,
 ) -> None:
+    """The event (same UID for the booking's whole life, SEQUENCE up with each move), or
+    with ``cancelled`` its cancellation, so calendar apps remove it."""
     services = services_of(application)
     rules = services.appointments.rules_of(booking.offer_id)
-    event = views.calendar_event(t, services.directory, booking, rules)
+    event = views.calendar_event(t, services.directory, booking, rules, cancelled=cancelled)
     data = ics(event, t.tz, services.clock.now())
+    caption = (
+        t._(N_("Open this file to remove the appointment from your calendar."))
+        if cancelled
+        else t._(N_("Add the appointment to your calendar."))
+    )
     try:
         await application.bot.send_document(
             booking.user_id,
-            InputFile(data, filename=f"appointment-{booking.id}.ics"),
-            caption=t._(N_("Add the appointment to your calendar.")),
+            InputFile(data, filename=views.calendar_file_name(t, booking)),
+            caption=caption,
         )
     except TelegramError as exc:
         not_delivered(exc, "calendar file", booking.user_id)
@@ -109,12 +120,30 @@ class ResidentNotifier:
         text = views.declined_by_staff_text(t, self.services.directory, booking)
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
 
-    async def cancelled_by_staff(self, booking: Booking, reason: str) -> None:
+    async def cancelled_by_staff(self, booking: Booking, reason: str, note: str = "") -> None:
         t = await self.t_for(booking.user_id)
-        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason)
+        note = await self.for_resident(booking.user_id, note, t.code)
+        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason, note)
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
+        await self.calendar_cancelled(t, booking)
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
         t = await self.t_for(booking.user_id)
         text = views.cancelled_by_closure_text(t, self.services.directory, booking, closure)
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
+        await self.calendar_cancelled(t, booking)
+
+    async def calendar_cancelled(self, t: Translator, booking: Booking) -> None:
+        """Only a booking that was confirmed had a calendar file to take back."""
+        if booking.previous_status == "confirmed":
+            await send_calendar_file(self.application, t, booking, cancelled=True)
+
+    async def for_resident(self, user_id: int, note: str, language: str) -> str:
+        """Staff's own words, machine-translated where a translator is configured."""
+        # HOOK (issue 17): `services.translator` (bot/services/translation.py
+        # ConversationTranslator) is added by another helper; until then notes go as typed.
+        translator = getattr(self.services, "translator", None)
+        if not note or translator is None:
+            return note
+        outcome = await translator.to_resident(user_id, note, language)
+        return str(outcome.text) if outcome.ok else note.removeprefix("=")
