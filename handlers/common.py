@@ -37,6 +37,8 @@ CB_MENU = callbacks.kind("menu")
 CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG_MENU = callbacks.kind("langs")
 CB_DELETE = callbacks.kind("del", 1)
+# "Book here" on offer and place cards (hours makes it, booking handles it): offer, place.
+CB_BOOK_HERE = callbacks.kind("bkh", 1, 2)
 # Under every broadcast (sent by the broadcast lane); news handles it.
 CB_STOP = callbacks.kind("nwstop", 1)
 
@@ -366,8 +368,25 @@ def closed_line(t: Translator, occurrence: Occurrence) -> str:
     return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
 
 
-def example_note(t: Translator) -> str:
+def example_note(t: Translator, phone: str | None = None) -> str:
+    """With the office's phone number where the directory has one (:func:`office_phone`)."""
+    if phone:
+        return t._(
+            N_(
+                "* Times marked with * are not yet confirmed. Please call the office to check: "
+                "{phone}"
+            ),
+            phone=t.ltr(phone),
+        )
     return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
+
+
+def office_phone(directory: Directory) -> str | None:
+    """The phone of the office's place, else of the first place that has one."""
+    places = list(directory.places)
+    if directory.office is not None:
+        places.sort(key=lambda p: p.id != directory.office.place_id if directory.office else True)
+    return next((p.phone for p in places if p.phone), None)
 
 
 # -- an appointment, as residents and staff read it (booking and agenda) --------------------

@@ -22,6 +22,7 @@ from bot.directory import (
     Directory,
     DirectoryError,
     Occurrence,
+    Offer,
     Place,
     Text,
     load_directory,
@@ -30,12 +31,15 @@ from bot.directory import (
 )
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
+from bot.slots import Rules
 from handlers.common import (
+    CB_BOOK_HERE,
     answer_query,
     back_to_menu_button,
     closed_line,
     closures_now,
     example_note,
+    office_phone,
     on_callback,
     parse_day,
     refuse_coordinator,
@@ -184,7 +188,9 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
             ]
         )
     if examples:
-        parts.append(example_note(t))
+        parts.append(example_note(t, office_phone(directory)))
+    if bookable(offer):
+        rows.append([book_here(t, offer.id)])
     rows.append(
         [
             InlineKeyboardButton(
@@ -193,6 +199,18 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
         ]
     )
     await reply(update, context, "\n\n".join(parts) + texts.footer(), InlineKeyboardMarkup(rows))
+
+
+def bookable(offer: Offer) -> bool:
+    return Rules.of(offer) is not None and bool(offer.place_ids)
+
+
+def book_here(t: Translator, offer_id: str, place_id: str | None = None) -> InlineKeyboardButton:
+    """Opens the booking flow (as a new message) with offer and place chosen."""
+    args = (offer_id,) if place_id is None else (offer_id, place_id)
+    return InlineKeyboardButton(
+        "📆 " + t._(N_("Book here")), callback_data=callbacks.make(CB_BOOK_HERE, *args)
+    )
 
 
 def place_details(t: Translator, texts: Texts, place: Place) -> str:
@@ -228,16 +246,12 @@ async def place_view(update: Update, context: BotContext, offer_id: str, place_i
     lines = status_lines(t, directory, offer.id, place.id, context.clock.now(), closures)
     text = f"{place_details(t, texts, place)}\n\n{texts(offer.title)}:\n" + "\n".join(lines)
     if any(line.endswith(" *") for line in lines):
-        text += "\n\n" + example_note(t)
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    "« " + t._(N_("Back")), callback_data=callbacks.make(CB_OFFER, offer.id)
-                )
-            ]
-        ]
+        text += "\n\n" + example_note(t, office_phone(directory))
+    back = InlineKeyboardButton(
+        "« " + t._(N_("Back")), callback_data=callbacks.make(CB_OFFER, offer.id)
     )
+    rows = [[book_here(t, offer.id, place.id)]] if bookable(offer) else []
+    markup = InlineKeyboardMarkup([*rows, [back]])
     await reply(update, context, text + texts.footer(), markup)
     chat = update.effective_chat
     if chat is not None and place.lat is not None and place.lon is not None:
@@ -300,7 +314,7 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
             )
         )
     if any(occ.example and occ.is_open for occ in shown):
-        parts.append("\n" + example_note(t))
+        parts.append("\n" + example_note(t, office_phone(directory)))
     other = "week" if span == "today" else "today"
     other_label = "🗓 " + t._(N_("This week")) if span == "today" else "📅 " + t._(N_("Open today"))
     markup = InlineKeyboardMarkup(

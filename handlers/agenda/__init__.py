@@ -20,9 +20,10 @@ from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services
 from bot.filters import staff_chat
-from bot.i18n import LANGUAGES, N_, Translator
+from bot.i18n import N_, Translator
 from bot.services.appointments import CANCEL_REASONS
 from bot.slots import day_bounds
+from handlers.agenda import daily
 from handlers.agenda.notify import (
     CB_STAFF_ATTENDED,
     CB_STAFF_CANCEL,
@@ -33,6 +34,7 @@ from handlers.agenda.notify import (
     attendance_markup,
     staff_line,
 )
+from handlers.agenda.views import LEGEND, STATUS_ICONS, agenda_lines, day_markup
 from handlers.common import (
     answer_query,
     audit,
@@ -41,7 +43,6 @@ from handlers.common import (
     post_to_staff,
     refuse,
     staff_t,
-    tx,
 )
 from storage.bookings import Booking
 
@@ -49,7 +50,6 @@ CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
 NOTE_MARK = "💬 "
 NOTE_MAX = 200
 CB_STAFF_REASON = callbacks.kind("bsr", 2)
-MAX_BUTTON_ROWS = 40
 STAFF_KINDS = (
     CB_STAFF_CONFIRM,
     CB_STAFF_DECLINE,
@@ -58,76 +58,9 @@ STAFF_KINDS = (
     CB_STAFF_CANCEL,
     CB_STAFF_REASON,
 )
-STATUS_ICONS = {"requested": "⏳", "confirmed": "🕒", "attended": "✅", "no_show": "🚫"}
 
 
 # -- agenda ---------------------------------------------------------------------------------
-async def agenda_lines(context: BotContext, t: Translator, bookings: list[Booking]) -> list[str]:
-    """By place, then time: time, number, first name, language, offer, note."""
-    directory = context.services.directory
-    lines: list[str] = []
-    place_id: str | None = None
-    for b in sorted(bookings, key=lambda b: (b.place_id, b.starts_at, b.id)):
-        if b.place_id != place_id:
-            place_id = b.place_id
-            try:
-                place = tx(t, directory.place(place_id).name)
-            except KeyError:
-                place = place_id
-            lines.append(f"\n📍 {place}")
-        resident = await context.storage.residents.get(b.user_id)
-        name = resident.first_name if resident and resident.first_name else "—"
-        language = (
-            LANGUAGES[resident.language].native_name
-            if resident and resident.language in LANGUAGES
-            else "?"
-        )
-        try:
-            offer = tx(t, directory.offer(b.offer_id).title)
-        except KeyError:
-            offer = b.offer_id
-        icon = STATUS_ICONS.get(b.status, "")
-        coming = " 👍" if b.coming_at else ""
-        line = f"{icon} {t.time_range(b.starts_at, b.ends_at)} #{b.id} {name} ({language}){coming} — {offer}"
-        if b.note:
-            line += f"\n      📝 {b.note}"
-        lines.append(line)
-    return lines
-
-
-def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup | None:
-    rows = []
-    for b in bookings[:MAX_BUTTON_ROWS]:
-        if b.status == "requested":
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"✅ #{b.id} " + t._(N_("Confirm")),
-                        callback_data=callbacks.make(CB_STAFF_CONFIRM, b.id),
-                    ),
-                    InlineKeyboardButton(
-                        f"✖ #{b.id} " + t._(N_("Decline")),
-                        callback_data=callbacks.make(CB_STAFF_DECLINE, b.id),
-                    ),
-                ]
-            )
-            continue
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"✅ #{b.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, b.id)
-                ),
-                InlineKeyboardButton(
-                    f"🚫 #{b.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, b.id)
-                ),
-                InlineKeyboardButton(
-                    f"🗑 #{b.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, b.id)
-                ),
-            ]
-        )
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
 async def agenda_command(update: Update, context: BotContext) -> None:
     """``/agenda`` (today), ``/agenda <date>``, ``/agenda tomorrow``, ``/agenda week``."""
     t = staff_t(context)
@@ -159,13 +92,13 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         shown += bookings
         parts.append(f"📅 {t.date(day, 'yMMMEd')}")
         if bookings:
-            parts += await agenda_lines(context, t, bookings)
+            parts += await agenda_lines(context.services, t, bookings)
         else:
             parts.append(t._(N_("No appointments.")))
         parts.append("")
     if not parts:
         parts = [t._(N_("No appointments in the next seven days."))]
-    legend = t._(N_("⏳ requested · 🕒 booked · 👍 will come · ✅ attended · 🚫 no-show"))
+    legend = t._(LEGEND)
     text = "\n".join(parts).strip() + "\n\n" + legend
     markup = day_markup(t, shown) if span == 1 else None
     # Long weeks: split at line breaks under Telegram's limit; buttons on the last part.
@@ -436,4 +369,5 @@ CAPABILITY = Capability(
         Command("agenda", N_("Appointments of a day or the week"), scope="staff"),
         Command("cancelbooking", N_("Cancel an appointment with a reason"), scope="staff"),
     ),
+    on_start=(daily.on_startup,),
 )

@@ -11,6 +11,7 @@ from bot import callbacks
 from bot.context import Services
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.appointments import CANCEL_REASONS, CancelledBy
+from bot.services.translation import language_name
 from handlers.common import STAFF_LANGUAGE, details, join
 from storage import StoredClosure
 from storage.bookings import Booking
@@ -21,6 +22,11 @@ CB_STAFF_DECLINE = callbacks.kind("bsno", 1)
 CB_STAFF_ATTENDED = callbacks.kind("bsat", 1)
 CB_STAFF_NO_SHOW = callbacks.kind("bsns", 1)
 CB_STAFF_CANCEL = callbacks.kind("bscx", 1)
+
+
+def interpreter_line(t: Translator, language: str) -> str:
+    """ "🗣 Dolmetschen: Arabisch" — the office plans language support from this."""
+    return "🗣 " + t._(N_("Interpreting: {language}"), language=language_name(language, t.code))
 
 
 async def staff_line(services: Services, booking: Booking) -> str:
@@ -37,7 +43,8 @@ async def staff_line(services: Services, booking: Booking) -> str:
     note = (
         "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
     )
-    return join(head, details(t, services.directory, booking), note)
+    interpreter = interpreter_line(t, booking.interpreter) if booking.interpreter else ""
+    return join(head, details(t, services.directory, booking), interpreter, note)
 
 
 def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:

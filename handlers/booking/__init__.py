@@ -18,8 +18,10 @@ from bot.i18n import N_
 from handlers.booking.flow import (
     on_back,
     on_book,
+    on_book_here,
     on_confirm,
     on_day_button,
+    on_interpreter,
     on_note,
     on_offer,
     on_place,
@@ -55,6 +57,7 @@ from handlers.booking.views import (
     CB_DAY,
     CB_HOLD_DROP,
     CB_HOLD_TAKE,
+    CB_INTERPRETER,
     CB_MINE,
     CB_MOVE,
     CB_OFFER,
@@ -64,7 +67,7 @@ from handlers.booking.views import (
     CB_TIME,
     CB_WAIT,
 )
-from handlers.common import on_callback
+from handlers.common import CB_BOOK_HERE, on_callback
 
 
 async def book_command(update: Update, context: BotContext) -> None:
@@ -104,6 +107,8 @@ def handlers(services: Services, application: App) -> list[Handler]:
         on_callback(CB_BACK, on_back),
         on_callback(CB_QUIT, on_quit),
         on_callback(CB_WAIT, on_wait),
+        on_callback(CB_INTERPRETER, on_interpreter),
+        on_callback(CB_BOOK_HERE, always_fresh(on_book_here)),
         on_callback(CB_MINE, fresh(on_mine)),
         on_callback(CB_CANCEL, fresh(on_cancel)),
         on_callback(CB_CANCEL_YES, on_cancel_yes),

@@ -97,7 +97,14 @@ async def on_cancel_yes(update: Update, context: BotContext, booking: Booking) -
 @with_own_booking
 async def on_move(update: Update, context: BotContext, booking: Booking) -> None:
     await answer_query(update)
-    await start_flow(update, context, booking.offer_id, replaces=booking.id, note=booking.note)
+    await start_flow(
+        update,
+        context,
+        booking.offer_id,
+        replaces=booking.id,
+        note=booking.note,
+        interpreter=booking.interpreter,
+    )
 
 
 @with_own_booking

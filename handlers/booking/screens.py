@@ -291,12 +291,20 @@ async def summary_view(update: Update, context: BotContext, draft: Draft) -> Non
     )
     staff_confirms = rules is not None and rules.confirm == STAFF
     label = t._(N_("Send request")) if staff_confirms else t._(N_("Book now"))
-    parts = [heading, details(t, directory, slot, draft.note), views.bring_text(t, rules)]
+    parts = [
+        heading,
+        details(t, directory, slot, draft.note),
+        views.interpreter_text(t, draft.interpreter),
+        views.bring_text(t, rules),
+    ]
     if staff_confirms:
         parts.append(t._(N_("The team confirms this appointment; you will get a message.")))
-    markup = InlineKeyboardMarkup(
-        [[button("✅ " + label, CB_CONFIRM, draft.flow)], flow_row(t, draft, "note")]
-    )
+    rows = [[button("✅ " + label, CB_CONFIRM, draft.flow)]]
+    interpreter = views.interpreter_button(t, draft)
+    if interpreter is not None:
+        rows.append([interpreter])
+    rows.append(flow_row(t, draft, "note"))
+    markup = InlineKeyboardMarkup(rows)
     await reply(update, context, join(*parts), markup)
 
 

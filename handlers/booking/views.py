@@ -32,6 +32,7 @@ CB_CONFIRM = callbacks.kind("bkok", 1)
 CB_BACK = callbacks.kind("bkb", 2)
 CB_QUIT = callbacks.kind("bkx", 1)
 CB_WAIT = callbacks.kind("bkw", 1)
+CB_INTERPRETER = callbacks.kind("bki", 1)
 # A resident's appointments (by booking id; ownership is checked in the database).
 CB_MINE = callbacks.kind("bkm", 0, 1)
 CB_CANCEL = callbacks.kind("bkc", 1, 2)
@@ -78,7 +79,11 @@ def confirmation_text(
     else:
         head = "✅ " + t._(N_("Your appointment is booked."))
     return join(
-        head, details(t, directory, booking, booking.note), bring_text(t, rules), how_to_cancel(t)
+        head,
+        details(t, directory, booking, booking.note),
+        interpreter_text(t, booking.interpreter),
+        bring_text(t, rules),
+        how_to_cancel(t),
     )
 
 
@@ -257,6 +262,29 @@ def flow_row(t: Translator, draft: Draft, back_to: str | None) -> list[InlineKey
         button(back, CB_BOOK) if back_to is None else button(back, CB_BACK, draft.flow, back_to),
         button("✖ " + t.p_("flow", "Cancel"), CB_QUIT, draft.flow),
     ]
+
+
+def interpreter_button(t: Translator, draft: Draft) -> InlineKeyboardButton | None:
+    """Asked once, on the summary: one tap, preset to the resident's own language (German
+    readers need none)."""
+    if t.code in ("de", "de_easy"):
+        return None
+    language = t.language_name(t.code)
+    label = (
+        t._(N_("I do not need an interpreter"))
+        if draft.interpreter
+        else t._(N_("I need an interpreter ({language})"), language=language)
+    )
+    return button("🗣 " + label, CB_INTERPRETER, draft.flow)
+
+
+def interpreter_text(t: Translator, language: str | None) -> str:
+    if not language:
+        return ""
+    return "🗣 " + t._(
+        N_("We will plan an interpreter or language support for you: {language}."),
+        language=t.language_name(language),
+    )
 
 
 def mine_button(t: Translator, *, fresh: bool = False) -> InlineKeyboardButton:
