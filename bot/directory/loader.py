@@ -644,8 +644,10 @@ def load_directory(path: Path | str = DEFAULT_PATH) -> Directory:
         contact = ld.opt(m, "contact", p, ld.contact)
         booking = ld.opt(m, "booking", p, ld.booking)
         if booking is not None:
-            # A resident who booked must be able to find the place (issue 18).
-            addressed = {pl.id for pl in places if pl.address is not None}
+            # A resident who booked must be able to find the place (issue 18). A place
+            # marked ``example`` is a placeholder whose address is not known yet: residents
+            # read "address will be added soon" and the office's phone number instead.
+            addressed = {pl.id for pl in places if pl.address is not None or pl.example}
             for place_id in dict.fromkeys(s.place_id for s in sessions):
                 if place_id in place_ids and place_id not in addressed:
                     ld.problem(
