@@ -13,6 +13,7 @@ from bot.directory import Directory
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.requests import CardFacts
 from bot.services.topics import TopicInfo
+from bot.services.translation import language_name as staff_language
 from handlers.common import STAFF_LANGUAGE
 from storage import Resident
 from storage.bookings import Booking
@@ -84,6 +85,10 @@ def card(t: Translator, directory: Directory, facts: CardFacts) -> TopicInfo:
         )
         lines.append(
             "📅 " + t._(N_("Known since: {date}"), date=t.date(resident.created_at, "yMMMd"))
+        )
+    for code in dict.fromkeys(b.interpreter for b in facts.appointments if b.interpreter):
+        lines.append(
+            "🗣 " + t._(N_("Interpreting: {language}"), language=staff_language(code, t.code))
         )
     if facts.appointments:
         lines.append("🗓 " + t._(N_("Open appointments:")))
