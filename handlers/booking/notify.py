@@ -95,7 +95,8 @@ class ResidentNotifier:
     async def reminder_due(self, booking: Booking) -> None:
         t = await self.t_for(booking.user_id)
         rules = self.services.appointments.rules_of(booking.offer_id)
-        text = views.reminder_text(t, self.services.directory, booking, rules)
+        today = self.services.clock.now().astimezone(t.tz).date()
+        text = views.reminder_text(t, self.services.directory, booking, rules, today)
         await self._send(booking.user_id, text, views.reminder_markup(t, booking))
 
     async def hold_offered(self, hold: Booking, until: datetime) -> bool:

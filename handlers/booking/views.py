@@ -161,13 +161,12 @@ def moved_text(
 
 # -- messages residents get outside their own taps ------------------------------------------
 def reminder_text(
-    t: Translator, directory: Directory, booking: Booking, rules: Rules | None
+    t: Translator, directory: Directory, booking: Booking, rules: Rules | None, today: date
 ) -> str:
     """Once the resident said they will come, the reminder only says "see you"."""
     if booking.coming_at is not None:
         return join(
-            "⏰ "
-            + t._(N_("See you {when}!"), when=t.when(booking.starts_at, skeleton="MMMMEEEEd")),
+            "⏰ " + t._(N_("See you {when}!"), when=t.when_relative(booking.starts_at, today)),
             details(t, directory, booking, booking.note),
             bring_text(t, rules),
         )
