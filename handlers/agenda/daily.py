@@ -43,7 +43,7 @@ async def post_day(services: Services, day: date) -> bool:
     if not await services.storage.bookings.claim_agenda_day(day.isoformat(), now):
         return False
     t = services.i18n.get(STAFF_LANGUAGE)
-    head = "📅 " + t._(N_("Today's appointments: {date}"), date=t.date(day, "yMMMMEEEEd"))
+    head = "📅 " + t._(N_("Today's appointments: {date}"), date=t.date_long(day))
     lines = await agenda_lines(services, t, bookings)
     text = head + "\n" + "\n".join(lines).rstrip() + "\n\n" + t._(LEGEND)
     await services.staffpost.send_text(text[:4096], markup=day_markup(t, bookings), priority=True)
