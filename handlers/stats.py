@@ -222,13 +222,9 @@ def summary(
                 n=c("interpreter").text,
             )
         )
+        # Two values, no words of our own: nothing to translate.
         lines.extend(
-            "   • "
-            + t._(
-                N_("{language}: {n}"),
-                language=language_name(t, lang),
-                n=c("interpreter", lang).text,
-            )
+            f"   • {language_name(t, lang)}: {c('interpreter', lang).text}"
             for lang in figures.interpreter_languages
         )
     lines.append("")
