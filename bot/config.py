@@ -325,8 +325,12 @@ def load_config(
             " (tiny, base, small, ...) nor an existing folder"
         )
 
+    def given(name: str) -> str | None:
+        """Set at all: for some settings an empty value means "off"."""
+        return values.get(f"QUARTIERBOT_{name}")
+
     agenda_at: time | None = time(7, 30)
-    if (raw_agenda := values.get("QUARTIERBOT_AGENDA_AT")) is not None:
+    if (raw_agenda := given("AGENDA_AT")) is not None:
         if not raw_agenda.strip():
             agenda_at = None
         else:

@@ -336,11 +336,10 @@ async def confirm(update: Update, context: BotContext, flow: str) -> None:
     else:
         text = views.confirmation_text(t, directory, booking, rules)
     await reply(update, context, text, rebook_markup(t, None))
+    # A move the team still has to confirm: the calendar's event is updated (same UID,
+    # higher SEQUENCE) when they do.
     if booking.status == "confirmed":
         await send_calendar_file(context.application, t, booking)
-    elif outcome.replaced is not None and outcome.replaced.status == "confirmed":
-        # Moved to an offer staff confirm: the old event leaves the calendar meanwhile.
-        await send_calendar_file(context.application, t, booking, cancelled=True)
 
 
 async def join_waitlist(update: Update, context: BotContext, draft: Draft) -> None:
