@@ -210,3 +210,28 @@ async def test_daily_agenda_off_when_empty(config: Config) -> None:
     assert load_config({"QUARTIERBOT_AGENDA_AT": ""}, env_file=None).agenda_at is None
     assert load_config({"QUARTIERBOT_AGENDA_AT": "08:15"}, env_file=None).agenda_at == time(8, 15)
     assert last_text is not None and STAFF_CHAT < 0
+
+
+async def test_office_note_goes_through_machine_translation(bot: Harness) -> None:
+    """Issue 17: where ``services.translator`` exists (the machine-translation helper adds
+    it), the staff's own words reach the resident translated; the reason comes from the
+    catalogs either way."""
+    from bot.services.translation import Skip, Skipped, Translated
+
+    class Engine:
+        async def to_resident(
+            self, resident_id: int, text: str, language: str
+        ) -> Translated | Skipped:
+            if text.startswith("="):
+                return Skipped(Skip.VERBATIM)
+            return Translated(f"[{language}] {text}", "de", language)
+
+    setattr(bot.services, "translator", Engine())  # noqa: B010 - not on main yet
+    user = await resident(bot, "Olena", "uk")
+    await book(bot, user)
+    [stored] = await open_bookings(bot)
+    staff = bot.sandbox.add_user("Petra", language_code="de")
+    picker = await staff_says(bot, staff, f"/cancelbooking {stored.id} Frau Kaya ist krank")
+    await staff_tap(bot, staff, picker, f"1:bsr:{stored.id}:illness")
+    told = last_text(bot, user)
+    assert "💬 Примітка від офісу: [uk] Frau Kaya ist krank" in told["text"]
