@@ -235,6 +235,8 @@ def raw_figures() -> RawFigures:
         sent=40,
         blocked=1,
         waiting_list=0,
+        made_by_bucket={(1, "de"): 5, (2, "de"): 4, (2, "ar"): 3},
+        interpreters={"ar": 4, "uk": 3},
     )
 
 
@@ -250,6 +252,11 @@ def test_chart_is_a_phone_sized_png(i18n: I18n) -> None:
     text = summary(i18n.get("en"), figures, directory())
     assert "median 1 h 0 min, 90% within 25 h 0 min" in text
     assert "Broadcasts: 2 started, 40 messages delivered, <3 recipients had blocked the bot" in text
+    # Booked during the period beside held in it; interpreting per language.
+    assert "🆕 Appointments booked during the period (by booking date): 12" in text
+    assert "🗣 Interpreting asked for (appointments in the period): 7" in text
+    assert "   • Arabic: 4" in text and "   • Ukrainian: 3" in text
+    assert chart_labels(i18n.get("en"), figures).made == "booked then (by booking date)"
 
 
 def test_few_answers_show_no_times(i18n: I18n) -> None:
