@@ -9,8 +9,11 @@ through ``bot.engines.translate.LibreTranslate`` with a new text every time (cac
 semaphore, JSON, outcome), and through the client again for texts it has just translated
 (cache hits), then 50 concurrent translations through the client's bound of 4.
 
-The added delay of a translated staff answer through the whole bot and the Bot API sandbox
-is measured once translation is wired into the staff topic flow.
+Then, through the whole bot and the Bot API sandbox (bench/through_sandbox.py), the added
+delay of a translated staff answer: a counsellor writes in an Arabic resident's topic, and
+the time until the resident has the message is measured for free text (translated, a new
+text every time, so no cache hit) against the same text marked ``=`` (sent verbatim, no
+engine call), alternating, ``ANSWERS`` of each.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.through_sandbox import running_bot
 from bot.clock import FakeClock
 from bot.engines.translate import LibreTranslate
 from sandbox.libretranslate import FakeLibreTranslate
+from tests.conftest import STAFF_CHAT
+from tests.test_questions import topic_of
+
+ANSWERS = 40
 
 
 def summary(name: str, seconds: list[float], baseline: float | None = None) -> float:
@@ -91,6 +99,34 @@ async def main() -> None:
                 f"50 at once through {client.max_concurrent} slots: {wall * 1000:.1f} ms wall,"
                 f" at most {server.max_in_flight} at the server"
             )
+
+    await through_the_bot()
+
+
+async def through_the_bot() -> None:
+    async with FakeLibreTranslate() as server, running_bot(translate_url=server.url) as bot:
+        omar = await bot.onboard("Omar", "ar")
+        await bot.send(omar, "مرحبا")
+        thread = await topic_of(bot, omar)
+        jana = bot.sandbox.add_user("Jana", language_code="de")
+        times: dict[str, list[float]] = {"translated": [], "verbatim": []}
+        for i in range(ANSWERS):
+            for kind in ("translated", "verbatim"):
+                text = f"Bitte bringen Sie den Brief Nummer {i} am Donnerstag mit."
+                if kind == "verbatim":
+                    text = "=" + text
+                before = len(bot.sandbox.bot_messages(omar["id"]))
+                started = time.perf_counter()
+                bot.sandbox.send_text(jana, text, chat_id=STAFF_CHAT, thread_id=thread)
+                await bot.sandbox.wait_for(
+                    lambda before=before: len(bot.sandbox.bot_messages(omar["id"])) > before,
+                    poll=0.0005,
+                )
+                times[kind].append(time.perf_counter() - started)
+        print(f"\nthrough the bot and the sandbox, {ANSWERS} staff answers each:")
+        base = summary("staff answer sent verbatim (=)", times["verbatim"])
+        translated = summary("staff answer translated", times["translated"], base)
+        print(f"added delay of a translated answer (p50): {translated - base:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ factor (seconds of processing per second of audio) for beam size 5 (faster-whisp
 default, what the bot uses) and 1 (greedy), plus the model's load time and the process's
 peak memory. Each utterance is transcribed once to warm up, then timed ``ROUNDS`` times.
 
-The time to the transcript in the staff topic (download, queue, posting) comes on top of
-this and is measured once the engine is wired into the bot.
+Then, through the whole bot and the Bot API sandbox (bench/through_sandbox.py), the time
+to the transcript in the staff topic: a resident sends each utterance as a voice message,
+and the clock runs until the transcript is posted as a reply to its copy (the copy, the
+download through getFile, the transcription with the bot's settings, the staff lane).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.through_sandbox import running_bot
 from bot.engines.voice import Transcript, WhisperTranscriber
+from tests.conftest import STAFF_CHAT
 from tests.voice_audio import missing_tools, speak_ogg, tiny_model
 
 ROUNDS = 3
@@ -90,8 +94,31 @@ async def main() -> None:
     print(f"Whisper {model} (CTranslate2 int8) on CPU, {threads} threads")
     for beam in (5, 1):
         await measure(model, threads, beam, notes)
+    await to_the_topic(model, notes)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory of this process: {peak:.0f} MB")
+
+
+async def to_the_topic(model: Path | str, notes: list[bytes]) -> None:
+    print("\nthrough the bot and the sandbox (voice message sent -> transcript in the topic):")
+    async with running_bot(voice_model=str(model)) as bot:
+        sam = await bot.onboard("Sam", "en")
+        for note in [*notes, *notes]:
+
+            def transcripts() -> int:
+                return sum(
+                    1
+                    for m in bot.sandbox.bot_messages(STAFF_CHAT)
+                    if m.get("text", "").startswith("🎙")
+                )
+
+            before = transcripts()
+            started = time.perf_counter()
+            bot.sandbox.send_voice(sam, note)
+            await bot.sandbox.wait_for(lambda before=before: transcripts() > before, 120)
+            print(
+                f"  {len(note) / 1024:6.1f} KB voice message: {time.perf_counter() - started:.2f} s"
+            )
 
 
 if __name__ == "__main__":

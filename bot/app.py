@@ -23,14 +23,21 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import load_directory
+from bot.engines.detect import LinguaDetector
+from bot.engines.translate import build_translator
+from bot.engines.voice import Transcriber, build_transcriber
 from bot.flows import Flows
+from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.feedback import FeedbackService
+from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
+from bot.services.translation import ConversationTranslator
 from bot.updates import TolerantBot
 from handlers import (
     agenda,
@@ -38,6 +45,7 @@ from handlers import (
     broadcast,
     common,
     fallback,
+    feedback,
     groups,
     hours,
     news,
@@ -64,6 +72,7 @@ CAPABILITIES: Sequence[Capability] = (
     agenda.CAPABILITY,
     privacy.CAPABILITY,
     stats.CAPABILITY,
+    feedback.CAPABILITY,
     staff.CAPABILITY,
     questions.CAPABILITY,
     fallback.CAPABILITY,
@@ -114,6 +123,12 @@ def build_application(
         directory=lambda: services_of(application).directory,
     )
     outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
+    translator, transcriber, probes = build_engines(config, clock)
+
+    async def download(file_id: str) -> bytes:
+        file = await application.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
     services = Services(
         config=config,
         storage=storage,
@@ -132,13 +147,80 @@ def build_application(
             appointments=appointments,
             topics=topics,
             retention=timedelta(days=config.retention_days),
+            staff_group=outbox.staff,
         ),
+        feedback=FeedbackService(storage=storage, clock=clock, config=config),
+        translator=translator,
+        transcriber=transcriber,
+        interpreter=Interpreter(
+            translator=translator,
+            transcriber=transcriber,
+            staff=outbox.staff,
+            storage=storage,
+            clock=clock,
+            download=download,
+        ),
+        health_probes=probes,
         flows=Flows(storage, clock),
     )
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
     application.add_error_handler(on_error)
     return application
+
+
+def build_engines(
+    config: Config, clock: Clock
+) -> tuple[ConversationTranslator, Transcriber | None, list[Probe]]:
+    """The optional engines from the configuration (each may be off), and a health check
+    for each one configured."""
+    engine = build_translator(
+        config.translate_url,
+        clock=clock,
+        api_key=config.translate_key,
+        staff_language=config.staff_language,
+    )
+    detector = LinguaDetector() if engine is not None else None
+    translator = ConversationTranslator(engine, detector, config.staff_language)
+    transcriber = build_transcriber(config.voice_model)
+    probes: list[Probe] = []
+    if config.translate_url:
+        probes.append(http_probe("translation", config.translate_url.rstrip("/") + "/languages"))
+    if config.voice_model:
+        probes.append(_voice_probe(transcriber))
+    return translator, transcriber, probes
+
+
+def _voice_probe(transcriber: Transcriber | None) -> Probe:
+    async def probe() -> Check:
+        if transcriber is None or not transcriber.available:
+            return Check("voice", False, "faster-whisper not installed or model unusable")
+        return Check("voice", True)
+
+    return probe
+
+
+async def start_engines(services: Services) -> None:
+    """Say at start what the optional engines do; the bot runs without them."""
+    translator = services.translator
+    if translator.engine is None:
+        log.info("machine translation: off")
+    elif await translator.engine.refresh_languages():
+        log.info("machine translation: on (%s)", translator.engine.name)
+    else:
+        log.warning(
+            "machine translation: configured, but the server is not reachable yet;"
+            " retried when a message needs it"
+        )
+    transcriber = services.transcriber
+    if transcriber is None:
+        log.info("voice transcription: off")
+    else:
+        log.info("voice transcription: on")
+        warm_up = getattr(transcriber, "warm_up", None)
+        if warm_up is not None:
+            await warm_up()
+    await services.interpreter.resume()
 
 
 def wire(application: App, services: Services, capabilities: Sequence[Capability]) -> None:
@@ -164,6 +246,7 @@ async def startup(application: App) -> None:
     for hook in services.on_start:
         await hook(application)
     await services.outbox.start()
+    await start_engines(services)
     await publish_commands(application)
 
 
@@ -171,6 +254,7 @@ async def shutdown(application: App) -> None:
     services = services_of(application)
     for hook in services.on_stop:
         await hook(application)
+    await services.interpreter.close()
     await services.outbox.stop()
     await services.storage.close()
 

@@ -78,6 +78,10 @@ class Config:
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
     retention_days: int = 90
+    idle_close_days: int = 14
+    """A request with no message from either side for this long is closed."""
+    feedback: bool = True
+    """Ask the resident "Did we help you?" when staff close their request."""
     staff_per_minute: int = 20
     """Messages per minute the bot posts into the staff group (Telegram allows ~20)."""
     show_staff_names: bool = False
@@ -205,6 +209,22 @@ def load_config(
             retention_days = int(raw)
         else:
             problems.append(f"QUARTIERBOT_RETENTION_DAYS: {raw!r} is not a positive number of days")
+
+    idle_close_days = 14
+    if (raw := get("IDLE_CLOSE_DAYS")) is not None:
+        if raw.isdigit() and int(raw) > 0:
+            idle_close_days = int(raw)
+        else:
+            problems.append(
+                f"QUARTIERBOT_IDLE_CLOSE_DAYS: {raw!r} is not a positive number of days"
+            )
+
+    feedback = True
+    if (raw := get("FEEDBACK")) is not None:
+        if raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            feedback = raw.lower() in ("1", "true", "yes", "on")
+        else:
+            problems.append(f"QUARTIERBOT_FEEDBACK: {raw!r} is not yes or no")
 
     sandbox_port = 8080
     if (raw := get("SANDBOX_PORT")) is not None:
@@ -355,6 +375,8 @@ def load_config(
         sandbox_host=get("SANDBOX_HOST") or "127.0.0.1",
         sandbox_port=sandbox_port,
         retention_days=retention_days,
+        idle_close_days=idle_close_days,
+        feedback=feedback,
         reminders=reminders,
         staff_per_minute=staff_per_minute,
         show_staff_names=show_staff_names,

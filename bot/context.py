@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,19 @@ from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.delivery.staff_lane import StaffLane
 from bot.directory import Directory
+from bot.engines.voice import Transcriber
 from bot.flows import Flows
+from bot.health import Probe
 from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.feedback import FeedbackService
+from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
+from bot.services.translation import ConversationTranslator
 from storage import Resident, Storage
 
 SERVICES = "services"
@@ -53,8 +58,18 @@ class Services:
     """Residents' requests as staff handle them: claim, close, reopen, bans, answers."""
     privacy: PrivacyService
     """A resident's export and erasure, and the retention purge."""
+    feedback: FeedbackService
+    """"Did we help you?" after a request is closed, counted without a link to anyone."""
     flows: Flows
     """Who awaits typed input in which conversation (booking note, broadcast texts)."""
+    translator: ConversationTranslator
+    """Machine translation between residents and staff (``enabled`` False when off)."""
+    transcriber: Transcriber | None
+    """Voice transcription; None when off (no model configured or faster-whisper missing)."""
+    interpreter: Interpreter
+    """Translations and transcripts posted into the topic beside a resident's copy."""
+    health_probes: list[Probe] = field(default_factory=list)
+    """Pluggable checks for ``/healthz`` (the configured engines add theirs)."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
     # handler order; empty until the factory has wired them.
     commands: tuple[Command, ...] = ()

@@ -85,6 +85,16 @@ class Period:
             day = nxt
         return tuple(found)
 
+    def months(self) -> tuple[str, ...]:
+        """'YYYY-MM' of every month the period touches: feedback is only counted per
+        month, so a week shows the figures of its month(s)."""
+        found: list[str] = []
+        day = self.first.replace(day=1)
+        while day <= self.last:
+            found.append(f"{day:%Y-%m}")
+            day = (day + timedelta(days=32)).replace(day=1)
+        return tuple(found)
+
     def slug(self) -> str:
         """For file names."""
         if self.kind == "month":
@@ -275,6 +285,10 @@ class Cell:
 
 
 MEASURES = ("booked", "cancelled", "attended", "no_show")
+FEEDBACK = (("helped", True), ("not_helped", False))
+"""The answers to "Did we help you?" (👍, 👎)."""
+CONVERSATION = ("messages", "translated", "transcribed")
+"""Residents' messages per language, and how many were machine translated or transcribed."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +310,8 @@ class Figures:
     """How many broadcasts started: the coordinators' own action, never suppressed."""
     interpreter_languages: tuple[str, ...] = ()
     """Languages interpreting was asked for, most asked first."""
+    message_languages: tuple[str, ...] = ()
+    """Languages residents wrote in during the period (the ``CONVERSATION`` counters)."""
 
     def cell(self, *key: str) -> Cell:
         value = self.values.get(key, 0)
@@ -317,7 +333,12 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
     for source in (raw.new_by_language, raw.active_by_language):
         for lang, n in source.items():
             weight[lang] = weight.get(lang, 0) + n
-    for grid in (raw.requests_by_bucket, raw.bookings_by_bucket, raw.made_by_bucket):
+    for grid in (
+        raw.requests_by_bucket,
+        raw.bookings_by_bucket,
+        raw.made_by_bucket,
+        raw.feedback,
+    ):
         for (_, lang), n in grid.items():
             weight[lang] = weight.get(lang, 0) + n
     languages = tuple(sorted(weight, key=lambda lang: (-weight[lang], lang)))
@@ -359,11 +380,23 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         values[("interpreter", lang)] = raw.interpreters[lang]
     values[("interpreter",)] = sum(raw.interpreters.values())
     relations.append((("interpreter",), [("interpreter", lang) for lang in interpreter_languages]))
+    for name, helped in FEEDBACK:
+        for lang in languages:
+            values[(name, lang)] = raw.feedback.get((helped, lang), 0)
+        values[(name,)] = sum(n for (h, _), n in raw.feedback.items() if h is helped)
+        relations.append(((name,), [(name, lang) for lang in languages]))
     values[("answered",)] = raw.answered
     values[("open_now",)] = raw.open_now
     values[("sent",)] = raw.sent
     values[("blocked",)] = raw.blocked
     values[("waiting_list",)] = raw.waiting_list
+    counted = raw.messages_by_language
+    message_languages = tuple(sorted(counted, key=lambda lang: (-counted[lang][0], lang)))
+    for index, measure in enumerate(CONVERSATION):
+        for lang in message_languages:
+            values[(measure, lang)] = counted[lang][index]
+        values[(measure,)] = sum(counted[lang][index] for lang in message_languages)
+        relations.append(((measure,), [(measure, lang) for lang in message_languages]))
 
     marks = suppress(values, relations, min_cell)
     enough = raw.answered >= min_cell
@@ -379,6 +412,7 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         answer_p90=raw.answer_p90 if enough else None,
         broadcasts=raw.broadcasts,
         interpreter_languages=interpreter_languages,
+        message_languages=message_languages,
     )
 
 
@@ -455,10 +489,19 @@ def export_rows(
                 )
         for lang in figures.languages:
             add(section, figure, figures.cell(name, "", lang).text, language=lang)
+    for name, _ in FEEDBACK:
+        add("feedback", name, figures.cell(name).text)
+        for lang in figures.languages:
+            add("feedback", name, figures.cell(name, lang).text, language=lang)
     add("broadcasts", "broadcasts", str(figures.broadcasts))
     add("broadcasts", "sent", figures.cell("sent").text)
     add("broadcasts", "blocked", figures.cell("blocked").text)
     add("waiting_list", "waiting_list", figures.cell("waiting_list").text)
+    if figures.message_languages:
+        for measure in CONVERSATION:
+            add("conversation", measure, figures.cell(measure).text)
+            for lang in figures.message_languages:
+                add("conversation", measure, figures.cell(measure, lang).text, language=lang)
     return rows
 
 

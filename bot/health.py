@@ -20,7 +20,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.config import HEALTH_PATH
@@ -34,8 +33,6 @@ STALE_AFTER = timedelta(minutes=2)
 """Polling that has not succeeded for this long means residents are not being heard."""
 CHECK_TIMEOUT = 5.0
 """No single check may hold up the answer longer than this (seconds)."""
-HEALTH_PROBES = "health_probes"
-"""``bot_data`` key: a list of :data:`Probe`; a capability appends its own at build time."""
 
 JSON = dict[str, Any]
 
@@ -49,11 +46,6 @@ class Check:
 
 Probe = Callable[[], Awaitable[Check]]
 """A pluggable check, e.g. "is the translation server reachable"."""
-
-
-def probes_of(application: Application[Any, Any, Any, Any, Any, Any]) -> list[Probe]:
-    probes: list[Probe] = application.bot_data.setdefault(HEALTH_PROBES, [])
-    return probes
 
 
 def http_probe(name: str, url: str, *, timeout: float = 3.0) -> Probe:

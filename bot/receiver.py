@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.context import SERVICES, Services
-from bot.health import Health, Listener, Liveness, health_app, probes_of
+from bot.health import Health, Listener, Liveness, health_app
 from bot.updates import TolerantBot, UpdateStats
 from bot.webhook import listener_path, webhook_app, webhook_secret
 
@@ -54,7 +54,7 @@ class Receiver:
         self.stats = bot.update_stats if isinstance(bot, TolerantBot) else UpdateStats()
         self.stats.on_fetch(self.liveness.record)
         self.health = Health(
-            services.storage, self.clock, self.liveness, probes_of(application), self.stats
+            services.storage, self.clock, self.liveness, services.health_probes, self.stats
         )
         self.listener: Listener | None = None
         self._polling = False

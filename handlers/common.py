@@ -214,8 +214,14 @@ def main_menu(context: BotContext) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def write_here(t: Translator) -> str:
+    """Newcomers learn that writing reaches a counsellor (greeting, /help, the menu)."""
+    return "💬 " + t._(N_("You can simply write your question here. A counsellor will read it."))
+
+
 def menu_text(t: Translator) -> str:
-    return t._(N_("What would you like to do?"))
+    what = t._(N_("What would you like to do?"))
+    return f"{what}\n{write_here(t)}"
 
 
 def back_to_menu_button(t: Translator) -> InlineKeyboardButton:

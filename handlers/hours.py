@@ -16,7 +16,7 @@ from telegram.ext import CommandHandler, filters
 from bot import callbacks
 from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler, MenuEntry
-from bot.context import BotContext, Services
+from bot.context import BotContext, Services, services_of
 from bot.directory import (
     OFFICE_ID,
     Directory,
@@ -431,6 +431,19 @@ def closure_line(t: Translator, closure: StoredClosure) -> str:
     return f"#{closure.id} {place}: {days} — {closure.reason}"
 
 
+async def warm_up(application: App) -> None:
+    """Expand today's and this week's hours once at start: the first expansion of a process
+    loads the holiday calendar (some 40 ms of CPU), which the first resident asking
+    "what is open today?" would otherwise wait for. Later days are expanded once each, on
+    their first use (``bot.directory.hours`` keeps them)."""
+    services = services_of(application)
+    tz = services.config.tz
+    today = services.clock.now().astimezone(tz).date()
+    closures = await services.storage.closures.current(today)
+    for last in (today, today + timedelta(days=6)):
+        open_between(services.directory, today, last, closures, tz=tz, include_closed=True)
+
+
 # -- callbacks ------------------------------------------------------------------------------
 async def on_hours(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update)
@@ -472,4 +485,5 @@ CAPABILITY = Capability(
         MenuEntry(10, "🕒", N_("Hours & places"), callbacks.make(CB_TOPICS)),
         MenuEntry(15, "📅", N_("Open today"), callbacks.make(CB_GLANCE, "today")),
     ),
+    on_start=(warm_up,),
 )

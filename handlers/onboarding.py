@@ -32,6 +32,7 @@ from handlers.common import (
     reply,
     retention_text,
     show_menu,
+    write_here,
 )
 
 OFFICE = "Kom.ZFB, Fabrik Heeder"
@@ -45,7 +46,7 @@ CB_PRIVACY = callbacks.kind("privacy")
 
 # -- texts ----------------------------------------------------------------------------------
 def greeting(t: Translator, name: str) -> str:
-    return t._(
+    hello = t._(
         N_(
             "Hello {name}! I am Quartierbot, the digital front door of the BIWAQ neighbourhood "
             "project in Krefeld-Süd (Dießem and Lehmheide). The counselling office Kom.ZFB helps "
@@ -53,6 +54,7 @@ def greeting(t: Translator, name: str) -> str:
         ),
         name=name,
     )
+    return f"{hello}\n{write_here(t)}"
 
 
 def privacy_notice(t: Translator, retention_days: int) -> str:
@@ -70,7 +72,20 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
         address=OFFICE_ADDRESS,
         phone=t.ltr(OFFICE_PHONE),
     )
-    return f"{main}\n{retention_text(t, retention_days)}"
+    staff_group = t._(
+        N_(
+            "• /delete also removes your messages from the counsellors' Telegram group. "
+            "If the bot cannot delete some older messages there itself, the counsellors "
+            "delete them by hand."
+        )
+    )
+    engines = t._(
+        N_(
+            "• Translation: a machine on our own server may translate your messages and "
+            "write down your voice messages. Nothing is sent elsewhere."
+        )
+    )
+    return f"{main}\n{engines}\n{retention_text(t, retention_days)}\n{staff_group}"
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:
@@ -143,6 +158,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     lines = [t._(N_("This is what I can do:"))]
     lines += [f"/{c.name} — {t._(c.description)}" for c in context.services.commands_for("private")]
     lines.append("")
+    lines.append(write_here(t))
     lines.append(
         t._(
             N_("You can also call or visit the office: {office}, {address}, phone {phone}."),

@@ -5,6 +5,7 @@ trail of staff actions (/audit)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services, services_of
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
+from bot.services.privacy import StaffCleanup
 from handlers.common import (
     CB_DELETE,
     PENDING_LANGUAGE,
@@ -182,24 +184,81 @@ async def on_delete(update: Update, context: BotContext, cb: Callback) -> None:
 
 
 class ErasureNotice:
-    """Tells the staff group, in the erased resident's topic, that it is linked to nobody
-    any more (``bot.services.privacy.ErasureNotifier``)."""
+    """Tells staff in the general chat, by reference only, which requests were deleted or
+    expired and what they must remove by hand (``bot.services.privacy.ErasureNotifier``)."""
+
+    LINKS = 20
+    """At most this many links to old copies; the references find the rest."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def resident_erased(self, thread_id: int) -> None:
+    def topic_left(self, refs: Sequence[str]) -> str:
+        st = self.services.i18n.get(STAFF_LANGUAGE)
+        return "⚠️ " + st._(
+            N_("The bot could not delete the topic of {refs}. Please delete it by hand."),
+            refs=_refs(refs),
+        )
+
+    async def cleaned(self, cleanup: StaffCleanup) -> None:
         services = self.services
         if not services.staffpost.enabled:
             return
-        st = services.i18n.get(STAFF_LANGUAGE)
         await services.staffpost.send_text(
-            "🗑 "
-            + st._(
-                N_("The resident has deleted their data. This topic is no longer linked to anyone.")
-            ),
-            thread_id=thread_id,
+            cleanup_text(services.i18n.get(STAFF_LANGUAGE), cleanup, services.config.staff_chat),
+            priority=True,
         )
+
+
+def _refs(refs: Sequence[str]) -> str:
+    return ", ".join(f"#{ref}" for ref in refs)
+
+
+def message_link(chat_id: int | None, message_id: int) -> str | None:
+    """A link staff can tap to an old copy (supergroups only: ``-100…`` ids)."""
+    if chat_id is None or not str(chat_id).startswith("-100"):
+        return None
+    return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
+
+
+def cleanup_text(t: Translator, cleanup: StaffCleanup, chat_id: int | None) -> str:
+    refs = _refs(cleanup.refs)
+    n = len(cleanup.refs)
+    if cleanup.why == "expired":
+        lines = [
+            "🗑 "
+            + t.n_(
+                "Retention period over: request {refs} was anonymised.",
+                "Retention period over: requests {refs} were anonymised.",
+                n,
+                refs=refs,
+            )
+        ]
+    elif n:
+        lines = [
+            "🗑 "
+            + t.n_(
+                "Request {refs} was deleted at the resident's request.",
+                "Requests {refs} were deleted at the resident's request.",
+                n,
+                refs=refs,
+            )
+        ]
+    else:
+        lines = ["🗑 " + t._(N_("A resident's data was deleted because they asked for it."))]
+    if not cleanup.forum and cleanup.older and n:
+        lines.append(
+            t._(
+                N_(
+                    "The bot cannot delete messages older than 48 hours. Please delete them "
+                    "by hand: they are below the header lines with {refs}."
+                ),
+                refs=refs,
+            )
+        )
+        links = [message_link(chat_id, mid) for mid in cleanup.by_hand[: ErasureNotice.LINKS]]
+        lines += [link for link in links if link is not None]
+    return "\n".join(lines)
 
 
 # -- retention ------------------------------------------------------------------------------

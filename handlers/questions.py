@@ -6,13 +6,18 @@ queued for the staff group (the outbox's staff lane: durable and paced, by refer
 content) and becomes (or continues) the resident's open request. The resident gets one short
 receipt per conversation: when counsellors answer, the office hours, and that this chat is
 not for emergencies. Staff answers come back through ``handlers.staff``.
+
+A stray message — only emoji, a sticker or a single character — opens no request (no
+receipt, no queue entry) unless one is open: the resident gets a short answer with the
+menu instead (:func:`answered_as_stray`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import MessageHandler, filters
 
 from bot.capability import App, Capability, Handler
@@ -20,12 +25,14 @@ from bot.context import BotContext, Services
 from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
+from bot.services.interpreting import VoiceRef
 from handlers.common import (
     before_consent,
     closed_line,
     closures_now,
     example_note,
     has_consent,
+    main_menu,
     staff_t,
 )
 from storage.requests import Request
@@ -54,6 +61,7 @@ SUPPORTED = (
     | filters.VIDEO_NOTE
     | filters.LOCATION
     | filters.CONTACT
+    | filters.Sticker.ALL  # only as part of an open request: see ``is_stray``
 )
 
 
@@ -146,6 +154,48 @@ def take_token(context: BotContext, user_id: int, now: datetime) -> bool:
     return bucket.try_take(micros(now))
 
 
+# -- stray messages -------------------------------------------------------------------------
+_NOT_COUNTED = frozenset({"Mn", "Me", "Cf", "Sk"})
+"""Variation selectors, keycaps, joiners and skin tones: parts of one emoji."""
+
+
+def is_stray(message: Message) -> bool:
+    """A sticker, or a text of only emoji (and spaces) or of a single character: not a
+    question of its own."""
+    if message.sticker is not None:
+        return True
+    if message.text is None:
+        return False
+    chars = [c for c in message.text if not c.isspace()]
+    counted = [c for c in chars if unicodedata.category(c) not in _NOT_COUNTED]
+    return len(counted) <= 1 or all(unicodedata.category(c) == "So" for c in counted)
+
+
+async def answered_as_stray(update: Update, context: BotContext, user_id: int) -> bool:
+    """A stray message without an open request opens none (no receipt, no queue entry):
+    the resident gets a short friendly answer with the menu. With an open request it is
+    passed on as usual (False)."""
+    message = update.effective_message
+    if message is None or not is_stray(message):
+        return False
+    if await context.storage.requests.has_open(user_id):
+        return False
+    t = context.t
+    await message.reply_text(
+        t.paragraph(
+            "🙂 "
+            + t._(
+                N_(
+                    "Thank you! If you have a question, simply write it here in a few words. "
+                    "Or choose from the menu:"
+                )
+            )
+        ),
+        reply_markup=main_menu(context),
+    )
+    return True
+
+
 # -- handlers -------------------------------------------------------------------------------
 def needs_receipt(request: Request, is_new: bool, now: datetime) -> bool:
     return is_new or request.receipt_at is None or now - request.receipt_at >= RECEIPT_EVERY
@@ -177,6 +227,8 @@ async def on_message(update: Update, context: BotContext) -> None:
                 t._(N_("Your messages are not passed on to the counsellors at the moment."))
                 + call_office(context, t)
             )
+        return
+    if await answered_as_stray(update, context, user.id):
         return
     if not SUPPORTED.check_update(update):
         await message.reply_text(
@@ -212,9 +264,30 @@ async def on_message(update: Update, context: BotContext) -> None:
         resident_id=user.id,
         group_key=message.media_group_id,
     )
+    await interpret(context, user.id, message)
     if needs_receipt(request, is_new, now):
         await requests.mark_receipt(request.id, now)
         await message.reply_text(await receipt_text(context, t, now))
+
+
+async def interpret(
+    context: BotContext, user_id: int, message: Message, *, edited: bool = False
+) -> None:
+    """After the copy is queued (never before: it must not wait): the translation of a text
+    or caption, the transcript of a voice message, as replies to the copy in the topic.
+    An edited message gets its text translated again (not counted, not transcribed)."""
+    resident = context.resident
+    language = resident.language if resident is not None else (context.lang or "de")
+    media = message.voice or message.audio or message.video_note
+    voice = None
+    if media is not None and context.services.transcriber is not None and not edited:
+        # Seconds as Telegram sent them (PTB's attribute is turning into a timedelta).
+        seconds = media.to_dict().get("duration")
+        voice = VoiceRef(media.file_id, int(seconds) if seconds is not None else None)
+    text = message.text if message.text is not None else message.caption
+    await context.services.interpreter.received(
+        user_id, message.message_id, language, text=text, voice=voice, count=not edited
+    )
 
 
 async def on_edit(update: Update, context: BotContext) -> None:
@@ -241,6 +314,7 @@ async def on_edit(update: Update, context: BotContext) -> None:
         resident_id=user.id,
         reply_to_resident_message=message.message_id,
     )
+    await interpret(context, user.id, message, edited=True)
 
 
 def handlers(services: Services, application: App) -> list[Handler]:

@@ -64,6 +64,8 @@ EXPORT_LABELS = {
     "sent": N_("Broadcast messages delivered"),
     "blocked": N_("Broadcast recipients who blocked the bot"),
     "waiting_list": N_("Residents on a waiting list now"),
+    "helped": N_("Did we help? Yes"),
+    "not_helped": N_("Did we help? No"),
 }
 
 
@@ -180,6 +182,15 @@ def summary(
                 p90=duration(t, figures.answer_p90),
             )
         )
+    lines.append(
+        "   "
+        + t._(
+            N_("Did we help? 👍 {yes} · 👎 {no} (counted per month)"),
+            yes=c("helped").text,
+            no=c("not_helped").text,
+        )
+    )
+    lines += conversation_lines(t, figures)
     lines.append("")
     lines.append(
         "📅 "
@@ -259,6 +270,39 @@ def summary(
     return "\n".join(lines)
 
 
+def conversation_lines(t: Translator, figures: Figures) -> list[str]:
+    """Residents' messages by language, and how many were machine translated or
+    transcribed (from counters that know no resident)."""
+    if not figures.message_languages:
+        return []
+    c = figures.cell
+    lines = [
+        "🌐 "
+        + t._(
+            N_(
+                "Messages from residents: {messages}, {translated} machine translated, {transcribed} transcribed"
+            ),
+            messages=c("messages").text,
+            translated=c("translated").text,
+            transcribed=c("transcribed").text,
+        )
+    ]
+    for lang in figures.message_languages:
+        lines.append(
+            "   • "
+            + t._(
+                N_(
+                    "{language}: {messages}, {translated} machine translated, {transcribed} transcribed"
+                ),
+                language=language_name(t, lang),
+                messages=c("messages", lang).text,
+                translated=c("translated", lang).text,
+                transcribed=c("transcribed", lang).text,
+            )
+        )
+    return lines
+
+
 def chart_labels(t: Translator, figures: Figures) -> ChartLabels:
     if figures.period.monthly:
         buckets = [t.date(b.first, "yMMM") for b in figures.buckets]
@@ -306,7 +350,7 @@ async def figures_for(
         return None
     span = period.span(config.tz)
     buckets = [day_span(b.first, b.last, config.tz) for b in period.buckets()]
-    raw = await context.storage.stats.collect(span, buckets, now)
+    raw = await context.storage.stats.collect(span, buckets, now, period.months())
     return message, t, build_figures(raw, period, config.min_cell)
 
 

@@ -541,26 +541,57 @@ def edit_message_reply_markup(w: World, p: JSON) -> JSON:
     return _apply_edit(w, msg, {"reply_markup": _edit_markup(p)}, ())
 
 
+DELETE_LIMIT = 48 * 3600
+"""deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago"."""
+
+
+def _bot_may_delete_others(w: World, chat: Chat) -> bool:
+    """An administrator with can_delete_messages (the sandbox's default membership)."""
+    if chat.type == "private":
+        return True
+    member = w.bot_memberships.get(chat.id)
+    if member is None:
+        return True
+    return member.get("status") in ("administrator", "creator") and bool(
+        member.get("can_delete_messages", member.get("status") == "creator")
+    )
+
+
+def _deletable(w: World, chat: Chat, mid: int) -> str | None:
+    """Why the bot cannot delete this message (None: it can), as Telegram says it."""
+    msg = chat.messages.get(mid)
+    if msg is None:
+        return "message to delete not found"
+    if mid in chat.topics:
+        return "message can't be deleted"  # a topic's first message goes with the topic
+    if w.now() - int(msg.get("date", 0)) >= DELETE_LIMIT:
+        return "message can't be deleted"
+    sender = (msg.get("from") or {}).get("id")
+    if sender != w.bot["id"] and not _bot_may_delete_others(w, chat):
+        return "message can't be deleted"
+    return None
+
+
 @method("deleteMessage")
 def delete_message(w: World, p: JSON) -> bool:
     chat = _chat(w, p)
     mid = _req_int(p, "message_id")
-    if mid not in chat.messages:
-        raise bad("message to delete not found")
-    if mid in chat.topics:
-        raise bad("message can't be deleted")  # a topic's first message goes with the topic
+    refused = _deletable(w, chat, mid)
+    if refused is not None:
+        raise bad(refused)
     w.delete_message(chat, mid)
     return True
 
 
 @method("deleteMessages")
 def delete_messages(w: World, p: JSON) -> bool:
+    """What cannot be deleted (gone, too old, not the bot's to delete) is skipped."""
     chat = _chat(w, p)
     ids = _json(p, "message_ids")
     if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
         raise bad("message_ids must contain 1-100 identifiers")
     for mid in ids:
-        if int(mid) not in chat.topics:
+        if _deletable(w, chat, int(mid)) is None:
             w.delete_message(chat, int(mid))
     return True
 
@@ -828,8 +859,13 @@ def reopen_forum_topic(w: World, p: JSON) -> bool:
 
 @method("deleteForumTopic")
 def delete_forum_topic(w: World, p: JSON) -> bool:
+    """ "the bot must be an administrator in the chat for this to work and must have the
+    can_delete_messages administrator rights"."""
     chat = _forum(w, p)
-    w.delete_topic(chat.id, _topic_id(chat, p))
+    thread_id = _topic_id(chat, p)
+    if not _bot_may_delete_others(w, chat):
+        raise bad("not enough rights to delete the topic")
+    w.delete_topic(chat.id, thread_id)
     return True
 
 

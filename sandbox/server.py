@@ -617,6 +617,7 @@ class Sandbox:
                 caption=action.get("caption"),
                 file_name=action.get("file_name"),
                 mime_type=action.get("mime_type"),
+                extra={k: action[k] for k in ("emoji", "duration") if action.get(k)} or None,
                 **where,
             )
         if kind == "send_location":

@@ -296,6 +296,9 @@ class World:
         self.reply_keyboards: dict[int, JSON | None] = {}
         self.chat_actions: list[JSON] = []
         self.version = 0
+        self.engines: dict[str, str] = {}
+        """What the chat page says about the bot's optional engines (set by the demo):
+        name ("translation", "voice") -> one plain sentence."""
         self._seq = itertools.count(1)
         self._message_seq: dict[tuple[int, int], int] = {}
         self._last_user_action: dict[int, int] = {}
@@ -966,6 +969,7 @@ class World:
                 for c in self.chats.values()
             ],
             "violations": list(self.violations),
+            "engines": dict(self.engines),
         }
 
 

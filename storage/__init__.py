@@ -9,10 +9,12 @@ from storage.bookings import Bookings, Drafts, Reminders, Waitlist
 from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
+from storage.feedback import Feedback
 from storage.privacy import Privacy
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 from storage.stats import Stats
+from storage.voice import LanguageCounts, VoicePending
 
 __all__ = ["Closures", "Database", "Resident", "Residents", "Storage", "StoredClosure"]
 
@@ -35,10 +37,20 @@ class Storage:
         self.broadcast_drafts = BroadcastDrafts(self.db)
         self.stats = Stats(self.db)
         self.audit = Audit(self.db)
-        self.privacy = Privacy(self.db)
+        self.feedback = Feedback(self.db)
+        self.privacy = Privacy(self.db, self.residents, self.requests)
+        self.voice_pending = VoicePending(self.db)
+        self.language_counts = LanguageCounts(self.db)
 
     async def open(self) -> None:
+        # What was remembered from an earlier opening may have been changed meanwhile.
+        self.residents.forget_all()
+        self.closures.forget()
+        self.requests.forget_bans()
         await self.db.open()
 
     async def close(self) -> None:
         await self.db.close()
+        self.residents.forget_all()
+        self.closures.forget()
+        self.requests.forget_bans()

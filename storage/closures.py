@@ -1,4 +1,11 @@
-"""Closures of places, added and lifted by coordinators."""
+"""Closures of places, added and lifted by coordinators.
+
+``/hours``, ``/today``, the receipt of a question and every slot search ask for the current
+closures; they change only when a coordinator adds or lifts one. So :class:`Closures` keeps
+those that had not ended on the day it last read them and filters that list for later days;
+adding or lifting forgets it (after the write, also one that failed; a read that overlapped
+a write is not kept).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +39,13 @@ def _closure(row: aiosqlite.Row) -> StoredClosure:
 class Closures:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._current: tuple[date, tuple[StoredClosure, ...]] | None = None
+        """(the day read for, the closures ending that day or later), in order."""
+        self._generation = 0
+
+    def forget(self) -> None:
+        self._generation += 1
+        self._current = None
 
     async def add(
         self,
@@ -42,22 +56,46 @@ class Closures:
         created_by: int,
         now: datetime,
     ) -> StoredClosure:
-        row = await self.db.fetchone(
-            "INSERT INTO closures (place_id, first_day, last_day, reason, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-            (place_id, first_day.isoformat(), last_day.isoformat(), reason, created_by, to_db(now)),
-        )
+        try:
+            row = await self.db.fetchone(
+                "INSERT INTO closures"
+                " (place_id, first_day, last_day, reason, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    place_id,
+                    first_day.isoformat(),
+                    last_day.isoformat(),
+                    reason,
+                    created_by,
+                    to_db(now),
+                ),
+            )
+        finally:
+            self.forget()
         assert row is not None
         return _closure(row)
 
     async def lift(self, closure_id: int) -> StoredClosure | None:
-        row = await self.db.fetchone("DELETE FROM closures WHERE id = ? RETURNING *", (closure_id,))
+        try:
+            row = await self.db.fetchone(
+                "DELETE FROM closures WHERE id = ? RETURNING *", (closure_id,)
+            )
+        finally:
+            self.forget()
         return _closure(row) if row else None
 
     async def current(self, today: date) -> list[StoredClosure]:
         """Closures that end today or later; past ones no longer matter to anyone."""
+        cached = self._current
+        if cached is not None and cached[0] <= today:
+            # Those ending on or after the cached day include all that end today or later.
+            return [c for c in cached[1] if c.last_day >= today]
+        generation = self._generation
         rows = await self.db.fetchall(
             "SELECT * FROM closures WHERE last_day >= ? ORDER BY first_day, id",
             (today.isoformat(),),
         )
-        return [_closure(r) for r in rows]
+        found = [_closure(r) for r in rows]
+        if generation == self._generation:
+            self._current = (today, tuple(found))
+        return found

@@ -109,13 +109,21 @@ class Database:
             )
 
     # -- access, always under the lock -----------------------------------------------------
+    # A query is one trip to aiosqlite's thread (execute, fetch and close there at once),
+    # not three (execute, fetch, close): each trip costs a queue hand-over, a wake-up of the
+    # event loop and a future, and every update makes a few.
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock, self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._lock, self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        """The first row. Every caller asks for one row (a key, ``LIMIT 1``, an aggregate
+        or ``RETURNING`` of one row), so fetching all of them costs nothing more."""
+        async with self._lock:
+            rows = await self.conn.execute_fetchall(sql, tuple(params))
+        for row in rows:
+            return row
+        return None
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement in autocommit; returns the number of rows changed."""

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, to_db
+from storage.db import Database, from_db, to_db
+from storage.requests import Requests, request_ref
+from storage.residents import Residents
 
 # (table, column naming the resident) for every table with residents' rows. The order is
 # the order of erasure: children first.
@@ -62,9 +64,36 @@ class Erased:
     other: int
 
 
+@dataclass(frozen=True)
+class StaffTraces:
+    """What the bot left about one resident (or some expired requests) in the staff group:
+    the references staff know them by, their forum topics, and the copies it posted into a
+    group without topics (message id, when posted; only those still in ``relay_map``)."""
+
+    refs: tuple[str, ...]
+    topics: tuple[int, ...] = ()
+    copies: tuple[tuple[int, datetime], ...] = ()
+    first_opened: datetime | None = None
+    """When the oldest of ``refs`` was opened: copies before that are unknown here."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.refs or self.topics or self.copies)
+
+
+# A resident whose every request is closed before the cutoff (their topic goes with them).
+_ALL_EXPIRED = (
+    "SELECT user_id FROM requests WHERE user_id IS NOT NULL GROUP BY user_id HAVING"
+    " max(CASE WHEN state = 'closed' AND closed_at < ? THEN 0 ELSE 1 END) = 0"
+)
+
+
 class Privacy:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, residents: Residents, requests: Requests) -> None:
         self.db = db
+        self.residents = residents
+        self.requests = requests
+        """Their in-memory copies (the resident, the ban) must not outlive the erasure."""
 
     async def export(self, user_id: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -75,17 +104,63 @@ class Privacy:
         result["ban"] = result["ban"][0] if result["ban"] else None
         return result
 
+    async def staff_traces(self, user_id: int) -> StaffTraces:
+        """Before erasing: what of the resident is in the staff group."""
+        requests = await self.db.fetchall(
+            "SELECT id, opened_at FROM requests WHERE user_id = ? ORDER BY id", (user_id,)
+        )
+        topics = await self.db.fetchall(
+            "SELECT thread_id FROM staff_topics WHERE user_id = ? ORDER BY thread_id", (user_id,)
+        )
+        copies = await self.db.fetchall(
+            "SELECT staff_message_id, created_at FROM relay_map WHERE user_id = ?"
+            " ORDER BY staff_message_id",
+            (user_id,),
+        )
+        return StaffTraces(
+            refs=tuple(request_ref(r["id"]) for r in requests),
+            topics=tuple(int(r["thread_id"]) for r in topics),
+            copies=tuple((int(r[0]), _at(r[1])) for r in copies),
+            first_opened=_at(requests[0]["opened_at"]) if requests else None,
+        )
+
+    async def expiring(self, before: datetime) -> StaffTraces:
+        """Before the retention purge: the requests it anonymises, and the topics of the
+        residents whose every request it anonymises (a topic still holding a newer request
+        stays)."""
+        cutoff = to_db(before)
+        requests = await self.db.fetchall(
+            "SELECT id, opened_at FROM requests WHERE state = 'closed' AND closed_at < ?"
+            " AND user_id IS NOT NULL ORDER BY id",
+            (cutoff,),
+        )
+        topics = await self.db.fetchall(
+            f"SELECT thread_id FROM staff_topics WHERE user_id IN ({_ALL_EXPIRED})"
+            " ORDER BY thread_id",
+            (cutoff,),
+        )
+        return StaffTraces(
+            refs=tuple(request_ref(r["id"]) for r in requests),
+            topics=tuple(int(r["thread_id"]) for r in topics),
+            first_opened=_at(requests[0]["opened_at"]) if requests else None,
+        )
+
     async def erase(self, user_id: int) -> Erased:
         """Everything about the resident, in one transaction. Audit entries of staff
         actions stay (accountability), but no longer say whom they were about."""
         counts: dict[str, int] = {}
-        async with self.db.transaction() as conn:
-            for table, where in RESIDENT_TABLES:
-                cursor = await conn.execute(f"DELETE FROM {table} WHERE {where}", (user_id,))
-                counts[table] = cursor.rowcount
-            await conn.execute(
-                "UPDATE audit SET resident_id = NULL, detail = '' WHERE resident_id = ?", (user_id,)
-            )
+        try:
+            async with self.db.transaction() as conn:
+                for table, where in RESIDENT_TABLES:
+                    cursor = await conn.execute(f"DELETE FROM {table} WHERE {where}", (user_id,))
+                    counts[table] = cursor.rowcount
+                await conn.execute(
+                    "UPDATE audit SET resident_id = NULL, detail = '' WHERE resident_id = ?",
+                    (user_id,),
+                )
+        finally:
+            self.residents.forget(user_id)
+            self.requests.forget_bans()
         main = {"residents", "bookings", "requests", "subscriptions"}
         return Erased(
             profile=counts["residents"],
@@ -101,6 +176,8 @@ class Privacy:
         for its funders); the staff-message mapping and sent queue items of that age go."""
         cutoff = to_db(before)
         statements = {
+            # Their topics are deleted in the staff group (``expiring``): forget them first.
+            "staff_topics": f"DELETE FROM staff_topics WHERE user_id IN ({_ALL_EXPIRED})",
             "requests": "UPDATE requests SET user_id = NULL, claimed_name = NULL,"
             " claimed_by = NULL WHERE state = 'closed' AND closed_at < ? AND user_id IS NOT NULL",
             "booking_reminders": "DELETE FROM booking_reminders WHERE booking_id IN"
@@ -135,3 +212,9 @@ class Privacy:
             if row and row[0]:
                 found[table] = row[0]
         return found
+
+
+def _at(value: str) -> datetime:
+    parsed = from_db(value)
+    assert parsed is not None
+    return parsed

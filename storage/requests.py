@@ -121,6 +121,11 @@ class QueueEntry:
 class Requests:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._bans: dict[int, Ban] | None = None
+        """Every ban, read once: every message of a resident asks, and bans are few and
+        change only through this class (and ``storage.privacy``, which calls
+        :meth:`forget_bans`)."""
+        self._bans_generation = 0
 
     # -- requests -------------------------------------------------------------------------
     async def get(self, request_id: int) -> Request | None:
@@ -152,6 +157,19 @@ class Requests:
     async def on_resident_message(self, user_id: int, now: datetime) -> tuple[Request, bool]:
         """The resident wrote: continue their request (waiting again), or open a new one
         after the last was closed. Returns the request and whether it is new."""
+        # Most messages continue a request: one statement, atomic on its own, does that.
+        # Only when there is none to continue does the transaction below decide (again,
+        # under its write lock) whether to open one.
+        row = await self.db.fetchone(
+            "UPDATE requests SET last_message = ?2, waiting_since = coalesce(waiting_since, ?2),"
+            " state = CASE WHEN state != 'answered' THEN state"
+            " WHEN claimed_by IS NOT NULL THEN 'claimed' ELSE 'open' END"
+            " WHERE id = (SELECT max(id) FROM requests WHERE user_id = ?1) AND state != 'closed'"
+            " RETURNING *",
+            (user_id, to_db(now)),
+        )
+        if row is not None:
+            return _request(row), False
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "SELECT * FROM requests WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
@@ -182,6 +200,22 @@ class Requests:
         await self.db.execute(
             "UPDATE requests SET receipt_at = ? WHERE id = ?", (to_db(now), request_id)
         )
+
+    async def quiet_since(self, before: datetime) -> list[Request]:
+        """Requests not closed with no message from either side since ``before``."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM requests WHERE state != 'closed' AND user_id IS NOT NULL"
+            " AND max(last_message, coalesce(answered_at, last_message)) < ? ORDER BY id",
+            (to_db(before),),
+        )
+        return [_request(r) for r in rows]
+
+    async def has_open(self, user_id: int) -> bool:
+        """The resident's latest request is not closed (their next message continues it)."""
+        row = await self.db.fetchone(
+            "SELECT state FROM requests WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
+        )
+        return row is not None and row["state"] != "closed"
 
     async def claim(self, request_id: int, staff_id: int, staff_name: str) -> Request | None:
         row = await self.db.fetchone(
@@ -301,33 +335,55 @@ class Requests:
         return await self.db.execute("DELETE FROM relay_map WHERE created_at < ?", (to_db(before),))
 
     # -- bans -----------------------------------------------------------------------------
+    def forget_bans(self) -> None:
+        """Bans changed: the next :meth:`ban_of` reads them again. Called after every write
+        (also one that failed); a read that overlapped a write is not kept."""
+        self._bans_generation += 1
+        self._bans = None
+
     async def ban(self, user_id: int, reason: str, by: int, now: datetime) -> None:
-        await self.db.execute(
-            "INSERT INTO bans (user_id, reason, banned_by, banned_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET reason = excluded.reason,"
-            " banned_by = excluded.banned_by, banned_at = excluded.banned_at, notified_at = NULL",
-            (user_id, reason[:200], by, to_db(now)),
-        )
+        try:
+            await self.db.execute(
+                "INSERT INTO bans (user_id, reason, banned_by, banned_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET reason = excluded.reason,"
+                " banned_by = excluded.banned_by, banned_at = excluded.banned_at,"
+                " notified_at = NULL",
+                (user_id, reason[:200], by, to_db(now)),
+            )
+        finally:
+            self.forget_bans()
 
     async def unban(self, user_id: int) -> bool:
-        return await self.db.execute("DELETE FROM bans WHERE user_id = ?", (user_id,)) > 0
+        try:
+            return await self.db.execute("DELETE FROM bans WHERE user_id = ?", (user_id,)) > 0
+        finally:
+            self.forget_bans()
 
     async def ban_of(self, user_id: int) -> Ban | None:
-        row = await self.db.fetchone("SELECT * FROM bans WHERE user_id = ?", (user_id,))
-        if row is None:
-            return None
-        return Ban(
-            user_id=row["user_id"],
-            reason=row["reason"],
-            banned_by=row["banned_by"],
-            banned_at=_dt(row, "banned_at"),
-            notified_at=from_db(row["notified_at"]),
-        )
+        bans = self._bans
+        if bans is None:
+            generation = self._bans_generation
+            bans = {
+                row["user_id"]: Ban(
+                    user_id=row["user_id"],
+                    reason=row["reason"],
+                    banned_by=row["banned_by"],
+                    banned_at=_dt(row, "banned_at"),
+                    notified_at=from_db(row["notified_at"]),
+                )
+                for row in await self.db.fetchall("SELECT * FROM bans")
+            }
+            if generation == self._bans_generation:
+                self._bans = bans
+        return bans.get(user_id)
 
     async def ban_notified(self, user_id: int, now: datetime) -> None:
-        await self.db.execute(
-            "UPDATE bans SET notified_at = ? WHERE user_id = ?", (to_db(now), user_id)
-        )
+        try:
+            await self.db.execute(
+                "UPDATE bans SET notified_at = ? WHERE user_id = ?", (to_db(now), user_id)
+            )
+        finally:
+            self.forget_bans()
 
 
 # -- the staff-group outbox -------------------------------------------------------------------
@@ -348,6 +404,8 @@ class OutboxItem:
     created_at: datetime
     due_at: datetime
     attempts: int
+    memo: str | None = None
+    """Key of a text held in memory only (a translation): never its content."""
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -368,6 +426,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         created_at=_dt(row, "created_at"),
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
+        memo=row["memo"],
     )
 
 
@@ -390,11 +449,13 @@ class StaffOutbox:
         group_key: str | None = None,
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
+        memo: str | None = None,
     ) -> int:
         row = await self.db.fetchone(
             "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
             " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " created_at, due_at, memo)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 int(priority),
@@ -409,6 +470,7 @@ class StaffOutbox:
                 reply_to,
                 to_db(now),
                 to_db(now),
+                memo,
             ),
         )
         assert row is not None
@@ -438,6 +500,13 @@ class StaffOutbox:
         )
         return [_item(r) for r in rows]
 
+    async def still_pending(self, item_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM staff_outbox WHERE id = ? AND sent_at IS NULL AND failed IS NULL",
+            (item_id,),
+        )
+        return row is not None
+
     async def pending_count(self) -> int:
         row = await self.db.fetchone(
             "SELECT count(*) FROM staff_outbox WHERE sent_at IS NULL AND failed IS NULL"
@@ -455,6 +524,14 @@ class StaffOutbox:
                 (to_db(now), *ids),
             )
             await conn.execute("UPDATE staff_outbox SET cost = ? WHERE id = ?", (cost, ids[0]))
+
+    async def is_settled(self, item_id: int) -> bool:
+        """Sent or given up (not waiting for another attempt)."""
+        row = await self.db.fetchone(
+            "SELECT sent_at IS NOT NULL OR failed IS NOT NULL FROM staff_outbox WHERE id = ?",
+            (item_id,),
+        )
+        return row is None or bool(row[0])
 
     async def retry(self, item_id: int, due: datetime) -> None:
         await self.db.execute(

@@ -1,13 +1,27 @@
-"""Residents: who talks to the bot, in which language, and whether they consented."""
+"""Residents: who talks to the bot, in which language, and whether they consented.
+
+Every update starts by reading the resident who sent it, so :class:`Residents` keeps the rows
+it has read in memory: one query per resident until something changes. Every change of a
+resident's row goes through this class (``storage.privacy`` erases through
+:meth:`Residents.forget`), and each write forgets the cached row after it is done, so the
+next read sees the database again. A read that raced with a write is not kept (see
+:meth:`Residents.get`). The bot is the only writer of its database while it runs; the cache
+is emptied when the database is opened or closed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
 from storage.db import Database, from_db, to_db
+
+CACHE_SIZE = 10_000
+"""Residents (and people who are not residents) remembered at most; the oldest go first."""
 
 # last_seen is only refreshed this often, so a chatty resident does not cost a write per
 # message.
@@ -46,52 +60,92 @@ def _resident(row: aiosqlite.Row) -> Resident:
 
 
 class Residents:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache_size: int = CACHE_SIZE) -> None:
         self.db = db
+        self.cache_size = cache_size
+        self._cache: dict[int, Resident | None] = {}
+        """user id -> the row as last read (None: not a resident)."""
+        self._generation = 0
+        """Counts forgets: a read that overlapped one may have read the old row."""
 
     async def get(self, user_id: int) -> Resident | None:
+        try:
+            return self._cache[user_id]
+        except KeyError:
+            pass
+        generation = self._generation
         row = await self.db.fetchone("SELECT * FROM residents WHERE user_id = ?", (user_id,))
-        return _resident(row) if row else None
+        resident = _resident(row) if row else None
+        # Kept only if no write finished while the query ran: that write may have come
+        # after the read, and its forget before this line.
+        if generation == self._generation:
+            if len(self._cache) >= self.cache_size:
+                del self._cache[next(iter(self._cache))]
+            self._cache[user_id] = resident
+        return resident
+
+    def forget(self, user_id: int) -> None:
+        """The row changed (or is gone): the next :meth:`get` reads it again. Called after
+        every write, also one that failed."""
+        self._generation += 1
+        self._cache.pop(user_id, None)
+
+    def forget_all(self) -> None:
+        self._generation += 1
+        self._cache.clear()
+
+    @asynccontextmanager
+    async def _changing(self, user_id: int) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            self.forget(user_id)
 
     async def save_language(self, user_id: int, language: str, now: datetime) -> None:
-        await self.db.execute(
-            "UPDATE residents SET language = ?, last_seen = ? WHERE user_id = ?",
-            (language, to_db(now), user_id),
-        )
+        async with self._changing(user_id):
+            await self.db.execute(
+                "UPDATE residents SET language = ?, last_seen = ? WHERE user_id = ?",
+                (language, to_db(now), user_id),
+            )
 
     async def give_consent(
         self, user_id: int, language: str, first_name: str, now: datetime
     ) -> None:
-        await self.db.execute(
-            "INSERT INTO residents (user_id, language, first_name, consent_at, created_at, last_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET"
-            " consent_at = coalesce(residents.consent_at, excluded.consent_at),"
-            " first_name = excluded.first_name, last_seen = excluded.last_seen",
-            (user_id, language, first_name[:64], to_db(now), to_db(now), to_db(now)),
-        )
+        async with self._changing(user_id):
+            await self.db.execute(
+                "INSERT INTO residents (user_id, language, first_name, consent_at, created_at, last_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET"
+                " consent_at = coalesce(residents.consent_at, excluded.consent_at),"
+                " first_name = excluded.first_name, last_seen = excluded.last_seen",
+                (user_id, language, first_name[:64], to_db(now), to_db(now), to_db(now)),
+            )
 
     async def withdraw_consent(self, user_id: int) -> None:
-        await self.db.execute(
-            "UPDATE residents SET consent_at = NULL WHERE user_id = ?", (user_id,)
-        )
+        async with self._changing(user_id):
+            await self.db.execute(
+                "UPDATE residents SET consent_at = NULL WHERE user_id = ?", (user_id,)
+            )
 
     async def touch(self, resident: Resident, now: datetime) -> None:
         if now - resident.last_seen >= LAST_SEEN_RESOLUTION:
-            await self.db.execute(
-                "UPDATE residents SET last_seen = ? WHERE user_id = ?",
-                (to_db(now), resident.user_id),
-            )
+            async with self._changing(resident.user_id):
+                await self.db.execute(
+                    "UPDATE residents SET last_seen = ? WHERE user_id = ?",
+                    (to_db(now), resident.user_id),
+                )
 
     async def mark_unreachable(self, user_id: int, now: datetime) -> None:
         """No further broadcasts until the resident writes again."""
-        await self.db.execute(
-            "UPDATE residents SET unreachable_since = coalesce(unreachable_since, ?)"
-            " WHERE user_id = ?",
-            (to_db(now), user_id),
-        )
+        async with self._changing(user_id):
+            await self.db.execute(
+                "UPDATE residents SET unreachable_since = coalesce(unreachable_since, ?)"
+                " WHERE user_id = ?",
+                (to_db(now), user_id),
+            )
 
     async def mark_reachable(self, user_id: int) -> None:
-        await self.db.execute(
-            "UPDATE residents SET unreachable_since = NULL WHERE user_id = ?", (user_id,)
-        )
+        async with self._changing(user_id):
+            await self.db.execute(
+                "UPDATE residents SET unreachable_since = NULL WHERE user_id = ?", (user_id,)
+            )

@@ -14,7 +14,7 @@ What counts, in one place:
 - appointments are counted by the day of the appointment (*held in* the period). *Booked*
   is every booking a resident made (upcoming, done, missed or cancelled), without
   waiting-list holds that were never taken, requests staff declined, and the old slot of a
-  rescheduled booking (before migration 0011 a move made a second row). The same
+  rescheduled booking (before migration 0014 a move made a second row). The same
   bookings are also counted by the moment they were made (*booked during* the period),
   so this month's booking activity shows while its appointments are still ahead.
 - interpreter needs are counted per language for the appointments held in the period that
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.db import Database, to_db
+from storage.voice import LanguageCounts
 
 UNKNOWN_LANGUAGE = "?"
 
@@ -83,6 +84,11 @@ class RawFigures:
     """(bucket index, language) → appointments booked (made) in that bucket."""
     interpreters: dict[str, int] = field(default_factory=dict)
     """Language → appointments held in the period with interpreting asked for."""
+    feedback: dict[tuple[bool, str], int] = field(default_factory=dict)
+    """(helped, language) → answers to "Did we help you?", counted per month: the months
+    that overlap the period."""
+    messages_by_language: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """language → (residents' messages, machine translated, transcribed), from counters."""
 
 
 def _span(span: Span) -> tuple[str, str]:
@@ -99,8 +105,11 @@ class Stats:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def collect(self, span: Span, buckets: Sequence[Span], now: datetime) -> RawFigures:
-        """Everything /stats shows for ``span``; ``buckets`` partition it for the chart."""
+    async def collect(
+        self, span: Span, buckets: Sequence[Span], now: datetime, months: Sequence[str] = ()
+    ) -> RawFigures:
+        """Everything /stats shows for ``span``; ``buckets`` partition it for the chart;
+        ``months`` ('YYYY-MM') are those whose feedback counts."""
         new, active = await self.residents(span)
         answered, median, p90 = await self.answer_times(span)
         broadcasts, sent, blocked = await self.broadcast_reach(span)
@@ -120,7 +129,19 @@ class Stats:
             waiting_list=await self.waiting_list(),
             made_by_bucket=await self.made_by_bucket(buckets),
             interpreters=await self.interpreters(span),
+            feedback=await self.feedback(months),
+            messages_by_language=await LanguageCounts(self.db).between(*span),
         )
+
+    async def feedback(self, months: Sequence[str]) -> dict[tuple[bool, str], int]:
+        if not months:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT helped, language, sum(count) FROM feedback_counts"
+            f" WHERE month IN ({','.join('?' * len(months))}) GROUP BY helped, language",
+            tuple(months),
+        )
+        return {(bool(r[0]), str(r[1])): int(r[2]) for r in rows}
 
     async def residents(self, span: Span) -> tuple[dict[str, int], dict[str, int]]:
         start, end = _span(span)

@@ -183,7 +183,10 @@ class Harness:
         for job in self.job_queue(app).jobs():
             if job.next_t is not None and job.next_t <= now:
                 return f"job {job.name} is due"
-        outbox = services_of(app).outbox
+        services = services_of(app)
+        if services.interpreter.busy:
+            return "a translation or transcription is at work"
+        outbox = services.outbox
         if not outbox.staff.idle:
             return "the staff lane is at work"
         if broadcasts and not outbox.broadcasts.idle:

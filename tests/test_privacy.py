@@ -68,14 +68,18 @@ async def test_delete_erases_every_trace(bot: Harness) -> None:
     assert await bot.storage.privacy.rows_mentioning(user["id"]) == {}
     assert bot.app is not None
     assert not bot.services.scheduler.pending("booking-remind")
-    # Staff were told: the appointment was cancelled, and the topic has a note.
-    notes = await bot.sandbox.wait_for(
-        lambda: [m for m in posted(bot, thread) if "Daten gelöscht" in m.get("text", "")]
-    )
-    assert notes
+    # Staff were told: the appointment was cancelled; the resident's topic is gone with
+    # every message in it, and the general chat names the request by reference only.
     await bot.sandbox.wait_for(
         lambda: [m for m in posted(bot, None) if "Daten gelöscht" in m.get("text", "")]
     )
+    [notice] = await bot.sandbox.wait_for(
+        lambda: [m for m in posted(bot, None) if "auf Wunsch" in m.get("text", "")]
+    )
+    assert thread not in [t["message_thread_id"] for t in bot.sandbox.topics(STAFF_CHAT)]
+    assert bot.sandbox.messages(STAFF_CHAT, thread) == []
+    assert "Zeynep" not in notice["text"] and str(user["id"]) not in notice["text"]
+    assert "#" in notice["text"]
     # A double tap deletes nothing twice and says so.
     bot.sandbox.tap_raw(user, done, "1:del:yes")
     await bot.idle()

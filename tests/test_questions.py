@@ -57,7 +57,7 @@ async def test_first_text_opens_a_topic_with_card_and_one_receipt(bot: Harness) 
     thread = await topic_of(bot, user)
     [topic] = bot.sandbox.topics(STAFF_CHAT)
     request = known(await bot.storage.requests.latest(user["id"]))
-    assert topic["name"] == f"Aylin · EN · #{request.ref}"
+    assert topic["name"] == f"Aylin · Englisch · #{request.ref}"  # the language as staff know it
     assert str(user["id"]) not in topic["name"]
     card, copy = await staff_posts(bot, thread, 2)
     assert "Aylin" in card["text"] and "English" in card["text"]
@@ -151,7 +151,9 @@ async def test_sticker_gets_a_polite_answer_and_nothing_is_posted(bot: Harness) 
     bot.sandbox.send_sticker(user)
     await bot.idle()
     [answer] = await resident_messages(bot, user)
-    assert "write text or send a photo" in answer["text"]
+    # Without an open request a sticker opens none: a short friendly answer with the menu.
+    assert "simply write it here" in answer["text"]
+    assert answer.get("reply_markup", {}).get("inline_keyboard")
     assert bot.sandbox.topics(STAFF_CHAT) == []
     assert await bot.storage.requests.latest(user["id"]) is None
 

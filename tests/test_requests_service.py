@@ -3,7 +3,9 @@ staff lane that only records. No Telegram."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.directory import load_directory
 from bot.services.appointments import AppointmentsService
-from bot.services.privacy import PrivacyService
+from bot.services.privacy import PrivacyService, StaffCleanup
 from bot.services.requests import KEEP_MAP, RequestsService, Target
 from bot.services.topics import Topics
 from storage import Storage
@@ -42,8 +44,26 @@ class Lane:
         self.log.append(f"reopen topic {resident_id}")
         return 0
 
-    async def resident_erased(self, thread_id: int) -> None:
-        self.log.append(f"erased note in {thread_id}")
+    # -- the staff group, as the privacy service sees it (StaffGroup and ErasureNotifier)
+    enabled = True
+    is_forum = True
+
+    def paused(self) -> AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
+
+    async def delete_topic(self, thread_id: int, *, if_refused: str) -> int:
+        self.log.append(f"delete topic {thread_id}")
+        return 0
+
+    async def delete_copies(self, message_ids: Sequence[int]) -> list[int]:
+        self.log.append(f"delete {list(message_ids)}")
+        return []
+
+    def topic_left(self, refs: Sequence[str]) -> str:
+        return "left"
+
+    async def cleaned(self, cleanup: StaffCleanup) -> None:
+        self.log.append(f"{cleanup.why} {' '.join(cleanup.refs)}")
 
 
 @dataclass
@@ -79,6 +99,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         appointments=appointments,
         topics=topics,
         retention=timedelta(days=30),
+        staff_group=lane,
     )
     privacy.staff = lane
     for user_id, name in ((AYLIN, "Aylin"), (BEN, "Ben")):
@@ -193,8 +214,8 @@ async def test_the_card_facts(world: World) -> None:
     assert facts.appointments == []
 
 
-async def test_erasure_tells_the_topic_then_erases_every_row(world: World) -> None:
-    await asks(world)
+async def test_erasure_deletes_the_topic_and_erases_every_row(world: World) -> None:
+    request = await asks(world)
     await world.storage.requests.add_topic(AYLIN, THREAD, "Aylin", world.clock.now())
     assert await world.privacy.stores_anything(AYLIN)
     exported = await world.privacy.export(AYLIN)
@@ -202,10 +223,11 @@ async def test_erasure_tells_the_topic_then_erases_every_row(world: World) -> No
 
     erased = await world.privacy.erase(AYLIN)
     assert (erased.appointments, erased.requests, erased.subscriptions) == (0, 1, 0)
-    assert world.lane.log == [f"erased note in {THREAD}"]
+    done = [f"delete topic {THREAD}", f"erased {request.ref}"]
+    assert world.lane.log == done
     assert await world.storage.privacy.rows_mentioning(AYLIN) == {}
     assert not await world.privacy.stores_anything(AYLIN)
     assert await world.privacy.export(AYLIN) is None
-    # Ben has no topic: nobody is told.
+    # Ben never wrote to the counsellors: nothing to delete, nobody is told.
     await world.privacy.erase(BEN)
-    assert world.lane.log == [f"erased note in {THREAD}"]
+    assert world.lane.log == done

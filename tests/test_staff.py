@@ -388,7 +388,7 @@ async def test_group_without_topics_uses_headers_and_replies(plain: Harness) -> 
         return msgs if len(msgs) >= 2 else []
 
     header, copy = await box.wait_for(both)
-    assert header["text"].startswith("Aylin · EN · #")
+    assert header["text"].startswith("Aylin · Englisch · #")
     assert copy["text"] == "Question about my rent"
     assert copy["reply_to_message"]["message_id"] == header["message_id"]
     assert box.topics(group) == []

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.clock import FakeClock
+from bot.config import Config
 from bot.figures import (
     Key,
     Mark,
@@ -33,13 +34,20 @@ from bot.figures import (
 from bot.i18n import I18n
 from handlers.stats import FUTURE, USAGE, chart_labels, summary
 from storage.stats import PlaceCounts, RawFigures
-from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, known
+from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, known, with_config
 from tests.test_broadcast import compose, finished, tap
 from tests.test_staff import asking
 
 JSON = dict[str, Any]
 NOV = date(2026, 11, 1)
 REFUSAL = "Sorry, this command is only for the project's staff."
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """November's history runs over weeks: its open request must not be closed for going
+    quiet (QUARTIERBOT_IDLE_CLOSE_DAYS) before it is counted."""
+    return with_config(config, idle_close_days=60)
 
 
 # -- a reader who tries to recompute hidden cells -----------------------------------------

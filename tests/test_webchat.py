@@ -30,6 +30,7 @@ from bot.clock import FakeClock, SystemClock
 from bot.context import BotContext
 from sandbox.server import Sandbox, SandboxError
 from tests.conftest import STAFF_CHAT, START, Harness
+from tests.test_questions import topic_of
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -386,6 +387,113 @@ async def test_media_edits_fast_forward_and_staff(bot: Harness, page: Page) -> N
     assert written["from"]["id"] == counsellor["id"]
     await bot.idle()
     await page.screenshot(path=ARTIFACTS / "webchat-media.png")
+
+
+OGG_STUB = b"OggS" + bytes(60)
+"""Not a playable recording: the page sends whatever audio file is picked."""
+
+
+async def test_new_resident_voice_sticker_document_toast_and_double_tap(
+    bot: Harness, page: Page
+) -> None:
+    """The try-it page as a demonstration needs it: "+ New resident" selects the new one,
+    a resident sends a voice message, a sticker and a document from the phone, and the
+    answer to a button (here "Did we help you?") shows as a toast — also for a double tap,
+    which the bot answers and the page does not show as an error."""
+    staff_member(bot)
+    await open_page(bot, page)
+    first = await new_resident(page, "Jonas", "de")
+    second = await new_resident(page, "Mariam", "en")
+    assert second != first
+    await synced(bot, page)  # later states of the sandbox keep the new one selected
+    assert int(await page.input_value("#resident-select")) == second
+    await page.click("#start")
+    await tap(page, "1:consent:yes")
+    await tap(page, "1:lang:en")
+    await synced(bot, page)
+    assert [m for m in bot.sandbox.messages(second) if m.get("text") == "/start"]
+    assert bot.sandbox.messages(first) == []
+
+    # A voice message from an audio file (in a headless browser there is no microphone).
+    await page.set_input_files(
+        "#resident-voice-file",
+        files=[FilePayload(name="frage.ogg", mimeType="audio/ogg", buffer=OGG_STUB)],
+    )
+    await page.locator("#resident-chat .msg.out audio").last.wait_for(state="attached")
+    [voice] = [m for m in bot.sandbox.messages(second) if m.get("voice")]
+    assert voice["voice"]["mime_type"] == "audio/ogg"
+    assert bot.sandbox.file_bytes(voice["voice"]["file_id"]) == OGG_STUB
+    await synced(bot, page)
+    thread = await topic_of(bot, {"id": second, "first_name": "Mariam"})
+    await bot.sandbox.wait_for(
+        lambda: [m for m in bot.sandbox.messages(STAFF_CHAT, thread) if m.get("voice")]
+    )
+
+    # A sticker, and a document.
+    await page.click("#resident-sticker")
+    await press(page.locator('#sticker-picker [data-emoji="🙏"]'))
+    await bot.sandbox.wait_for(
+        lambda: [
+            m for m in bot.sandbox.messages(second) if (m.get("sticker") or {}).get("emoji") == "🙏"
+        ]
+    )
+    await page.set_input_files(
+        "#resident-file",
+        files=[
+            FilePayload(name="brief.pdf", mimeType="application/pdf", buffer=b"%PDF-1.4\n%%EOF\n")
+        ],
+    )
+    await page.locator('#resident-chat .msg.out a.file[data-file-name="brief.pdf"]').wait_for()
+    await synced(bot, page)
+
+    # Staff close the request; the resident is asked, and taps 👍 twice in a row.
+    bot.sandbox.send_text(
+        bot.sandbox.world.user(COUNSELLOR_ID), "/close", chat_id=STAFF_CHAT, thread_id=thread
+    )
+    await synced(bot, page)
+    thumbs = page.locator('#resident-chat [data-cb^="1:fb:"]').first
+    await thumbs.wait_for(state="visible")
+    await thumbs.evaluate("b => { b.click(); b.click(); }")
+    await page.wait_for_function(
+        "() => { const t = document.querySelector('#toast');"
+        " return !t.hidden && t.textContent.includes('Thank you'); }"
+    )
+    await synced(bot, page)
+    answers = [a.get("text", "") for a in bot.sandbox.callback_answers]
+    assert "Thank you for your answer!" in answers
+    assert any("already have your answer" in a for a in answers)
+    assert await page.locator("#error").is_hidden()
+    row = await bot.storage.db.fetchone("SELECT sum(count) FROM feedback_counts")
+    assert row is not None and row[0] == 1
+
+
+async def test_phone_layout(bot: Harness, page: Page) -> None:
+    """On a phone-sized screen the notice takes one line and the chat shows its newest
+    message without scrolling the page."""
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await open_page(bot, page)
+    notice = await page.locator("#notice").bounding_box()
+    assert notice is not None and notice["height"] <= 32, notice
+    assert "demonstration" in await page.inner_text("#notice")
+    user_id = await new_resident(page, "Lena", "en")
+    await page.click("#start")
+    await tap(page, "1:consent:yes")
+    await tap(page, "1:lang:en")
+    tg = bot.app.bot if bot.app else None
+    assert tg is not None
+    for i in range(15):
+        await tg.send_message(user_id, f"Nachricht {i}: ein Termin, eine Frage, eine Antwort.")
+    await synced(bot, page)
+    await page.locator("#resident-chat .msg").filter(has_text="Nachricht 14").wait_for()
+    await page.wait_for_function(
+        "() => { const c = document.querySelector('#resident-chat');"
+        " return c.scrollHeight - c.scrollTop - c.clientHeight < 4; }"
+    )
+    newest = await page.locator("#resident-chat .msg").last.bounding_box()
+    composer = await page.locator("#resident-input").bounding_box()
+    assert newest is not None and composer is not None
+    assert newest["y"] + newest["height"] <= 844 and composer["y"] + composer["height"] <= 844
+    await page.screenshot(path=ARTIFACTS / "webchat-phone.png")
 
 
 def _read(path: Path) -> bytes:

@@ -23,10 +23,13 @@ Usage from any handler::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -51,6 +54,10 @@ MAX_ATTEMPTS = 8
 # Album parts arrive as separate updates within moments; wait this long (real seconds)
 # after the last part so the album is copied as one.
 ALBUM_GRACE = 1.0
+DELETE_BATCH = 100
+"""deleteMessages takes 1-100 message ids."""
+MEMORY_SIZE = 1000
+"""Texts held in memory for posts that must not be stored (translations, transcripts)."""
 
 
 # -- what the lane needs to know about topics ---------------------------------------------------
@@ -132,6 +139,14 @@ class StaffLane(Lane):
         self._forum: bool | None = None
         self._albums: dict[str, float] = {}
         self._next_purge: datetime | None = None
+        # Held while one item is being sent (see :meth:`paused`).
+        self._sending = asyncio.Lock()
+        # key -> text of a post whose text must never reach SQLite; bounded, and lost
+        # (with the post) in a restart.
+        self._memory: OrderedDict[str, str] = OrderedDict()
+        self._blocked_until: datetime | None = None
+        """The first row waits for room in the window until then; rows added behind it
+        (not priority) cannot go first, so waking for them need not look at the rows."""
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -164,10 +179,12 @@ class StaffLane(Lane):
         markup: InlineKeyboardMarkup | ForceReply | None = None,
         resident_id: int | None = None,
         reply_to: int | None = None,
+        reply_to_resident_message: int | None = None,
         priority: bool = False,
     ) -> int:
         """Post the bot's own text: into ``thread_id``, or into the topic of
-        ``resident_id``. ``priority`` is for answers to staff commands (still paced)."""
+        ``resident_id`` (as a reply to the copy of ``reply_to_resident_message``, if given).
+        ``priority`` is for answers to staff commands (still paced)."""
         return await self._add(
             "text",
             text=text[:4096],
@@ -175,7 +192,33 @@ class StaffLane(Lane):
             thread_id=thread_id,
             user_id=resident_id,
             reply_to=reply_to,
+            reply_to_resident_message=reply_to_resident_message,
             priority=priority,
+        )
+
+    async def send_from_memory(
+        self,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        resident_id: int | None = None,
+        reply_to: int | None = None,
+        reply_to_resident_message: int | None = None,
+    ) -> int:
+        """Post a text that must not be stored (a machine translation, a transcript of what
+        a resident said): the row in the outbox carries only a random key, the text stays
+        in this process. A restart before it is sent loses it, and it is then not posted."""
+        key = uuid.uuid4().hex
+        self._memory[key] = text[:4096]
+        while len(self._memory) > MEMORY_SIZE:
+            self._memory.popitem(last=False)
+        return await self._add(
+            "text",
+            memo=key,
+            thread_id=thread_id,
+            user_id=resident_id,
+            reply_to=reply_to,
+            reply_to_resident_message=reply_to_resident_message,
         )
 
     async def copy(
@@ -228,6 +271,27 @@ class StaffLane(Lane):
     async def reopen_topic(self, resident_id: int) -> int:
         return await self._add("reopen_topic", user_id=resident_id, priority=True)
 
+    async def delete_topic(self, thread_id: int, *, if_refused: str) -> int:
+        """Delete a forum topic with all its messages; if Telegram refuses (the bot lacks
+        the right to delete messages), ``if_refused`` is posted into the general chat."""
+        return await self._add("delete_topic", thread_id=thread_id, text=if_refused, priority=True)
+
+    async def delete_copies(self, message_ids: Sequence[int]) -> list[int]:
+        """Delete messages the bot posted (deleteMessages, at most 100 per call; Telegram
+        skips what it cannot delete, e.g. messages older than 48 hours)."""
+        ids = sorted(set(message_ids))
+        return [
+            await self._add("delete_messages", message_ids=ids[i : i + DELETE_BATCH], priority=True)
+            for i in range(0, len(ids), DELETE_BATCH)
+        ]
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No post is half-sent while this is held: erasing a resident's rows in here means
+        no post of theirs opens a topic (or maps a copy) after they are gone."""
+        async with self._sending:
+            yield
+
     async def pending(self) -> int:
         return await self.storage.outbox.pending_count()
 
@@ -235,6 +299,8 @@ class StaffLane(Lane):
         if not self.enabled:
             raise RuntimeError("QUARTIERBOT_STAFF_CHAT is not set")
         item_id = await self.storage.outbox.add(kind, self.clock.now(), **fields)
+        if fields.get("priority") or kind not in _QUEUED_BEHIND:
+            self._blocked_until = None  # it may go before the waiting row
         self.wake()
         return item_id
 
@@ -252,12 +318,17 @@ class StaffLane(Lane):
         except TelegramError as exc:
             log.warning("cannot read the staff group %s: %s", self.config.staff_chat, exc)
         self._next_purge = now + FIRST_PURGE
+        self._blocked_until = None
 
     async def after_crash(self) -> None:
         self.wake_at(self.clock.now() + WINDOW)
 
     async def drain(self) -> None:
         await self._purge()
+        if self._blocked_until is not None:
+            if self.clock.now() < self._blocked_until:
+                return  # its alarm is set (``_room``)
+            self._blocked_until = None
         outbox = self.storage.outbox
         while not self.stopping:
             now = self.clock.now()
@@ -277,10 +348,19 @@ class StaffLane(Lane):
                         return
                     del self._albums[item.group_key]
                 parts = await outbox.album(item) or [item]
+            if item.memo is not None and item.memo not in self._memory:
+                # Its text lived in memory only and did not survive a restart.
+                log.info("staff outbox: item %s was held in memory only; not posted", item.id)
+                await outbox.done([item.id], now, 0)
+                continue
             try:
-                await self._send(parts, now)
+                async with self._sending:
+                    if await outbox.still_pending(item.id):  # not erased meanwhile
+                        await self._send(parts, now)
             except _Wait:
                 return
+            if item.memo is not None and (await outbox.is_settled(item.id)):
+                self._memory.pop(item.memo, None)
 
     async def _purge(self) -> None:
         """Sent rows only matter for the pacing window; failed ones for a day of diagnosis."""
@@ -298,6 +378,7 @@ class StaffLane(Lane):
         at = self.window.room_at(now, needed)
         if at is not None:
             self.wake_at(at)
+            self._blocked_until = at
             raise _Wait
 
     def _spend(self, now: datetime, n: int = 1) -> None:
@@ -364,6 +445,15 @@ class StaffLane(Lane):
         user_id = item.user_id
         if item.kind in ("close_topic", "reopen_topic"):
             return await self._topic_state(item, now)
+        if item.kind == "delete_topic":
+            return await self._delete_topic(item, now)
+        if item.kind == "delete_messages":
+            self._room(now, 1)
+            try:
+                await self.bot.delete_messages(staff, list(item.message_ids))
+            finally:
+                self._spend(now)
+            return 1
         if user_id is not None:
             if self.is_forum:
                 thread_id, cost = await self._topic_for(user_id, now)
@@ -415,9 +505,10 @@ class StaffLane(Lane):
         bot = self.bot
         if item.kind == "text":
             markup = _load_markup(item.markup, bot)
+            text = self._memory.get(item.memo) if item.memo is not None else item.text
             message = await bot.send_message(
                 staff,
-                item.text or "…",
+                text or "…",
                 message_thread_id=thread_id,
                 reply_markup=markup,
                 reply_parameters=reply,
@@ -512,6 +603,29 @@ class StaffLane(Lane):
             self._spend(now)
         await self.topics.set_closed(topic.thread_id, closing)
         return 1
+
+    async def _delete_topic(self, item: OutboxItem, now: datetime) -> int:
+        staff = self.config.staff_chat
+        assert staff is not None and item.thread_id is not None
+        self._room(now, 1)
+        try:
+            await self.bot.delete_forum_topic(staff, item.thread_id)
+        except TelegramError as exc:
+            failure = classify(exc)
+            if failure.kind is Kind.LOST_TOPIC:
+                return 1  # gone already
+            if not (failure.refused or failure.kind is Kind.FORBIDDEN):
+                raise
+            log.warning("cannot delete topic %s in the staff group: %s", item.thread_id, exc)
+            if item.text:
+                await self._add("text", text=item.text, priority=True)
+        finally:
+            self._spend(now)
+        return 1
+
+
+_QUEUED_BEHIND = frozenset({"text", "copy", "forward"})
+"""Kinds that always need room in the window; not priority, they queue behind a waiting row."""
 
 
 def _dump_markup(markup: InlineKeyboardMarkup | ForceReply | None) -> str | None:

@@ -117,6 +117,23 @@ class RequestsService:
         await self.staff.close_topic(target.user_id)
         return closed
 
+    async def close_quiet(
+        self, quiet: timedelta, note: Callable[[Request], Awaitable[None]]
+    ) -> list[Request]:
+        """Close every request with no message from either side for ``quiet``: ``note``
+        posts into the topic while it is still open, then the topic closes. The resident's
+        next message opens a new request (and reopens the topic), as after /close."""
+        now = self.clock.now()
+        done = []
+        for request in await self.storage.requests.quiet_since(now - quiet):
+            closed = await self.storage.requests.close(request.id, now)
+            if closed is None:
+                continue
+            await note(closed)
+            await self.staff.close_topic(closed.user_id)
+            done.append(closed)
+        return done
+
     async def reopen(self, target: Target, staff_id: int) -> Request | None:
         """Reopen the latest request (closed or answered) and the resident's topic; None if
         it is still waiting."""

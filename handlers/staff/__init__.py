@@ -15,13 +15,16 @@ bots in the group are ignored.
 
 Here: the commands and the wiring. ``relay`` passes staff answers on to residents, ``views``
 renders what staff read (and the topic cards); the rules (claiming, closing, bans, who
-answered, the audit trail) are ``bot.services.requests``.
+answered, the audit trail) are ``bot.services.requests``. A daily job closes requests with
+no message from either side for ``QUARTIERBOT_IDLE_CLOSE_DAYS``; ``/close`` asks the resident
+"Did we help you?" (``bot.services.feedback``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CommandHandler, MessageHandler, filters
@@ -34,12 +37,15 @@ from bot.services.requests import Target
 from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
 from handlers.staff import views
 from handlers.staff.relay import deliver, on_staff_message, report, staff_name, thread_of
-from handlers.staff.views import CANNED, TopicCards
+from handlers.staff.views import CANNED, TopicCards, TranslationViews
 from storage.requests import Request
 
 __all__ = ["CANNED", "CAPABILITY"]
 
 MAP_PURGE_JOB = "staff:purge-map"
+IDLE_CLOSE_JOB = "staff:idle-close"
+IDLE_CLOSE_AT = time(4, 0)
+"""Local time of the daily check for requests that went quiet."""
 REF = re.compile(r"#?[0-9A-Fa-f]{4,8}")
 
 
@@ -121,6 +127,8 @@ async def close_command(update: Update, context: BotContext) -> None:
     )
     if closed is None:
         await answer(update, context, views.already_closed(t))
+        return
+    await context.services.feedback.request_closed(target.user_id)  # "Did we help you?"
 
 
 async def reopen_command(update: Update, context: BotContext) -> None:
@@ -220,12 +228,44 @@ async def purge_map(context: BotContext, data: object) -> None:
     await context.services.requests.purge_map()
 
 
+def next_daily(now: datetime, at: time, tz: Any) -> datetime:
+    local = now.astimezone(tz)
+    first = datetime.combine(local.date(), at, tzinfo=tz)
+    return first if first > local else first + timedelta(days=1)
+
+
+async def start_idle_close(application: App) -> None:
+    services = services_of(application)
+    if services.config.staff_chat is not None:
+        services.scheduler.every(
+            IDLE_CLOSE_JOB,
+            next_daily(services.clock.now(), IDLE_CLOSE_AT, services.config.tz),
+            timedelta(days=1),
+            close_quiet,
+        )
+
+
+async def close_quiet(context: BotContext, data: object) -> None:
+    """Requests with no message from either side for QUARTIERBOT_IDLE_CLOSE_DAYS close,
+    with a note in their topic."""
+    days = context.config.idle_close_days
+    t = staff_t(context)
+
+    async def note(request: Request) -> None:
+        await context.services.staffpost.send_text(
+            views.closed_quiet(t, request, days), resident_id=request.user_id, priority=True
+        )
+
+    await context.services.requests.close_quiet(timedelta(days=days), note)
+
+
 STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies")
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
     # The topic cards are rendered here, in German, for the topics service (set once, at build).
     services.topics.renderer = TopicCards(services)
+    services.interpreter.views = TranslationViews(services)
     groups = filters.ChatType.GROUPS
     allowed = filters.UpdateType.MESSAGES & staff(services.config)
     in_group = HUMAN & staff_chat(services.config)
@@ -271,5 +311,5 @@ CAPABILITY = Capability(
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
     ),
-    on_start=(start_map_purge,),
+    on_start=(start_map_purge, start_idle_close),
 )

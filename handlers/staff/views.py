@@ -4,16 +4,20 @@ resident. Canned replies are the one thing here written in the resident's langua
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 
 from bot.context import Services
 from bot.delivery.errors import Failure, Kind
 from bot.directory import Directory
+from bot.engines.translate import Failure as TranslateFailure
+from bot.engines.voice import VoiceFailure
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.requests import CardFacts
 from bot.services.topics import TopicInfo
-from bot.services.translation import language_name as staff_language
+from bot.services.translation import Failed, Outcome, Translated
+from bot.services.translation import language_name as language_in
 from handlers.common import STAFF_LANGUAGE
 from storage import Resident
 from storage.bookings import Booking
@@ -54,10 +58,18 @@ def language_name(code: str) -> str:
     return language.native_name if language else code
 
 
+def staff_language_name(code: str) -> str:
+    """The language as the team knows it ("Arabisch"), then in its own script when that
+    differs ("Arabisch (العربية)")."""
+    known = language_in(code, STAFF_LANGUAGE)
+    native = language_name(code)
+    return known if native.casefold() == known.casefold() else f"{known} ({native})"
+
+
 def topic_name(resident: Resident | None, request: Request | None) -> str:
-    """Like "Aylin · TR · #A1B2": the reference comes from the internal request id."""
+    """Like "Aylin · Türkisch · #A1B2": the reference comes from the internal request id."""
     name = display_name(resident.first_name) if resident else "?"
-    language = language_tag(resident.language) if resident else "?"
+    language = language_in(resident.language, STAFF_LANGUAGE) if resident else "?"
     ref = request.ref if request is not None else "?"
     return f"{name} · {language} · #{ref}"
 
@@ -81,15 +93,13 @@ def card(t: Translator, directory: Directory, facts: CardFacts) -> TopicInfo:
     lines = [f"👤 {name}"]
     if resident is not None:
         lines.append(
-            "🗣 " + t._(N_("Language: {language}"), language=language_name(resident.language))
+            "🗣 " + t._(N_("Language: {language}"), language=staff_language_name(resident.language))
         )
         lines.append(
             "📅 " + t._(N_("Known since: {date}"), date=t.date(resident.created_at, "yMMMd"))
         )
     for code in dict.fromkeys(b.interpreter for b in facts.appointments if b.interpreter):
-        lines.append(
-            "🗣 " + t._(N_("Interpreting: {language}"), language=staff_language(code, t.code))
-        )
+        lines.append("🗣 " + t._(N_("Interpreting: {language}"), language=language_in(code, t.code)))
     if facts.appointments:
         lines.append("🗓 " + t._(N_("Open appointments:")))
         lines.extend(
@@ -187,6 +197,17 @@ def closed(t: Translator, request: Request) -> str:
     )
 
 
+def closed_quiet(t: Translator, request: Request, days: int) -> str:
+    return "💤 " + t.n_(
+        "Request #{ref} closed: no message from either side for {n} day. "
+        "The resident's next message opens a new request.",
+        "Request #{ref} closed: no message from either side for {n} days. "
+        "The resident's next message opens a new request.",
+        days,
+        ref=request.ref,
+    )
+
+
 def still_open(t: Translator) -> str:
     return t._(N_("This request is still open."))
 
@@ -261,3 +282,126 @@ class TopicCards:
         services = self.services
         facts = await services.requests.card(user_id)
         return card(services.i18n.get(STAFF_LANGUAGE), services.directory, facts)
+
+
+# -- machine translation and transcripts ----------------------------------------------------
+def translation_mark(t: Translator, outcome: Translated) -> str:
+    """ "🌐 Maschinelle Übersetzung (Arabisch → Deutsch)", and what was detected."""
+    mark = "🌐 " + t._(
+        N_("Machine translation ({source} → {target})"),
+        source=language_in(outcome.source, t.code),
+        target=language_in(outcome.target, t.code),
+    )
+    if outcome.detected is not None:
+        mark += ", " + t._(
+            N_("detected: {language}"), language=language_in(outcome.detected, t.code)
+        )
+    return mark
+
+
+def translation_failure(t: Translator, failed: Failed) -> str:
+    if failed.cause is TranslateFailure.NO_MODEL:
+        unknown = failed.source if failed.target == STAFF_LANGUAGE else failed.target
+        return t._(
+            N_("No machine translation available for {language}."),
+            language=language_in(unknown, t.code),
+        )
+    if failed.cause is TranslateFailure.TIMEOUT:
+        return t._(N_("No machine translation: the translation server did not answer in time."))
+    if failed.cause is TranslateFailure.REJECTED:
+        return t._(N_("No machine translation: the translation server refused to translate."))
+    return t._(N_("No machine translation: the translation server cannot be reached."))
+
+
+class TranslationViews:
+    """The interpreter's texts (``bot.services.interpreting.InterpreterViews``), in the
+    team's language."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def t(self) -> Translator:
+        return self.services.i18n.get(STAFF_LANGUAGE)
+
+    def translation(self, outcome: Translated) -> str:
+        return translation_mark(self.t, outcome) + "\n\n" + outcome.text
+
+    def not_translated(self, failed: Failed) -> str:
+        return "ℹ️ " + translation_failure(self.t, failed)
+
+    def transcript(self, text: str, language: str, translation: Outcome | None) -> str:
+        t = self.t
+        head = "🎙 " + t._(
+            N_("Transcript of the voice message ({language}):"),
+            language=language_in(language, t.code),
+        )
+        parts = [head, text]
+        if isinstance(translation, Translated):
+            parts += [translation_mark(t, translation), translation.text]
+        return "\n\n".join(parts)
+
+    def not_transcribed(self, cause: VoiceFailure, max_seconds: float) -> str:
+        t = self.t
+        if cause is VoiceFailure.TOO_LONG:
+            return "ℹ️ " + t._(
+                N_("This voice message is longer than {minutes} minutes and was not transcribed."),
+                minutes=max(round(max_seconds / 60), 1),
+            )
+        return "ℹ️ " + t._(N_("This voice message could not be transcribed."))
+
+    def sent_translated(self, outcome: Translated) -> str:
+        t = self.t
+        return (
+            "📤 "
+            + t._(
+                N_("Sent to the resident as a machine translation ({language}):"),
+                language=language_in(outcome.target, t.code),
+            )
+            + "\n\n"
+            + outcome.text
+        )
+
+    def answer_not_translated(self, failed: Failed) -> str:
+        return self.answer_note(self.t, failed)
+
+    @staticmethod
+    def answer_note(t: Translator, failed: Failed) -> str:
+        return (
+            "⚠️ "
+            + translation_failure(t, failed)
+            + " "
+            + t._(N_("Your message went out untranslated."))
+        )
+
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def for_resident(rt: Translator, outcome: Translated, original: str, limit: int) -> str:
+    """What a resident reads of a staff answer (HTML): the translation in their language, a
+    one-line note that it was machine translated, then the original in an expandable block
+    quote. The quote is shortened, or left out, to fit Telegram's limit."""
+    note = "<i>🌐 " + html.escape(rt._(N_("This answer was translated by a machine."))) + "</i>"
+    body = f"{_fit(outcome.text, limit - len(note) - 2)}\n\n{note}"
+    head = html.escape(
+        rt._(N_("Original ({language}):"), language=language_in(outcome.source, rt.code))
+    )
+    opening, closing = "\n<blockquote expandable>", "</blockquote>"
+    room = limit - len(body) - len(head) - len(opening) - len(closing) - 1
+    if room < 40:
+        return body
+    return f"{body}{opening}{head}\n{_fit(original, room)}{closing}"
+
+
+def _fit(text: str, room: int) -> str:
+    """``text`` escaped for HTML in at most ``room`` characters (cut with "…" if need be),
+    never cutting an escape in half."""
+    escaped = html.escape(text)
+    if len(escaped) <= room:
+        return escaped
+    cut = text[: max(room - 1, 0)]
+    while cut and len(html.escape(cut)) > room - 1:
+        cut = cut[: -max((len(html.escape(cut)) - room + 1) // 5, 1)]
+    return html.escape(cut) + "…"

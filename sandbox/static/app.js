@@ -22,7 +22,12 @@ const ui = {
   replyTo: null,
   seen: new Map(), // thread -> highest message id seen there
   toastSeen: null,
-  toastTimer: null,
+  toastTimers: {},
+  // The resident just created: selected at once, even before the sandbox's next state
+  // (which may still list only the others) arrives.
+  created: null,
+  scrollResident: true,
+  recorder: null,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -43,7 +48,7 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function act(body) {
+async function act(body, { quiet = false } = {}) {
   const response = await fetch("api/action", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -51,7 +56,7 @@ async function act(body) {
   });
   const reply = await response.json().catch(() => ({ ok: false, error: response.statusText }));
   if (!reply.ok) {
-    showError(reply.error || "the sandbox refused this");
+    if (!quiet) showError(reply.error || "the sandbox refused this");
     throw new Error(reply.error);
   }
   return reply.result;
@@ -342,16 +347,32 @@ function applyState(state) {
   renderResidentSide(state, first);
   renderStaffSide(state);
   renderToasts(state, first);
+  renderEngines(state.engines || {});
+}
+
+// What the demo says about machine translation and voice transcription: which engine
+// answers (a real server, the demonstration stand-in) or that none is configured.
+function renderEngines(engines) {
+  const box = $("engines");
+  const lines = Object.values(engines);
+  box.hidden = lines.length === 0;
+  box.textContent = lines.join(" ");
 }
 
 function renderResidentSide(state, first) {
   const people = residents(state);
-  if (!people.some((u) => u.id === ui.resident)) ui.resident = people.length ? people[people.length - 1].id : null;
+  if (ui.created !== null && people.some((u) => u.id === ui.created)) ui.created = null;
+  if (!people.some((u) => u.id === ui.resident) && ui.resident !== ui.created) {
+    ui.resident = people.length ? people[people.length - 1].id : null;
+  }
   const select = $("resident-select");
   const options = people.map((u) => {
     const lang = u.language_code ? ` · ${u.language_code}` : "";
     return el("option", { value: u.id }, `${userName(u)}${lang}${u.blocked ? " · blocked the bot" : ""}`);
   });
+  if (ui.created !== null && ui.resident === ui.created && !people.some((u) => u.id === ui.created)) {
+    options.push(el("option", { value: ui.created }, "…"));
+  }
   if (!options.length) options.push(el("option", { value: "" }, "— nobody yet —"));
   select.replaceChildren(...options);
   select.value = ui.resident ? String(ui.resident) : "";
@@ -364,8 +385,13 @@ function renderResidentSide(state, first) {
     : "bot";
   const chat = me ? chatById(state, me.id) : null;
   const messages = chat ? chat.messages : [];
-  syncMessages($("resident-chat"), messages, { me: ui.resident, group: false, follow: true },
+  const residentChat = $("resident-chat");
+  syncMessages(residentChat, messages, { me: ui.resident, group: false, follow: true },
     me ? "" : "Create a resident to start chatting.");
+  if (ui.scrollResident && messages.length) {
+    residentChat.scrollTop = residentChat.scrollHeight; // a chat opens at its newest message
+    ui.scrollResident = false;
+  }
   $("start-wrap").hidden = !me || messages.length > 0;
   $("resident-composer").hidden = !me || messages.length === 0;
   renderReplyKeyboard(chat);
@@ -446,21 +472,26 @@ function renderStaffSide(state) {
 }
 
 function renderToasts(state, first) {
-  const mine = state.toasts.filter((t) => t.user_id === ui.resident);
+  // answerCallbackQuery's text: a toast (gone after a moment) or an alert (with OK), for
+  // whoever tapped — the resident on the phone, or the staff member in the group.
   const newest = state.toasts.length ? state.toasts[state.toasts.length - 1].n : -1;
   if (first || ui.toastSeen === null) { ui.toastSeen = newest; return; }
-  const fresh = mine.filter((t) => t.n > ui.toastSeen);
+  const fresh = state.toasts.filter((t) => t.n > ui.toastSeen);
   ui.toastSeen = Math.max(ui.toastSeen, newest);
-  if (!fresh.length) return;
-  const toast = fresh[fresh.length - 1];
-  const box = $("toast");
-  box.className = `toast${toast.alert ? " alert" : ""}`;
-  box.replaceChildren(el("div", { dir: "auto" }, toast.text));
-  clearTimeout(ui.toastTimer);
-  if (toast.alert) {
+  for (const [who, boxId] of [[ui.resident, "toast"], [ui.staff, "staff-toast"]]) {
+    const mine = fresh.filter((t) => t.user_id === who);
+    if (mine.length) showToast($(boxId), mine[mine.length - 1].text, mine[mine.length - 1].alert);
+  }
+}
+
+function showToast(box, text, alert) {
+  box.className = `toast${alert ? " alert" : ""}`;
+  box.replaceChildren(el("div", { dir: "auto" }, text));
+  clearTimeout(ui.toastTimers[box.id]);
+  if (alert) {
     box.append(el("button", { type: "button", onclick: () => { box.hidden = true; } }, "OK"));
   } else {
-    ui.toastTimer = setTimeout(() => { box.hidden = true; }, 2500);
+    ui.toastTimers[box.id] = setTimeout(() => { box.hidden = true; }, 2500);
   }
   box.hidden = false;
 }
@@ -485,7 +516,11 @@ function updateClock(clock) {
 function tap(msg, data, view) {
   const user = view.group ? ui.staff : ui.resident;
   if (!user) { showError("Choose who you are first."); return; }
-  act({ action: "tap", user_id: user, chat_id: msg.chat.id, message_id: msg.message_id, data }).catch(() => {});
+  // A second tap on a message the bot has just edited is sent with the old button's data,
+  // as Telegram's app does, and the bot answers it. A tap on a message that is gone by now
+  // does nothing, as in Telegram: no developer error on the page.
+  act({ action: "tap", user_id: user, chat_id: msg.chat.id, message_id: msg.message_id, data },
+    { quiet: true }).catch(() => {});
 }
 
 function replyButton(button) {
@@ -525,6 +560,64 @@ function readBase64(file) {
   });
 }
 
+// ------------------------------------------------------------------ voice messages
+
+async function sendVoice(blob, mimeType, seconds) {
+  const data = await readBase64(blob);
+  await act({
+    action: "send_voice", user_id: ui.resident, data, mime_type: mimeType,
+    duration: Math.max(1, Math.round(seconds || 1)),
+  }).catch(() => {});
+}
+
+function audioSeconds(file) {
+  // The length Telegram would show; a file the browser cannot read counts as one second.
+  return new Promise((resolve) => {
+    const audio = new Audio();
+    const url = URL.createObjectURL(file);
+    const done = (value) => { URL.revokeObjectURL(url); resolve(value); };
+    audio.preload = "metadata";
+    audio.onloadedmetadata = () => done(Number.isFinite(audio.duration) ? audio.duration : 1);
+    audio.onerror = () => done(1);
+    setTimeout(() => done(1), 2000);
+    audio.src = url;
+  });
+}
+
+async function record() {
+  // Click to record with the microphone, click again to send (as Telegram's hold-to-talk).
+  const button = $("resident-record");
+  if (ui.recorder) { ui.recorder.stop(); return; }
+  if (!ui.resident) return;
+  if (!navigator.mediaDevices || !window.MediaRecorder) {
+    showToast($("toast"), "No microphone here: pick an audio file with 🎵 instead.", false);
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (err) {
+    showToast($("toast"), "The microphone is not available: pick an audio file with 🎵 instead.", false);
+    return;
+  }
+  const chunks = [];
+  const recorder = new MediaRecorder(stream);
+  const started = Date.now();
+  recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+  recorder.onstop = async () => {
+    stream.getTracks().forEach((track) => track.stop());
+    ui.recorder = null;
+    button.classList.remove("recording");
+    button.textContent = "🎤";
+    const type = recorder.mimeType || "audio/ogg";
+    if (chunks.length) await sendVoice(new Blob(chunks, { type }), type, (Date.now() - started) / 1000);
+  };
+  ui.recorder = recorder;
+  recorder.start();
+  button.classList.add("recording");
+  button.textContent = "⏹";
+}
+
 function wire() {
   const langSelect = $("new-resident-lang");
   langSelect.replaceChildren(...LANGUAGES.map(([code, name]) =>
@@ -543,12 +636,17 @@ function wire() {
     const code = langSelect.value;
     const user = await act({ action: "add_user", first_name: name, language_code: code || null });
     ui.resident = user.id;
+    ui.created = user.id;
+    ui.scrollResident = true;
     localStorage.setItem("qb.resident", String(user.id));
     $("resident-form").hidden = true;
+    $("resident-chat").replaceChildren();
     if (ui.state) renderResidentSide(ui.state, false);
   });
   $("resident-select").addEventListener("change", (event) => {
     ui.resident = Number(event.target.value) || null;
+    ui.created = null;
+    ui.scrollResident = true;
     localStorage.setItem("qb.resident", String(ui.resident || ""));
     $("resident-chat").replaceChildren();
     renderResidentSide(ui.state, false);
@@ -577,6 +675,24 @@ function wire() {
       file_name: file.name, mime_type: file.type || "application/octet-stream",
     }).catch(() => {});
   });
+
+  $("resident-voice-file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file || !ui.resident) return;
+    await sendVoice(file, file.type || "audio/ogg", await audioSeconds(file));
+  });
+  $("resident-record").addEventListener("click", () => record());
+  $("resident-sticker").addEventListener("click", () => {
+    $("sticker-picker").hidden = !$("sticker-picker").hidden;
+  });
+  for (const button of document.querySelectorAll("#sticker-picker [data-emoji]")) {
+    button.addEventListener("click", () => {
+      $("sticker-picker").hidden = true;
+      if (!ui.resident) return;
+      act({ action: "send_sticker", user_id: ui.resident, emoji: button.dataset.emoji }).catch(() => {});
+    });
+  }
 
   $("staff-select").addEventListener("change", (event) => {
     ui.staff = Number(event.target.value) || null;
