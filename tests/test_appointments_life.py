@@ -213,8 +213,8 @@ async def test_daily_agenda_off_when_empty(config: Config) -> None:
 
 
 async def test_office_note_goes_through_machine_translation(bot: Harness) -> None:
-    """Issue 17: where ``services.translator`` exists (the machine-translation helper adds
-    it), the staff's own words reach the resident translated; the reason comes from the
+    """Issue 17: with machine translation configured, the staff's own words reach the
+    resident translated (``=`` at the start: as written); the reason comes from the
     catalogs either way."""
     from bot.services.translation import Skip, Skipped, Translated
 
@@ -226,7 +226,7 @@ async def test_office_note_goes_through_machine_translation(bot: Harness) -> Non
                 return Skipped(Skip.VERBATIM)
             return Translated(f"[{language}] {text}", "de", language)
 
-    setattr(bot.services, "translator", Engine())  # noqa: B010 - not on main yet
+    setattr(bot.services, "translator", Engine())  # noqa: B010 - a stand-in engine
     user = await resident(bot, "Olena", "uk")
     await book(bot, user)
     [stored] = await open_bookings(bot)
@@ -235,3 +235,10 @@ async def test_office_note_goes_through_machine_translation(bot: Harness) -> Non
     await staff_tap(bot, staff, picker, f"1:bsr:{stored.id}:illness")
     told = last_text(bot, user)
     assert "💬 Примітка від офісу: [uk] Frau Kaya ist krank" in told["text"]
+    # "=" at the start: as written, untranslated.
+    other = await resident(bot, "Petro", "uk")
+    await book(bot, other, time=1)
+    second = (await open_bookings(bot))[-1]
+    picker = await staff_says(bot, staff, f"/cancelbooking {second.id} =Bis bald")
+    await staff_tap(bot, staff, picker, f"1:bsr:{second.id}:other")
+    assert "💬 Примітка від офісу: Bis bald" in last_text(bot, other)["text"]

@@ -15,6 +15,7 @@ from bot.context import Services, services_of
 from bot.delivery.errors import classify
 from bot.i18n import N_, Translator
 from bot.services.calendar import ics
+from bot.services.translation import VERBATIM, Translated
 from handlers.booking import views
 from storage import StoredClosure
 from storage.bookings import Booking
@@ -140,11 +141,11 @@ class ResidentNotifier:
             await send_calendar_file(self.application, t, booking, cancelled=True)
 
     async def for_resident(self, user_id: int, note: str, language: str) -> str:
-        """Staff's own words, machine-translated where a translator is configured."""
-        # HOOK (issue 17): `services.translator` (bot/services/translation.py
-        # ConversationTranslator) is added by another helper; until then notes go as typed.
-        translator = getattr(self.services, "translator", None)
-        if not note or translator is None:
+        """Staff's own words, machine-translated where translation is configured (a note
+        starting with ``=`` goes as written, as in the staff's answers)."""
+        if not note:
             return note
-        outcome = await translator.to_resident(user_id, note, language)
-        return str(outcome.text) if outcome.ok else note.removeprefix("=")
+        outcome = await self.services.translator.to_resident(user_id, note, language)
+        if isinstance(outcome, Translated):
+            return outcome.text
+        return note.removeprefix(VERBATIM)
