@@ -242,3 +242,12 @@ async def test_office_note_goes_through_machine_translation(bot: Harness) -> Non
     picker = await staff_says(bot, staff, f"/cancelbooking {second.id} =Bis bald")
     await staff_tap(bot, staff, picker, f"1:bsr:{second.id}:other")
     assert "💬 Примітка від офісу: Bis bald" in last_text(bot, other)["text"]
+
+
+async def test_example_hours_note_names_the_office_phone(bot: Harness) -> None:
+    user = await resident(bot, "Aylin", "en")
+    [today] = await bot.send(user, "/today")
+    assert (
+        "* Times marked with * are not yet confirmed. Please call the office to check:"
+        " 02151 86 34 63" in today["text"]
+    ), today["text"]
