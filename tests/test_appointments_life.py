@@ -251,3 +251,17 @@ async def test_example_hours_note_names_the_office_phone(bot: Harness) -> None:
         "* Times marked with * are not yet confirmed. Please call the office to check:"
         " 02151 86 34 63" in today["text"]
     ), today["text"]
+
+
+async def test_a_reminder_without_an_answer_asks_again(bot: Harness) -> None:
+    from tests.test_booking import reminders_sent
+
+    user = await resident(bot, "Aylin", "en")
+    await book(bot, user)  # Thursday 26 November 14:00; reminders Wed 14:00 and Thu 12:00
+    bot.clock.set(datetime(2026, 11, 25, 14, 0, 1, tzinfo=BERLIN))
+    await bot.sandbox.wait_for(lambda: reminders_sent(bot, user))
+    bot.clock.set(datetime(2026, 11, 26, 12, 0, 1, tzinfo=BERLIN))
+    await bot.sandbox.wait_for(lambda: len(reminders_sent(bot, user)) == 2)
+    for reminder in reminders_sent(bot, user):
+        assert reminder["text"].startswith("⏰ Reminder of your appointment:")
+        assert button_texts(reminder) == ["👍 I'll come", "🔁 Move", "✖ Cancel"]
