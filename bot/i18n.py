@@ -182,6 +182,15 @@ HOLIDAY_NAMES: dict[str, str] = {
     "Erster Weihnachtstag": N_("Christmas Day"),
     "Zweiter Weihnachtstag": N_("Second Day of Christmas"),
 }
+CLOSURE_REASON_NAMES: dict[str, str] = {
+    "illness": N_("illness in the team"),
+    "training": N_("team training"),
+    "holiday": N_("team holidays"),
+    "building": N_("building closed"),
+    "other": N_("other reason"),
+}
+"""The reasons coordinators pick for a closure (the keys of
+``bot.directory.CLOSURE_REASONS``), as residents read them."""
 _HOLIDAY_ENGLISH = {
     "New Year's Day": "Neujahr",
     "Good Friday": "Karfreitag",
@@ -423,6 +432,10 @@ class Translator:
         german = _HOLIDAY_ENGLISH.get(name, name)
         msgid = HOLIDAY_NAMES.get(german)
         return self._(msgid) if msgid else name
+
+    def closure_reason(self, key: str | None) -> str:
+        """A closure's reason key ("illness") as this language says it; unknown: "other"."""
+        return self._(CLOSURE_REASON_NAMES.get(key or "", CLOSURE_REASON_NAMES["other"]))
 
     def holiday_on(self, day: dt.date) -> str | None:
         """The name of the NRW public holiday on ``day`` in this language, or None."""

@@ -20,7 +20,8 @@ from bot.context import BotContext, Services, services_of
 from bot.delivery.errors import Kind, classify
 from bot.directory import Directory, Occurrence, Place, Text
 from bot.filters import Rule, StaffChat
-from bot.i18n import N_, Translator, resolve_language
+from bot.i18n import LANGUAGES, N_, Translator, resolve_language
+from bot.services.translation import ConversationTranslator, Translated, strip_verbatim
 from bot.slots import Slot
 from storage import StoredClosure
 from storage.bookings import Booking
@@ -36,6 +37,7 @@ CB_MENU = callbacks.kind("menu")
 # first two, privacy the last.
 CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG_MENU = callbacks.kind("langs")
+CB_LANG = callbacks.kind("lang", 1)
 CB_DELETE = callbacks.kind("del", 1)
 # "Book here" on offer and place cards (hours makes it, booking handles it): offer, place.
 CB_BOOK_HERE = callbacks.kind("bkh", 1, 2)
@@ -321,13 +323,27 @@ def consent_markup(context: BotContext) -> InlineKeyboardMarkup:
                     label(N_("No, thanks")), callback_data=callbacks.make(CB_CONSENT, "no")
                 )
             ],
-            [
-                InlineKeyboardButton(
-                    "🌐 " + label(N_("Language")), callback_data=callbacks.make(CB_LANG_MENU)
-                )
-            ],
+            *language_rows(context.lang),
         ]
     )
+
+
+def language_rows(current: str | None) -> list[list[InlineKeyboardButton]]:
+    """Every language by its own name, two a row: readable before we know the resident's
+    language (the first screen offers them right away)."""
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == current else "") + lang.native_name,
+            callback_data=callbacks.make(CB_LANG, code),
+        )
+        for code, lang in LANGUAGES.items()
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def emergency_note(t: Translator) -> str:
+    """Shown before anything else is known or agreed: the bot is no emergency service."""
+    return "🆘 " + t._(N_("In an emergency call 110 (police) or 112 (fire brigade, ambulance)."))
 
 
 def retention_text(t: Translator, days: int) -> str:
@@ -358,20 +374,60 @@ async def before_consent(update: Update, context: BotContext) -> None:
             )
             + "\n\n"
             + consent_question(t)
+            + "\n\n"
+            + emergency_note(t)
         ),
     )
     await update.effective_message.reply_text(text, reply_markup=consent_markup(context))
 
 
 # -- opening hours, as residents read them (hours and questions) ----------------------------
-def closed_line(t: Translator, occurrence: Occurrence) -> str:
+async def office_note(services: Services, t: Translator, resident_id: int, note: str) -> str:
+    """Words staff typed (German) for one resident: "Note from the office: …", machine
+    translated when a translator is configured, otherwise announced as German."""
+    note = note.strip()
+    if not note:
+        return ""
+    if t.code in ("de", "de_easy"):
+        return t._(N_("Note from the office: {note}"), note=strip_verbatim(note))
+    # HOOK (issue 19): the conversation translator arrives as ``Services.translator``; until
+    # it is on main this finds nothing and the note is shown in German, announced as such.
+    translator = getattr(services, "translator", None)
+    if isinstance(translator, ConversationTranslator):
+        outcome = await translator.to_resident(resident_id, note, t.code)
+        if isinstance(outcome, Translated):
+            return t._(N_("Note from the office (machine translation): {note}"), note=outcome.text)
+    return t._(N_("Note from the office (in German): {note}"), note=strip_verbatim(note))
+
+
+async def closure_notes(context: BotContext, closures: Iterable[StoredClosure]) -> dict[str, str]:
+    """The office's notes of these closures for this update's resident (0: not agreed yet),
+    by the staff's original words (what :func:`closed_line` looks them up by)."""
+    resident_id = context.resident.user_id if context.resident is not None else 0
+    notes: dict[str, str] = {}
+    for closure in closures:
+        words = closure.reason
+        if words.strip() and words not in notes:
+            notes[words] = await office_note(context.services, context.t, resident_id, words)
+    return notes
+
+
+def closed_line(t: Translator, occurrence: Occurrence, notes: dict[str, str] | None = None) -> str:
+    """The reason in the reader's language ("closed on …: illness in the team"); the staff's
+    own words follow on the next line only as the office's note (:func:`closure_notes`)."""
     assert occurrence.closed_reason is not None
     kind, reason = occurrence.closed_reason
     day = t.date(occurrence.start)
     if kind == "holiday":
         name = t.holiday_on(occurrence.start.date()) or reason
         return t._(N_("closed on {date}: public holiday ({name})"), date=day, name=name)
-    return t._(N_("closed on {date}: {reason}"), date=day, reason=reason)
+    line = t._(
+        N_("closed on {date}: {reason}"),
+        date=day,
+        reason=t.closure_reason(occurrence.closure_key),
+    )
+    note = (notes or {}).get(reason, "")
+    return f"{line}\n📝 {note}" if note else line
 
 
 def example_note(t: Translator, phone: str | None = None) -> str:

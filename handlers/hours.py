@@ -18,6 +18,7 @@ from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler, MenuEntry
 from bot.context import BotContext, Services, services_of
 from bot.directory import (
+    CLOSURE_REASONS,
     OFFICE_ID,
     Directory,
     DirectoryError,
@@ -37,6 +38,7 @@ from handlers.common import (
     answer_query,
     back_to_menu_button,
     closed_line,
+    closure_notes,
     closures_now,
     example_note,
     office_phone,
@@ -84,13 +86,14 @@ def status_lines(
     place_id: str,
     now: datetime,
     closures: list[StoredClosure],
+    notes: dict[str, str] | None = None,
 ) -> list[str]:
     status = status_now(directory, offer_id, place_id, now, closures, tz=t.tz)
     lines = []
     if status.open_now is not None and status.open_until is not None:
         lines.append("🟢 " + t._(N_("open now until {time}"), time=t.time(status.open_until)))
     for closed in status.closed:
-        lines.append("⛔ " + closed_line(t, closed))
+        lines.append("⛔ " + closed_line(t, closed, notes))
     nxt = status.next_open
     if nxt is not None:
         lines.append(
@@ -168,6 +171,7 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
         await topics_view(update, context)
         return
     closures = await closures_now(context)
+    notes = await closure_notes(context, closures)
     now = context.clock.now()
     parts = [f"📌 {texts(offer.title)}"]
     if offer.description:
@@ -176,7 +180,7 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
     examples = False
     for place_id in offer.place_ids:
         place = directory.place(place_id)
-        lines = status_lines(t, directory, offer.id, place_id, now, closures)
+        lines = status_lines(t, directory, offer.id, place_id, now, closures, notes)
         examples |= any(line.endswith(" *") for line in lines)
         parts.append(f"📍 {texts(place.name)}\n" + "\n".join(lines))
         rows.append(
@@ -243,7 +247,8 @@ async def place_view(update: Update, context: BotContext, offer_id: str, place_i
         await topics_view(update, context)
         return
     closures = await closures_now(context)
-    lines = status_lines(t, directory, offer.id, place.id, context.clock.now(), closures)
+    notes = await closure_notes(context, closures)
+    lines = status_lines(t, directory, offer.id, place.id, context.clock.now(), closures, notes)
     text = f"{place_details(t, texts, place)}\n\n{texts(offer.title)}:\n" + "\n".join(lines)
     if any(line.endswith(" *") for line in lines):
         text += "\n\n" + example_note(t, office_phone(directory))
@@ -270,7 +275,12 @@ async def place_view(update: Update, context: BotContext, offer_id: str, place_i
 
 
 def occurrence_line(
-    t: Translator, texts: Texts, directory: Directory, occ: Occurrence, now: datetime
+    t: Translator,
+    texts: Texts,
+    directory: Directory,
+    occ: Occurrence,
+    now: datetime,
+    notes: dict[str, str] | None = None,
 ) -> str:
     if occ.offer_id == OFFICE_ID:
         title = t._(N_("Office hours"))
@@ -278,7 +288,7 @@ def occurrence_line(
         title = texts(directory.offer(occ.offer_id).title)
     place = texts(directory.place(occ.place_id).name)
     if not occ.is_open:
-        return f"⛔ {title} — {place}: {closed_line(t, occ)}"
+        return f"⛔ {title} — {place}: {closed_line(t, occ, notes)}"
     marker = "🟢" if occ.start <= now < occ.end else "🕒"
     example = " *" if occ.example else ""
     return f"{marker} {t.time_range(occ.start, occ.end)}{example} {title} — {place}"
@@ -292,6 +302,7 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
     today = now.astimezone(context.config.tz).date()
     last = today if span == "today" else today + timedelta(days=6)
     closures = await closures_now(context)
+    notes = await closure_notes(context, closures)
     found = open_between(
         directory, today, last, closures, tz=context.config.tz, include_closed=True
     )
@@ -304,7 +315,7 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
         if occ_day != day:
             day = occ_day
             parts.append(f"\n{t.date(occ_day, 'MMMMEEEEd')}")
-        parts.append(occurrence_line(t, texts, directory, occ, now))
+        parts.append(occurrence_line(t, texts, directory, occ, now, notes))
     if len(parts) == 1:
         parts.append(
             t._(
@@ -365,8 +376,9 @@ async def reload_command(update: Update, context: BotContext) -> None:
 
 
 async def closed_command(update: Update, context: BotContext) -> None:
-    """``/closed`` lists; ``/closed <place|all> <day>[..<day>] <reason>`` adds;
-    ``/closed lift <id>`` lifts."""
+    """``/closed`` lists; ``/closed <place|all> <day>[..<day>] <reason> [note]`` adds, the
+    reason a key of :data:`CLOSURE_REASONS` (residents read it in their language) and the
+    note the staff's own words; ``/closed lift <id>`` lifts."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     t = context.t
@@ -374,9 +386,13 @@ async def closed_command(update: Update, context: BotContext) -> None:
     args = context.args or []
     usage = t._(
         N_(
-            "Usage:\n/closed <place or all> <date>[..<date>] <reason>\n/closed lift <number>\n"
-            "Dates as 2026-12-24 or 24.12.2026. Places: {places}"
+            "Usage:\n/closed <place or all> <date>[..<date>] <reason> [note]\n"
+            "/closed lift <number>\n"
+            "Dates as 2026-12-24 or 24.12.2026. Reasons: {reasons}. Words after the reason "
+            "reach residents as a note from the office (machine translated if translation "
+            "is on). Places: {places}"
         ),
+        reasons=", ".join(f"{key} ({t.closure_reason(key)})" for key in CLOSURE_REASONS),
         places=", ".join(p.id for p in directory.places),
     )
     if not args:
@@ -400,13 +416,14 @@ async def closed_command(update: Update, context: BotContext) -> None:
     first_text, _, last_text = (args[1] if len(args) > 1 else "").partition("..")
     first = parse_day(first_text)
     last = parse_day(last_text) if last_text else first
-    reason = " ".join(args[2:]).strip()
+    reason_key = args[2].lower() if len(args) > 2 else ""
+    note = " ".join(args[3:]).strip()
     if (
         (place_arg != "all" and place_arg not in known)
         or first is None
         or last is None
         or last < first
-        or not reason
+        or reason_key not in CLOSURE_REASONS
     ):
         await message.reply_text(usage)
         return
@@ -414,9 +431,10 @@ async def closed_command(update: Update, context: BotContext) -> None:
         None if place_arg == "all" else place_arg,
         first,
         last,
-        reason[:200],
+        note[:200],
         update.effective_user.id,
         context.clock.now(),
+        reason_key=reason_key,
     )
     await message.reply_text(t._(N_("Closure added:")) + "\n" + closure_line(t, closure))
     # Appointments on those days: cancelled, residents told, staff get a summary.
@@ -424,11 +442,13 @@ async def closed_command(update: Update, context: BotContext) -> None:
 
 
 def closure_line(t: Translator, closure: StoredClosure) -> str:
+    """For staff: the reason as residents read it (in the staff's language), then the note."""
     days = t.date(closure.first_day)
     if closure.last_day != closure.first_day:
         days = t.isolate(f"{days}–{t.date(closure.last_day)}")
     place = closure.place_id or t._(N_("all places"))
-    return f"#{closure.id} {place}: {days} — {closure.reason}"
+    note = f" ({closure.reason})" if closure.reason else ""
+    return f"#{closure.id} {place}: {days} — {t.closure_reason(closure.reason_key)}{note}"
 
 
 async def warm_up(application: App) -> None:

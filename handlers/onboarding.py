@@ -17,6 +17,7 @@ from bot.i18n import LANGUAGES, N_, Translator
 from handlers.common import (
     CB_CONSENT,
     CB_DELETE,
+    CB_LANG,
     CB_LANG_MENU,
     CB_MENU,
     PENDING_LANGUAGE,
@@ -25,7 +26,9 @@ from handlers.common import (
     bilingual,
     consent_markup,
     consent_question,
+    emergency_note,
     has_consent,
+    language_rows,
     main_menu,
     menu_text,
     on_callback,
@@ -39,7 +42,6 @@ OFFICE = "Kom.ZFB, Fabrik Heeder"
 OFFICE_ADDRESS = "Virchowstraße 128C, 47805 Krefeld"
 OFFICE_PHONE = "02151 86 34 63"
 
-CB_LANG = callbacks.kind("lang", 1)
 CB_HELP = callbacks.kind("help")
 CB_PRIVACY = callbacks.kind("privacy")
 
@@ -89,21 +91,17 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            ("✓ " if code == current else "") + lang.native_name,
-            callback_data=callbacks.make(CB_LANG, code),
-        )
-        for code, lang in LANGUAGES.items()
-    ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup(language_rows(current))
 
 
 async def send_consent_request(update: Update, context: BotContext, *, name: str) -> None:
     days = context.config.retention_days
     text = bilingual(
         context,
-        lambda t: f"{greeting(t, name)}\n\n{privacy_notice(t, days)}\n\n{consent_question(t)}",
+        lambda t: (
+            f"{greeting(t, name)}\n\n{privacy_notice(t, days)}\n\n{consent_question(t)}"
+            f"\n\n{emergency_note(t)}"
+        ),
     )
     await reply(update, context, text, consent_markup(context))
 

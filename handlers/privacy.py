@@ -16,6 +16,7 @@ from bot import callbacks
 from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services, services_of
+from bot.directory import Directory
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
 from bot.services.privacy import StaffCleanup
@@ -28,6 +29,8 @@ from handlers.common import (
     on_callback,
     refuse,
     reply,
+    topic_title,
+    tx,
 )
 from storage.db import to_db
 
@@ -78,6 +81,64 @@ def summary_text(t: Translator, data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+APPOINTMENT_STATUSES: dict[str, str] = {
+    "held": N_("seat held for you"),
+    "requested": N_("waiting for confirmation"),
+    "confirmed": N_("confirmed"),
+    "attended": N_("attended"),
+    "no_show": N_("missed"),
+    "cancelled": N_("cancelled"),
+    "declined": N_("declined by the office"),
+    "expired": N_("hold expired"),
+}
+REQUEST_STATES: dict[str, str] = {
+    "open": N_("waiting for an answer"),
+    "claimed": N_("waiting for an answer"),
+    "answered": N_("answered"),
+    "closed": N_("closed"),
+}
+
+
+def readable_lines(t: Translator, directory: Directory, data: dict[str, Any]) -> list[str]:
+    """The export once more in the resident's language, for people rather than machines:
+    the JSON keys stay English, this part of the file is what a resident can read."""
+    lines = summary_text(t, data).split("\n")[:-1]  # without the "attached file" line
+    for row in data["appointments"]:
+        try:
+            offer = tx(t, directory.offer(row["offer_id"]).title)
+        except KeyError:
+            offer = str(row["offer_id"])
+        try:
+            place = tx(t, directory.place(row["place_id"]).name)
+        except KeyError:
+            place = str(row["place_id"] or "")
+        status = APPOINTMENT_STATUSES.get(row["status"])
+        lines.append(
+            "• "
+            + t._(
+                N_("Appointment on {when}: {offer}, {place} ({status})"),
+                when=t.when(_parse(row["starts_at"]), _parse(row["ends_at"])),
+                offer=offer,
+                place=place,
+                status=t._(status) if status else row["status"],
+            )
+        )
+    for row in data["requests"]:
+        state = REQUEST_STATES.get(row["state"])
+        lines.append(
+            "• "
+            + t._(
+                N_("Question from {date} ({state})"),
+                date=t.date(_parse(row["opened_at"]), "yMMMd"),
+                state=t._(state) if state else row["state"],
+            )
+        )
+    for row in data["subscriptions"]:
+        title, _ = topic_title(t, directory, str(row["topic"]))
+        lines.append("• " + t._(N_("News: {topic}"), topic=title))
+    return [t.paragraph(line) for line in lines]
+
+
 def _parse(value: str) -> datetime:
     from storage.db import from_db
 
@@ -97,7 +158,12 @@ async def mydata_command(update: Update, context: BotContext) -> None:
         )
         return
     document = json.dumps(
-        {"quartierbot": "data stored about you", "exported_at": to_db(context.clock.now()), **data},
+        {
+            "quartierbot": "data stored about you",
+            "exported_at": to_db(context.clock.now()),
+            "in_your_language": readable_lines(t, context.services.directory, data),
+            **data,
+        },
         ensure_ascii=False,
         indent=2,
     ).encode()

@@ -24,6 +24,10 @@ class StoredClosure:
     first_day: date
     last_day: date
     reason: str
+    """The staff's own words (German), shown to residents as a note from the office; empty
+    when they only picked a reason. Closures from before reason keys keep their text here."""
+    reason_key: str = "other"
+    """One of :data:`bot.directory.CLOSURE_REASONS`: what residents read in their language."""
 
 
 def _closure(row: aiosqlite.Row) -> StoredClosure:
@@ -33,6 +37,7 @@ def _closure(row: aiosqlite.Row) -> StoredClosure:
         first_day=date.fromisoformat(row["first_day"]),
         last_day=date.fromisoformat(row["last_day"]),
         reason=row["reason"],
+        reason_key=row["reason_key"],
     )
 
 
@@ -55,17 +60,19 @@ class Closures:
         reason: str,
         created_by: int,
         now: datetime,
+        reason_key: str = "other",
     ) -> StoredClosure:
         try:
             row = await self.db.fetchone(
                 "INSERT INTO closures"
-                " (place_id, first_day, last_day, reason, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                " (place_id, first_day, last_day, reason, reason_key, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     place_id,
                     first_day.isoformat(),
                     last_day.isoformat(),
                     reason,
+                    reason_key,
                     created_by,
                     to_db(now),
                 ),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -46,12 +47,33 @@ from bot.config import Config
 from bot.context import BotContext, Services, services_of
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY
 from bot.directory import Directory, load_directory
-from bot.i18n import I18n, first_strong
+from bot.i18n import N_, I18n, first_strong
 from sandbox.server import Sandbox
 from storage import Storage
 from tests.rtl import lines_not_rtl
 
 RTL_LANGUAGES = frozenset({"ar", "fa"})
+GERMAN_READERS = frozenset({"de", "de_easy"})
+GERMAN_MARKERS = re.compile(
+    r"(?<!\w)(Termine|Sprechzeiten?|Uhr|geschlossen|Betriebsausflug|Krankheit|Feiertag|"
+    r"Wasserschaden|Teamtag|Bitte|bitte|nicht|Ihr|Ihren?|Ihnen|Sie|und|[Ll]eider|für|Büro|"
+    r"Hinweis|ist|sind|Wir|haben|können|mit|auf|zum|zur|der|den|des|ein|eine|einen|heute|"
+    r"Woche|geöffnet|Anfrage|Frage|Antwort|Beratung|Warteliste|abgesagt|bestätigt|Nachricht|"
+    r"Datum)(?!\w)"
+)
+"""German words that no other language's catalog uses (tests/test_harness.py checks that):
+one of them in a non-German resident's chat is German that slipped through."""
+GERMAN_NAMES = re.compile(r"Agentur für Arbeit")
+"""Proper names of German institutions, given as they are (after a translation) so that
+residents find them on letters and signs; not untranslated text."""
+GERMAN_NOTE = N_("Note from the office (in German): {note}")
+"""The one line that may carry staff's German words, announced as German."""
+GERMAN_ONLY = (
+    N_("Some of these texts are only available in German."),
+    N_("This message is only available in German."),
+)
+"""A message with one of these notes shows directory or news text that exists only in
+German, and says so."""
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "4242:TEST-token"
 STAFF_CHAT = -1001234567890
@@ -83,6 +105,8 @@ class Harness:
         self.errors: list[BaseException] = []
         self.chosen: dict[int, str] = {}
         """Language each onboarded resident chose, by user id."""
+        self.chosen_after: dict[int, int] = {}
+        """The last message an onboarded resident got before choosing their language."""
         self.expected: tuple[type[BaseException], ...] = ()
         # Updates that nobody fetched yet are this bot's to handle; older ones are not.
         pending = [u["update_id"] for u in sandbox.world.updates]
@@ -279,6 +303,10 @@ class Harness:
         chosen = language or language_code or "de"
         await self.tap(user, after, data=f"1:lang:{chosen}")
         self.chosen[user["id"]] = chosen
+        # Before the choice the bot spoke the phone's language (or German and English).
+        self.chosen_after[user["id"]] = max(
+            (m["message_id"] for m in self.sandbox.bot_messages(user["id"])), default=0
+        )
         return user
 
     async def right_to_left_chats(self) -> set[int]:
@@ -320,6 +348,90 @@ class Harness:
                     if first_strong(button["text"]) == "L":
                         problems.append(f"{chat_id} button: {button['text']!r}")
         return problems
+
+    async def foreign_chats(self) -> dict[int, str]:
+        """Private chats of residents who read neither German nor Leichte Sprache, by the
+        language they chose; a resident who read German at some point (chosen in the test
+        or stored by the bot) is left out, since earlier German messages were right then."""
+        found: dict[int, str] = dict(self.chosen)
+        if self.app is not None and self.storage.db.is_open:
+            for chat_id, chat in self.sandbox.world.chats.items():
+                if chat.type == "private":
+                    resident = await self.storage.residents.get(chat_id)
+                    if resident is None:
+                        continue
+                    if found.setdefault(chat_id, resident.language) != resident.language:
+                        found[chat_id] = "de"  # changed language during the test
+        return {c: code for c, code in found.items() if code not in GERMAN_READERS}
+
+    def german_problems(self, chats: dict[int, str]) -> list[str]:
+        """No German reaches a resident who reads another language: every message and
+        button the bot wrote into their chat is scanned for :data:`GERMAN_MARKERS`. Left
+        out: copies of staff messages (staff's own words), the office's note announced as
+        German, messages that say their directory or news text exists only in German, and
+        what the bot sent before the resident chose their language."""
+        copied = self.copied()
+        typed = self.typed_by_people()
+        problems = []
+        for chat_id, code in sorted(chats.items()):
+            t = self.i18n.get(code)
+            note_prefix = t._(GERMAN_NOTE).split("{note}")[0]
+            announced = [t._(msgid) for msgid in GERMAN_ONLY]
+            for message in self.sandbox.bot_messages(chat_id):
+                if self.is_copy(copied, chat_id, message) or message[
+                    "message_id"
+                ] <= self.chosen_after.get(chat_id, 0):
+                    continue
+                text = message.get("text") or message.get("caption") or ""
+                if any(note in text for note in announced):
+                    continue
+                lines = [
+                    line
+                    for line in text.split("\n")
+                    if note_prefix not in line and plain(line) not in typed
+                ]
+                labels = [
+                    b["text"]
+                    for b in buttons(message)
+                    if not str(b.get("callback_data", "")).startswith("1:lang:")
+                ]
+                for line in lines + labels:
+                    found = GERMAN_MARKERS.search(GERMAN_NAMES.sub("", line))
+                    if found:
+                        problems.append(f"{chat_id} ({code}) {found.group()!r} in: {line!r}")
+        return problems
+
+    def typed_by_people(self) -> set[str]:
+        """Lines people typed (staff in the staff group, residents anywhere): their own
+        words, passed on as written when staff ask for it (``=``) or no translation could
+        be had — staff are told then — not text of the bot's."""
+        lines: set[str] = set()
+        for chat in self.sandbox.world.chats.values():
+            for message in chat.messages.values():
+                if message.get("from", {}).get("is_bot"):
+                    continue
+                text = message.get("text") or message.get("caption") or ""
+                lines.update(plain(line).removeprefix("=").strip() for line in text.split("\n"))
+        lines.discard("")
+        return lines
+
+    def copied(self) -> set[tuple[object, int]]:
+        return {
+            (c.params.get("chat_id"), m["message_id"])
+            for c in self.sandbox.calls()
+            if c.ok and c.method in ("copyMessage", "copyMessages", "forwardMessage")
+            for m in (c.result if isinstance(c.result, list) else [c.result])
+        }
+
+    @staticmethod
+    def is_copy(copied: set[tuple[object, int]], chat_id: int, message: JSON) -> bool:
+        key = message["message_id"]
+        return (chat_id, key) in copied or (str(chat_id), key) in copied
+
+
+def plain(line: str) -> str:
+    """A line without direction marks and HTML tags, as a person typed it."""
+    return re.sub(r"<[^>]*>|[\u200e\u200f\u2066-\u2069]", "", line).strip()
 
 
 def known(value: T | None) -> T:
@@ -435,17 +547,22 @@ async def running(harness: Harness) -> AsyncIterator[Harness]:
     logging.getLogger().addHandler(errors)
     await harness.start()
     rtl_problems: list[str] = []
+    german: list[str] = []
     try:
         yield harness
         if harness.app is not None:
             await harness.idle()
             rtl_problems = harness.direction_problems(await harness.right_to_left_chats())
+            german = harness.german_problems(await harness.foreign_chats())
     finally:
         await harness.stop()
         logging.getLogger().removeHandler(errors)
     assert not harness.errors, f"the bot raised: {harness.errors!r}"
     assert not rtl_problems, "left-to-right lines in Arabic/Farsi chats:\n" + "\n".join(
         rtl_problems
+    )
+    assert not german, "German in the chats of residents who read another language:\n" + (
+        "\n".join(german)
     )
     assert not errors.records, "errors were logged:\n" + "\n".join(
         r.getMessage() for r in errors.records

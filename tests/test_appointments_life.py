@@ -214,34 +214,38 @@ async def test_daily_agenda_off_when_empty(config: Config) -> None:
 
 async def test_office_note_goes_through_machine_translation(bot: Harness) -> None:
     """Issue 17: with machine translation configured, the staff's own words reach the
-    resident translated (``=`` at the start: as written); the reason comes from the
-    catalogs either way."""
-    from bot.services.translation import Skip, Skipped, Translated
+    resident translated (``=`` at the start: as written, announced as German); the reason
+    comes from the catalogs either way."""
+    from bot.engines.translate import TranslateOutcome, Translation
+    from bot.services.translation import ConversationTranslator
+    from tests.test_translation_service import FakeEngine
 
-    class Engine:
-        async def to_resident(
-            self, resident_id: int, text: str, language: str
-        ) -> Translated | Skipped:
-            if text.startswith("="):
-                return Skipped(Skip.VERBATIM)
-            return Translated(f"[{language}] {text}", "de", language)
+    class Dictionary(FakeEngine):
+        """Translates the one note of the test, as a real engine would."""
 
-    setattr(bot.services, "translator", Engine())  # noqa: B010 - a stand-in engine
+        async def translate(self, text: str, source: str, target: str) -> TranslateOutcome:
+            self.calls.append((text, source, target))
+            return Translation("пані Кая захворіла", source, target, 0.0)
+
+    engine = Dictionary()
+    setattr(bot.services, "translator", ConversationTranslator(engine, None, "de"))  # noqa: B010
     user = await resident(bot, "Olena", "uk")
     await book(bot, user)
     [stored] = await open_bookings(bot)
     staff = bot.sandbox.add_user("Petra", language_code="de")
     picker = await staff_says(bot, staff, f"/cancelbooking {stored.id} Frau Kaya ist krank")
     await staff_tap(bot, staff, picker, f"1:bsr:{stored.id}:illness")
-    told = last_text(bot, user)
-    assert "💬 Примітка від офісу: [uk] Frau Kaya ist krank" in told["text"]
-    # "=" at the start: as written, untranslated.
+    told = last_text(bot, user)["text"]
+    assert "Причина: хвороба в команді" in told
+    assert "💬 Примітка від офісу (машинний переклад): пані Кая захворіла" in told
+    assert engine.calls == [("Frau Kaya ist krank", "de", "uk")]
+    # "=" at the start: as written, untranslated, and said to be German.
     other = await resident(bot, "Petro", "uk")
     await book(bot, other, time=1)
     second = (await open_bookings(bot))[-1]
     picker = await staff_says(bot, staff, f"/cancelbooking {second.id} =Bis bald")
     await staff_tap(bot, staff, picker, f"1:bsr:{second.id}:other")
-    assert "💬 Примітка від офісу: Bis bald" in last_text(bot, other)["text"]
+    assert "💬 Примітка від офісу (німецькою): Bis bald" in last_text(bot, other)["text"]
 
 
 async def test_example_hours_note_names_the_office_phone(bot: Harness) -> None:

@@ -269,6 +269,7 @@ async def test_full_booking_in_arabic(bot: Harness) -> None:
     calendar = Calendar.from_ical(bot.sandbox.file_bytes(doc.result["document"]["file_id"]))
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == THURSDAY_14
+    assert doc.result["document"]["file_name"] == f"موعد-{stored.id}.ics"  # in their language
 
 
 async def test_german_dates(bot: Harness) -> None:
@@ -362,7 +363,7 @@ async def test_reschedule_moves_booking_and_reminders(bot: Harness) -> None:
     [event] = calendar.walk("VEVENT")
     assert event["uid"] == first["uid"] and event["sequence"] == 2
     assert str(event["status"]) == "CANCELLED"
-    assert docs[-1].result["document"]["file_name"] == "appointment-2026-12-01.ics"
+    assert docs[-1].result["document"]["file_name"] == f"appointment-{old.id}.ics"
 
 
 def calendar_event(bot: Harness, doc: Any) -> Any:
@@ -453,12 +454,12 @@ async def test_staff_cancel_with_reason(bot: Harness) -> None:
     assert known(await bot.storage.bookings.get(stored.id)).cancelled_by == "staff"
     told = [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
     assert "Причина: хвороба в команді" in told["text"], told["text"]
-    assert "💬 Примітка від офісу: Frau Kaya ist diese Woche nicht da" in told["text"]
+    assert "💬 Примітка від офісу (німецькою): Frau Kaya ist diese Woche nicht da" in told["text"]
     assert "Krankheit" not in told["text"]
     assert any(d.startswith("1:bko:job-counselling") for d in data_of(told, "1:bko:"))
     assert await bot.storage.booking_reminders.pending() == []
     [_, cancel] = documents(bot, user)
-    assert cancel.result["document"]["file_name"] == "запис-2026-11-26.ics"
+    assert cancel.result["document"]["file_name"] == f"запис-{stored.id}.ics"
     calendar = Calendar.from_ical(bot.sandbox.file_bytes(cancel.result["document"]["file_id"]))
     assert str(calendar["method"]) == "CANCEL"
     [event] = calendar.walk("VEVENT")
@@ -484,7 +485,7 @@ async def test_staff_cancel_by_command_with_a_note(bot: Harness) -> None:
     await staff_tap(bot, staff, picker, f"1:bsr:{stored.id}:building")
     told = [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
     assert "Reason: the building is closed" in told["text"]
-    assert "💬 Note from the office: Wasserschaden im Keller" in told["text"]
+    assert "💬 Note from the office (in German): Wasserschaden im Keller" in told["text"]
 
 
 async def test_staff_confirm_and_decline_requests(bot: Harness) -> None:
@@ -534,7 +535,7 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     neighbour = await resident(bot, "Emre", "tr")
     await book(bot, neighbour, place="familienzentrum-diessem")  # Wednesday 2 December
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
-    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 Wasserschaden")
+    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 building Wasserschaden")
     assert "Wasserschaden" in answer["text"]
     await bot.sandbox.wait_for(lambda: len(documents(bot, user)) == 2)
     told = last_text(bot, user)
@@ -547,6 +548,8 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     assert str(calendar["method"]) == "CANCEL"
     assert str(calendar.walk("VEVENT")[0]["status"]) == "CANCELLED"
     assert "1:bko:job-counselling:n" in data_of(told, "1:bko:")
+    assert "(building closed)" in told["text"]
+    assert "Note from the office (in German): Wasserschaden" in told["text"]
     bookings = await open_bookings(bot)
     assert [b.place_id for b in bookings] == ["familienzentrum-diessem"]
     assert "Wasserschaden" not in (bot.sandbox.last_bot_message(neighbour["id"]) or {}).get(

@@ -449,6 +449,7 @@ def test_closures_from_the_database_duck_typed(directory: Directory) -> None:
         first_day: date
         last_day: date
         reason: str
+        reason_key: str = "illness"
 
     rows = [Row(7, "heeder", date(2026, 11, 24), date(2026, 11, 24), "Krankheit")]
     status = status_now(directory, "daily", None, local(2026, 11, 24, 10, 0), rows)

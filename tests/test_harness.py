@@ -13,7 +13,16 @@ from datetime import timedelta
 from typing import Any
 
 from bot.context import BotContext
-from tests.conftest import STAFF_CHAT, Harness
+from bot.i18n import LANGUAGES
+from tests.conftest import (
+    GERMAN_MARKERS,
+    GERMAN_NAMES,
+    GERMAN_NOTE,
+    GERMAN_READERS,
+    STAFF_CHAT,
+    Harness,
+)
+from tests.test_catalogs import load
 from tests.test_questions import posted
 
 SLOW = 0.2
@@ -54,3 +63,44 @@ async def test_idle_waits_for_the_staff_outbox(bot: Harness) -> None:
     await bot.idle()
     assert [m["text"] for m in posted(bot)] == ["Agenda for today"]
     assert bot.sandbox.bot_messages(STAFF_CHAT)[-1]["text"] == "Agenda for today"
+
+
+# -- no German in the chat of a resident who reads another language -------------------------
+def test_the_german_markers_appear_in_no_other_catalog() -> None:
+    """The scan's words are German only: a hit can only be German that slipped through."""
+    found = [
+        f"{code}: {text!r}"
+        for code in sorted(LANGUAGES)
+        if code not in GERMAN_READERS
+        for message in load(code)
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if GERMAN_MARKERS.search(GERMAN_NAMES.sub("", str(text or "")))
+    ]
+    assert not found, "\n".join(found)
+
+
+async def test_the_german_scan_finds_german_and_spares_announced_and_copied_text(
+    bot: Harness,
+) -> None:
+    user = await bot.onboard("Emre", "tr")
+    assert bot.app is not None
+    chats = await bot.foreign_chats()
+    assert chats == {user["id"]: "tr"}
+    assert bot.german_problems(chats) == []
+    slipped = await bot.app.bot.send_message(user["id"], "Ihr Termin ist um 10 Uhr.")
+    announced = await bot.app.bot.send_message(
+        user["id"], "📝 " + bot.i18n.get("tr")._(GERMAN_NOTE, note="Wasserschaden im Keller")
+    )
+    staff = bot.sandbox.add_user("Jana", language_code="de")
+    bot.sandbox.send_text(staff, "Bitte bringen Sie den Brief mit.")
+    await bot.idle()
+    [typed] = [m for m in bot.sandbox.messages(staff["id"]) if m["from"]["id"] == staff["id"]]
+    await bot.app.bot.copy_message(user["id"], staff["id"], typed["message_id"])
+    await bot.idle()
+    problems = bot.german_problems(chats)
+    assert len(problems) == 1 and "'Ihr Termin ist um 10 Uhr.'" in problems[0]
+    # Gone again, so that the check after the test passes.
+    await bot.app.bot.delete_message(user["id"], slipped.message_id)
+    await bot.app.bot.delete_message(user["id"], announced.message_id)
+    assert bot.german_problems(chats) == []

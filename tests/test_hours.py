@@ -5,11 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.i18n import FSI, PDI
+from bot.directory import CLOSURE_REASONS
+from bot.engines.translate import TranslateOutcome, Translation
+from bot.i18n import CLOSURE_REASON_NAMES, FSI, PDI
+from bot.services.translation import ConversationTranslator
 from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, button_texts
+from tests.test_translation_service import FakeEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,11 +81,13 @@ async def test_corpus_christi_shows_as_closed(bot: Harness) -> None:
 async def test_coordinator_closure_hides_the_day(bot: Harness) -> None:
     user = await bot.onboard("Mia", "de")
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
-    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26..2026-11-27 Betriebsausflug")
+    [answer] = await bot.send(
+        admin, "/closed fabrik-heeder 2026-11-26..2026-11-27 other Betriebsausflug"
+    )
     assert "Schließung eingetragen" in answer["text"]
     [today] = await bot.send(user, "/today")
     week = await bot.tap(user, today, text="🗓 Diese Woche")
-    assert "Betriebsausflug" in week["text"]
+    assert "Betriebsausflug" in week["text"] and "Hinweis vom Büro" in week["text"]
     [listing] = await bot.send(admin, "/closed")
     assert "#1" in listing["text"]
     [lifted] = await bot.send(admin, "/closed lift 1")
@@ -125,7 +132,7 @@ async def test_residents_cannot_reload_or_close(bot: Harness) -> None:
     await bot.idle()
     assert bot.sandbox.bot_messages(other["id"]) == []
     assert await bot.storage.closures.current(datetime(2026, 1, 1).date()) == []
-    bot.sandbox.send_text(admin, "/closed all 2026-12-01 Teamtag", chat_id=STAFF_CHAT)
+    bot.sandbox.send_text(admin, "/closed all 2026-12-01 other Teamtag", chat_id=STAFF_CHAT)
     [ok] = await bot.sandbox.wait_bot_messages(STAFF_CHAT)
     assert "Teamtag" in ok["text"]
 
@@ -165,3 +172,74 @@ async def test_resident_is_told_when_a_text_is_only_in_german(bot: Harness) -> N
     english = await bot.onboard("Dan", "en")
     [topics] = await bot.send(english, "/hours")
     assert "only available in German" not in topics["text"]
+
+
+def test_every_closure_reason_has_a_name() -> None:
+    assert tuple(CLOSURE_REASON_NAMES) == CLOSURE_REASONS
+
+
+async def week_of(bot: Harness, user: dict, button: str) -> str:
+    [today] = await bot.send(user, "/today")
+    week = await bot.tap(user, today, text=button)
+    return str(week["text"])
+
+
+async def test_closure_reason_in_the_residents_language(bot: Harness) -> None:
+    english = await bot.onboard("Dan", "en")
+    arabic = await bot.onboard("Omar", "ar")
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 illness")
+    assert "Krankheit im Team" in answer["text"]
+    week = await week_of(bot, english, "🗓 This week")
+    assert "illness in the team" in week and "Note from the office" not in week
+    week = await week_of(bot, arabic, "🗓 " + bot.i18n.get("ar")._("This week"))
+    assert "مرض في الفريق" in week and "Krankheit" not in week
+    # Extra words are the office's note, announced as German while no translator is on.
+    await bot.send(admin, "/closed all 2026-11-30 other Wasserschaden im Keller")
+    week = await week_of(bot, english, "🗓 This week")
+    assert "other reason" in week
+    assert "📝 Note from the office (in German): Wasserschaden im Keller" in week
+
+
+async def test_closure_needs_a_reason_from_the_list(bot: Harness) -> None:
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    for command in ("/closed all 2026-12-01", "/closed all 2026-12-01 Betriebsausflug"):
+        [answer] = await bot.send(admin, command)
+        assert "Verwendung" in answer["text"] and "illness (Krankheit im Team)" in answer["text"]
+    assert await bot.storage.closures.current(datetime(2026, 1, 1).date()) == []
+    [answer] = await bot.send(admin, "/closed all 2026-12-01 Training Erste Hilfe")
+    assert "Fortbildung des Teams (Erste Hilfe)" in answer["text"]
+
+
+async def test_a_closure_from_before_reason_keys_shows_as_a_note(bot: Harness) -> None:
+    user = await bot.onboard("Dan", "en")
+    # What migration 0011 makes of an old row: key "other", the free text kept.
+    day = datetime(2026, 11, 26).date()
+    await bot.storage.closures.add("fabrik-heeder", day, day, "Betriebsausflug", 1, bot.clock.now())
+    week = await week_of(bot, user, "🗓 This week")
+    assert "other reason" in week
+    assert "Note from the office (in German): Betriebsausflug" in week
+
+
+@dataclass
+class Dictionary(FakeEngine):
+    """Translates the one note of the test, as a real engine would (no German left)."""
+
+    async def translate(self, text: str, source: str, target: str) -> TranslateOutcome:
+        self.calls.append((text, source, target))
+        return Translation("water damage in the cellar", source, target, 0.0)
+
+
+async def test_the_office_note_is_machine_translated_when_a_translator_is_on(
+    bot: Harness,
+) -> None:
+    # The hook for Services.translator (issue 19): set it as that work will.
+    engine = Dictionary()
+    setattr(bot.services, "translator", ConversationTranslator(engine, None, "de"))  # noqa: B010
+    user = await bot.onboard("Dan", "en")
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    await bot.send(admin, "/closed fabrik-heeder 2026-11-26 building Wasserschaden im Keller")
+    week = await week_of(bot, user, "🗓 This week")
+    assert "building closed" in week
+    assert "Note from the office (machine translation): water damage in the cellar" in week
+    assert set(engine.calls) == {("Wasserschaden im Keller", "de", "en")}

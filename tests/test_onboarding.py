@@ -70,8 +70,8 @@ async def test_language_before_consent_stays_in_memory_and_is_saved_with_consent
 ) -> None:
     user = bot.user("Olena", "de")
     [welcome] = await bot.send(user, "/start")
-    picker = await bot.tap(user, welcome, data="1:langs")
-    notice = await bot.tap(user, picker, text="Українська")
+    # The first screen offers every language by its own name, no extra step.
+    notice = await bot.tap(user, welcome, text="Українська")
     assert "Olena" in notice["text"] and "Так" in " ".join(button_texts(notice))
     assert await bot.storage.residents.get(user["id"]) is None
     await bot.tap(user, notice, data="1:consent:yes")
@@ -166,3 +166,36 @@ async def test_staff_commands_are_published_in_the_staff_group(bot: Harness) -> 
     assert {"queue", "claim", "agenda", "broadcast", "closed", "audit"} <= names
     residents = {c["command"] for c in bot.sandbox.commands("en", {"type": "all_private_chats"})}
     assert not names & residents
+
+
+async def test_first_screen_offers_languages_and_emergency_numbers(bot: Harness) -> None:
+    user = bot.user("Kenji", "ja")  # a language we do not speak: German and English
+    [welcome] = await bot.send(user, "/start")
+    labels = button_texts(welcome)
+    for name in (
+        "Deutsch",
+        "English",
+        "Türkçe",
+        "العربية",
+        "Українська",
+        "فارسی",
+        "Kurdî (Kurmancî)",
+    ):
+        assert name in labels
+    text = welcome["text"]
+    assert "110 (Polizei)" in text and "110 (police)" in text
+    assert "112 (Feuerwehr, Rettungsdienst)" in text and "112 (fire brigade, ambulance)" in text
+
+    arabic = bot.user("Omar", "ar")
+    [welcome] = await bot.send(arabic, "/start")
+    assert "110 (الشرطة)" in welcome["text"] and "police" not in welcome["text"]
+
+
+async def test_a_message_before_consent_gets_the_emergency_note(bot: Harness) -> None:
+    unknown = bot.user("Kenji", "ja")
+    [answer] = await bot.send(unknown, "Help, please")
+    assert "110 (Polizei)" in answer["text"] and "110 (police)" in answer["text"]
+    polish = bot.user("Jan", "pl")
+    [answer] = await bot.send(polish, "Dzień dobry")
+    assert "110 (policja)" in answer["text"] and "Polizei" not in answer["text"]
+    assert "✓ Polski" in button_texts(answer)

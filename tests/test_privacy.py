@@ -43,6 +43,28 @@ async def test_mydata_exports_everything_readably(bot: Harness) -> None:
     assert data["subscriptions"][0]["topic"] == "general"
     caption = call.result["caption"]
     assert "1 appointment" in caption and "1 question" in caption
+    # A part people can read, in the resident's language; the keys stay English.
+    readable = data["in_your_language"]
+    assert readable[0] == "This is everything Quartierbot stores about you:"
+    assert any(line.startswith("• Appointment on ") and "(" in line for line in readable)
+    assert any(line.startswith("• Question from ") for line in readable)
+    assert "• News: General news" in readable
+
+
+async def test_mydata_readable_part_is_in_the_residents_language(bot: Harness) -> None:
+    user, _ = await active_resident(bot, "Emre")
+    await bot.storage.residents.save_language(user["id"], "tr", bot.clock.now())
+    bot.sandbox.send_text(user, "/mydata")
+    await bot.idle()
+    [call] = [
+        c
+        for c in bot.sandbox.calls("sendDocument", user["id"])
+        if c.ok and "my-data" in str(c.result)
+    ]
+    data = json.loads(bot.sandbox.file_bytes(call.result["document"]["file_id"]))
+    readable = "\n".join(data["in_your_language"])
+    assert "Randevu:" in readable and "soru" in readable and "Haberler" in readable
+    assert data["profile"]["language"] == "tr" and "appointments" in data
 
 
 async def test_mydata_names_the_language_not_its_code(bot: Harness) -> None:

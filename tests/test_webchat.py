@@ -180,12 +180,17 @@ async def callback_data(scope: Any) -> list[str]:
     ]
 
 
-async def press(button: Locator) -> None:
+async def press(button: Locator, bot: Harness | None = None) -> None:
     """Tap an inline button as a person does once it is on screen. A DOM click: the chat
     re-renders and scrolls while the bot answers, and Playwright's stability check for a
-    pointer click would wait for a still frame that a loaded machine may not give in time."""
+    pointer click would wait for a still frame that a loaded machine may not give in time.
+    With ``bot``, wait until the tap has reached the sandbox (the page sends it with a
+    fetch of its own), so that a following ``synced()`` waits for the bot's answer."""
+    before = bot.sandbox.world.version if bot is not None else 0
     await button.wait_for(state="visible")
     await button.evaluate("b => b.click()")
+    if bot is not None:
+        await bot.sandbox.wait_for(lambda: bot.sandbox.world.version > before)
 
 
 async def describe_last(page: Page) -> str:
@@ -208,7 +213,7 @@ async def book_something(bot: Harness, page: Page) -> str | None:
             f"a booking module is registered but the main menu has no {BOOKING_ENTRY!r} entry"
         )
         return None
-    await press(page.locator(f'#resident-chat [data-cb="{BOOKING_ENTRY}"]').last)
+    await press(page.locator(f'#resident-chat [data-cb="{BOOKING_ENTRY}"]').last, bot)
     ics = page.locator('#resident-chat a.file[data-file-name$=".ics"]')
     for _ in range(12):
         await synced(bot, page)
@@ -217,7 +222,7 @@ async def book_something(bot: Harness, page: Page) -> str | None:
         last = page.locator("#resident-chat .msg.in").last
         forward = [d for d in await callback_data(last) if d.startswith(BOOKING_STEPS)]
         if forward:
-            await press(page.locator(f'#resident-chat [data-cb="{forward[0]}"]').last)
+            await press(page.locator(f'#resident-chat [data-cb="{forward[0]}"]').last, bot)
             continue
         # An offer that staff confirm: the request waits in the staff group for a tap.
         confirmed = False
@@ -225,7 +230,7 @@ async def book_something(bot: Harness, page: Page) -> str | None:
             await thread.click()
             for data in await callback_data(page.locator("#staff-chat")):
                 if data.startswith(STAFF_CONFIRM):
-                    await press(page.locator(f'#staff-chat [data-cb="{data}"]').last)
+                    await press(page.locator(f'#staff-chat [data-cb="{data}"]').last, bot)
                     confirmed = True
                     break
             if confirmed:
@@ -482,9 +487,9 @@ async def test_phone_layout(bot: Harness, page: Page) -> None:
     tg = bot.app.bot if bot.app else None
     assert tg is not None
     for i in range(15):
-        await tg.send_message(user_id, f"Nachricht {i}: ein Termin, eine Frage, eine Antwort.")
+        await tg.send_message(user_id, f"Message {i}: an appointment, a question, an answer.")
     await synced(bot, page)
-    await page.locator("#resident-chat .msg").filter(has_text="Nachricht 14").wait_for()
+    await page.locator("#resident-chat .msg").filter(has_text="Message 14").wait_for()
     await page.wait_for_function(
         "() => { const c = document.querySelector('#resident-chat');"
         " return c.scrollHeight - c.scrollTop - c.clientHeight < 4; }"

@@ -17,6 +17,7 @@ from bot.directory.hours import (
 )
 from bot.directory.loader import DirectoryError, Problem, load_directory
 from bot.directory.model import (
+    CLOSURE_REASONS,
     DEFAULT_PATH,
     DEFAULT_TZ,
     FALLBACK_LANG,
@@ -44,6 +45,7 @@ from bot.directory.model import (
 )
 
 __all__ = [
+    "CLOSURE_REASONS",
     "DEFAULT_HORIZON",
     "DEFAULT_PATH",
     "DEFAULT_TZ",

@@ -92,14 +92,15 @@ def _days(first: date, last: date) -> Iterator[date]:
 
 def _closed_reason(
     session: Session, day: date, closures: Iterable[ClosureLike]
-) -> ClosedReason | None:
+) -> tuple[ClosedReason, str | None] | None:
+    """Why the session is closed on ``day``, and the closure's reason key if a closure."""
     for closure in closures:
         if closure_covers(closure, session.place_id, day):
-            return ("closure", closure.reason)
+            return ("closure", closure.reason), closure.reason_key
     if not session.open_on_holidays:
         name = public_holiday(day)
         if name is not None:
-            return ("holiday", name)
+            return ("holiday", name), None
     return None
 
 
@@ -119,12 +120,14 @@ def _session_days(
         occ_start, occ_end = _wall(day, s, tz), _wall(day, e, tz)
         if not occ_start < occ_end:
             return None
+        closed = _closed_reason(session, day, closures)
         return Occurrence(
             offer_id=offer_id,
             place_id=session.place_id,
             start=occ_start,
             end=occ_end,
-            closed_reason=_closed_reason(session, day, closures),
+            closed_reason=closed[0] if closed else None,
+            closure_key=closed[1] if closed else None,
             note=note,
             one_off=one_off,
             example=session.example,
@@ -215,7 +218,7 @@ _MEMO = _Memo(_CACHE_SIZE)
 
 def _closures_key(closures: Sequence[ClosureLike]) -> tuple[Hashable, ...]:
     """Everything of the closures that a period depends on, in order (first match wins)."""
-    return tuple((c.place_id, c.first_day, c.last_day, c.reason) for c in closures)
+    return tuple((c.place_id, c.first_day, c.last_day, c.reason, c.reason_key) for c in closures)
 
 
 def _plan(

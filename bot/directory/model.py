@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "CLOSURE_REASONS",
     "DEFAULT_PATH",
     "DEFAULT_TZ",
     "FALLBACK_LANG",
@@ -66,6 +67,10 @@ DEFAULT_PATH = Path(__file__).parent.parent / "data" / "directory.yaml"
 OFFICE_ID = "office"
 
 ClosedReason = tuple[Literal["holiday", "closure"], str]
+"""Why a period is closed: a public holiday and its (German) name, or a closure and the
+staff's own words for it (may be empty; the reason key is :attr:`Occurrence.closure_key`)."""
+#: What coordinators pick as the reason of a closure; residents read it in their language.
+CLOSURE_REASONS: tuple[str, ...] = ("illness", "training", "holiday", "building", "other")
 
 
 # --------------------------------------------------------------------------- data model
@@ -272,6 +277,7 @@ class Closure:
     first_day: date
     last_day: date
     reason: str
+    reason_key: str = "other"
 
     def __post_init__(self) -> None:
         if self.last_day < self.first_day:
@@ -292,6 +298,8 @@ class ClosureLike(Protocol):
     def last_day(self) -> date: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def reason_key(self) -> str: ...
 
 
 def closure_covers(closure: ClosureLike, place_id: str, day: date) -> bool:
@@ -308,6 +316,8 @@ class Occurrence:
     start: datetime
     end: datetime
     closed_reason: ClosedReason | None = None
+    closure_key: str | None = None
+    """The reason key (:data:`CLOSURE_REASONS`) when a closure shuts this period."""
     note: Text | None = None  # note of the one-off date, or of the session
     one_off: bool = False
     example: bool = False

@@ -466,7 +466,10 @@ class AppointmentsService:
                 released.append(booking.id)
                 continue
             done = await self.storage.bookings.cancel(
-                booking.id, now=now, by="closure", reason=closure.reason
+                booking.id,
+                now=now,
+                by="closure",
+                reason=f"{closure.reason_key}: {closure.reason}".rstrip(": "),
             )
             if done is None:
                 continue

@@ -4,6 +4,7 @@ appointments service has to tell a resident outside their own taps, in their lan
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,8 @@ from bot.context import Services, services_of
 from bot.delivery.errors import classify
 from bot.i18n import N_, Translator
 from bot.services.calendar import ics
-from bot.services.translation import VERBATIM, Translated
 from handlers.booking import views
+from handlers.common import office_note
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -124,14 +125,20 @@ class ResidentNotifier:
 
     async def cancelled_by_staff(self, booking: Booking, reason: str, note: str = "") -> None:
         t = await self.t_for(booking.user_id)
-        note = await self.for_resident(booking.user_id, note, t.code)
-        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason, note)
+        # Staff's own words: machine translated where configured, else announced as German.
+        line = await office_note(self.services, t, booking.user_id, note)
+        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason, line)
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
         await self.calendar_cancelled(t, booking)
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
         t = await self.t_for(booking.user_id)
-        text = views.cancelled_by_closure_text(t, self.services.directory, booking, closure)
+        # The reason as this resident reads it; the staff's own words follow as a note.
+        as_read = replace(closure, reason=t.closure_reason(closure.reason_key))
+        text = views.cancelled_by_closure_text(t, self.services.directory, booking, as_read)
+        note = await office_note(self.services, t, booking.user_id, closure.reason)
+        if note:
+            text += "\n\n📝 " + note
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
         await self.calendar_cancelled(t, booking)
 
@@ -139,13 +146,3 @@ class ResidentNotifier:
         """Only a booking that was confirmed had a calendar file to take back."""
         if booking.previous_status == "confirmed":
             await send_calendar_file(self.application, t, booking, cancelled=True)
-
-    async def for_resident(self, user_id: int, note: str, language: str) -> str:
-        """Staff's own words, machine-translated where translation is configured (a note
-        starting with ``=`` goes as written, as in the staff's answers)."""
-        if not note:
-            return note
-        outcome = await self.services.translator.to_resident(user_id, note, language)
-        if isinstance(outcome, Translated):
-            return outcome.text
-        return note.removeprefix(VERBATIM)

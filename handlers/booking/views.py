@@ -138,9 +138,10 @@ def calendar_event(
 
 
 def calendar_file_name(t: Translator, booking: Booking) -> str:
-    """In the resident's language ("Termin-2026-11-26.ics", "موعد-2026-11-26.ics")."""
+    """In the resident's language, one name for the booking's whole life ("Termin-12.ics",
+    "موعد-12.ics"): a move or cancellation comes as the same file."""
     word = "-".join(t.p_("file name", "appointment").split())
-    return f"{word}-{t.local(booking.starts_at).date().isoformat()}.ics"
+    return f"{word}-{booking.id}.ics"
 
 
 def moved_text(
@@ -215,17 +216,18 @@ def declined_by_staff_text(t: Translator, directory: Directory, booking: Booking
 
 
 def cancelled_by_staff_text(
-    t: Translator, directory: Directory, booking: Booking, reason: str, note: str = ""
+    t: Translator, directory: Directory, booking: Booking, reason: str, office_line: str = ""
 ) -> str:
     """``reason``: a key of :data:`bot.services.appointments.CANCEL_REASONS` (translated
-    here), or free text from before the reasons had keys; ``note`` what staff added."""
+    here), or free text from before the reasons had keys; ``office_line`` the staff's own
+    words as :func:`handlers.common.office_note` renders them."""
     msgid = CANCEL_REASONS.get(reason)
     shown = t._(msgid) if msgid else reason
     return join(
         "⚠️ " + t._(N_("Unfortunately the team has had to cancel your appointment:")),
         details(t, directory, booking),
         t._(N_("Reason: {reason}"), reason=shown) if shown else "",
-        "💬 " + t._(N_("Note from the office: {note}"), note=note) if note else "",
+        "💬 " + office_line if office_line else "",
         t._(N_("We are sorry. Would you like to book a new appointment?")),
     )
 
