@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -39,8 +39,7 @@ CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG_MENU = callbacks.kind("langs")
 CB_LANG = callbacks.kind("lang", 1)
 CB_DELETE = callbacks.kind("del", 1)
-# "Book here" on offer and place cards (hours makes it, booking handles it): offer, place.
-CB_BOOK_HERE = callbacks.kind("bkh", 1, 2)
+CB_BOOK_HERE = callbacks.kind("bkh", 1, 2)  # offer and place cards (hours); booking handles it
 # Under every broadcast (sent by the broadcast lane); news handles it.
 CB_STOP = callbacks.kind("nwstop", 1)
 
@@ -147,12 +146,6 @@ def in_staff_chat(update: Update, context: BotContext) -> bool:
     return StaffChat(context.config.staff_chat).check_update(update)
 
 
-def is_admin(update: Update, context: BotContext) -> bool:
-    """Coordinators are named by user id in the configuration; nothing else counts."""
-    user = update.effective_user
-    return user is not None and user.id in context.config.admins
-
-
 async def refuse(update: Update, context: BotContext) -> None:
     """The same answer for every refused command, revealing nothing."""
     message = update.effective_message
@@ -163,18 +156,13 @@ async def refuse(update: Update, context: BotContext) -> None:
 
 
 async def refuse_coordinator(update: Update, context: BotContext) -> None:
-    """A coordinator command refused: in the staff group the counsellor is told it is for
-    coordinators (they are staff, so "only for staff" would be wrong); anywhere else the
-    same answer as :func:`refuse`."""
+    """In the staff group a counsellor is told it is for coordinators, not "only for staff"."""
     message = update.effective_message
-    if message is None:
-        return
-    if not in_staff_chat(update, context):
+    if message is None or not in_staff_chat(update, context):
         await refuse(update, context)
         return
-    await message.reply_text(
-        staff_t(context)._(N_("Sorry, this command is only for the project's coordinators."))
-    )
+    text = N_("Sorry, this command is only for the project's coordinators.")
+    await message.reply_text(staff_t(context)._(text))
 
 
 async def audit(
@@ -346,19 +334,6 @@ def emergency_note(t: Translator) -> str:
     return "🆘 " + t._(N_("In an emergency call 110 (police) or 112 (fire brigade, ambulance)."))
 
 
-def retention_text(t: Translator, days: int) -> str:
-    return t._(
-        N_(
-            "• Also stored: your first name, your appointments, your questions to the "
-            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
-            "and the news you subscribed to.\n"
-            "• Closed questions and past appointments are deleted after {days} days.\n"
-            "• /mydata shows everything we store about you, /delete erases it."
-        ),
-        days=days,
-    )
-
-
 async def before_consent(update: Update, context: BotContext) -> None:
     """A message before consent (fallback and questions): nothing is stored or forwarded;
     the resident is told why and how to agree."""
@@ -431,24 +406,15 @@ def closed_line(t: Translator, occurrence: Occurrence, notes: dict[str, str] | N
 
 
 def example_note(t: Translator, phone: str | None = None) -> str:
-    """With the office's phone number where the directory has one (:func:`office_phone`)."""
-    if phone:
+    """With the office's phone number where the directory has one."""
+    if not phone:
         return t._(
-            N_(
-                "* Times marked with * are not yet confirmed. Please call the office to check: "
-                "{phone}"
-            ),
-            phone=t.ltr(phone),
+            N_("* Times marked with * are not yet confirmed. Please call the office to check.")
         )
-    return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
-
-
-def office_phone(directory: Directory) -> str | None:
-    """The phone of the office's place, else of the first place that has one."""
-    places = list(directory.places)
-    if directory.office is not None:
-        places.sort(key=lambda p: p.id != directory.office.place_id if directory.office else True)
-    return next((p.phone for p in places if p.phone), None)
+    msgid = N_(
+        "* Times marked with * are not yet confirmed. Please call the office to check: {phone}"
+    )
+    return t._(msgid, phone=t.ltr(phone))
 
 
 # -- an appointment, as residents and staff read it (booking and agenda) --------------------
@@ -458,11 +424,6 @@ def tx(t: Translator, text: Text | None) -> str:
 
 def join(*parts: str) -> str:
     return "\n\n".join(p for p in parts if p)
-
-
-def when_line(t: Translator, start: datetime, end: datetime) -> str:
-    """The full date and "from … to …" in the resident's own date style."""
-    return t.when(start, end)
 
 
 def address_line(t: Translator, place: Place) -> str:
@@ -480,7 +441,7 @@ def details(t: Translator, directory: Directory, booking: Booking | Slot, note: 
     lines = []
     with contextlib.suppress(KeyError):
         lines.append(f"📋 {tx(t, directory.offer(offer_id).title)}")
-    lines.append(f"📅 {when_line(t, start, end)}")
+    lines.append(f"📅 {t.when(start, end)}")  # full date, "from … to …"
     try:
         place = directory.place(place_id)
         lines.append(f"📍 {tx(t, place.name)}\n{address_line(t, place)}")

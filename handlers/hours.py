@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
-from bot.callbacks import Callback
+from bot.callbacks import Callback, make
 from bot.capability import App, Capability, Command, Handler, MenuEntry
 from bot.context import BotContext, Services, services_of
 from bot.directory import (
@@ -32,7 +32,6 @@ from bot.directory import (
 )
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from bot.slots import Rules
 from handlers.common import (
     CB_BOOK_HERE,
     answer_query,
@@ -41,7 +40,6 @@ from handlers.common import (
     closure_notes,
     closures_now,
     example_note,
-    office_phone,
     on_callback,
     parse_day,
     refuse_coordinator,
@@ -192,9 +190,8 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
             ]
         )
     if examples:
-        parts.append(example_note(t, office_phone(directory)))
-    if bookable(offer):
-        rows.append([book_here(t, offer.id)])
+        parts.append(example_note(t, directory.office_phone()))
+    rows += book_here(t, offer)
     rows.append(
         [
             InlineKeyboardButton(
@@ -205,16 +202,12 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
     await reply(update, context, "\n\n".join(parts) + texts.footer(), InlineKeyboardMarkup(rows))
 
 
-def bookable(offer: Offer) -> bool:
-    return Rules.of(offer) is not None and bool(offer.place_ids)
-
-
-def book_here(t: Translator, offer_id: str, place_id: str | None = None) -> InlineKeyboardButton:
-    """Opens the booking flow (as a new message) with offer and place chosen."""
-    args = (offer_id,) if place_id is None else (offer_id, place_id)
-    return InlineKeyboardButton(
-        "📆 " + t._(N_("Book here")), callback_data=callbacks.make(CB_BOOK_HERE, *args)
-    )
+def book_here(t: Translator, offer: Offer, place: str = "") -> list[list[InlineKeyboardButton]]:
+    """ "Book here": the booking flow (as a new message) with offer and place chosen."""
+    if offer.booking is None or not offer.place_ids:
+        return []
+    data = make(CB_BOOK_HERE, offer.id, *([place] if place else []))
+    return [[InlineKeyboardButton("📆 " + t._(N_("Book here")), callback_data=data)]]
 
 
 def place_details(t: Translator, texts: Texts, place: Place) -> str:
@@ -251,12 +244,9 @@ async def place_view(update: Update, context: BotContext, offer_id: str, place_i
     lines = status_lines(t, directory, offer.id, place.id, context.clock.now(), closures, notes)
     text = f"{place_details(t, texts, place)}\n\n{texts(offer.title)}:\n" + "\n".join(lines)
     if any(line.endswith(" *") for line in lines):
-        text += "\n\n" + example_note(t, office_phone(directory))
-    back = InlineKeyboardButton(
-        "« " + t._(N_("Back")), callback_data=callbacks.make(CB_OFFER, offer.id)
-    )
-    rows = [[book_here(t, offer.id, place.id)]] if bookable(offer) else []
-    markup = InlineKeyboardMarkup([*rows, [back]])
+        text += "\n\n" + example_note(t, directory.office_phone())
+    back = InlineKeyboardButton("« " + t._(N_("Back")), callback_data=make(CB_OFFER, offer.id))
+    markup = InlineKeyboardMarkup([*book_here(t, offer, place.id), [back]])
     await reply(update, context, text + texts.footer(), markup)
     chat = update.effective_chat
     if chat is not None and place.lat is not None and place.lon is not None:
@@ -325,7 +315,7 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
             )
         )
     if any(occ.example and occ.is_open for occ in shown):
-        parts.append("\n" + example_note(t, office_phone(directory)))
+        parts.append("\n" + example_note(t, directory.office_phone()))
     other = "week" if span == "today" else "today"
     other_label = "🗓 " + t._(N_("This week")) if span == "today" else "📅 " + t._(N_("Open today"))
     markup = InlineKeyboardMarkup(
