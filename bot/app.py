@@ -32,6 +32,7 @@ from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.broadcast_recovery import ReportNote
 from bot.services.feedback import FeedbackService
 from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
@@ -163,6 +164,7 @@ def build_application(
         health_probes=probes,
         flows=Flows(storage, clock),
     )
+    services.outbox.broadcasts.report_note = ReportNote(services.i18n)
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
     application.add_error_handler(on_error)

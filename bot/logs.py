@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -63,3 +64,42 @@ def configure_logging(log_format: str = "text", stream: TextIO | None = None) ->
     # httpx logs every request URL at INFO, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class Throttled:
+    """A log line for an error that may repeat in a loop: at most once per ``interval``
+    seconds, with how often it happened since the last line."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
+        self.logger = logger
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._count: dict[str, int] = {}
+
+    def warning(
+        self, key: str, message: str, *args: object, exc_info: BaseException | None = None
+    ) -> None:
+        self.log(logging.WARNING, key, message, *args, exc_info=exc_info)
+
+    def error(
+        self, key: str, message: str, *args: object, exc_info: BaseException | None = None
+    ) -> None:
+        self.log(logging.ERROR, key, message, *args, exc_info=exc_info)
+
+    def log(
+        self,
+        level: int,
+        key: str,
+        message: str,
+        *args: object,
+        exc_info: BaseException | None = None,
+    ) -> None:
+        now = time.monotonic()
+        self._count[key] = self._count.get(key, 0) + 1
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            return
+        count = self._count.pop(key)
+        self._last[key] = now
+        suffix = f" ({count} times in the last {self.interval:.0f} s)" if count > 1 else ""
+        self.logger.log(level, message + suffix, *args, exc_info=exc_info)

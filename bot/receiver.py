@@ -13,7 +13,7 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.context import SERVICES, Services
 from bot.health import Health, Listener, Liveness, health_app
-from bot.updates import TolerantBot, UpdateStats
+from bot.updates import Throttled, TolerantBot, UpdateStats
 from bot.webhook import listener_path, webhook_app, webhook_secret
 
 log = logging.getLogger(__name__)
@@ -101,10 +101,16 @@ class Receiver:
         assert updater is not None
         # start_polling deletes a webhook left from webhook mode (PTB's bootstrap calls
         # deleteWebhook whenever it polls), so switching back needs nothing else.
+        # PTB's retry loop backs off (up to 30 s) but logs every failed getUpdates with a
+        # traceback; one line a minute with a count says the same.
+        polling_errors = Throttled(log, 60.0)
         await updater.start_polling(
             poll_interval=self.poll_interval,
             timeout=self.poll_timeout,
             allowed_updates=list(UPDATE_TYPES),
+            error_callback=lambda exc: polling_errors.warning(
+                type(exc).__name__, "getUpdates failed: %s; trying again", exc
+            ),
         )
         self._polling = True
         if config.health_listen is not None:

@@ -20,13 +20,16 @@ from typing import Any
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ExtBot
 
 from bot.delivery.direction import fix_direction
 from bot.delivery.errors import remember_call
+from bot.logs import Throttled
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Throttled", "TolerantBot", "UpdateStats", "parse_update"]
 
 
 class UpdateStats:
@@ -110,17 +113,24 @@ class TolerantBot(ExtBot[None]):
             effective: float = base + timeout.total_seconds()
         else:
             effective = base + timeout if timeout else base
-        result = await self._post(
-            "getUpdates",
-            data,
-            read_timeout=effective,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            api_kwargs=api_kwargs,
-        )
-        self._update_stats.fetched()
-        return tuple(parse_update(item, self, self._update_stats) for item in result or ())
+        try:
+            result = await self._post(
+                "getUpdates",
+                data,
+                read_timeout=effective,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+                api_kwargs=api_kwargs,
+            )
+            self._update_stats.fetched()
+            return tuple(parse_update(item, self, self._update_stats) for item in result or ())
+        except TelegramError:
+            raise
+        except Exception as exc:
+            # PTB's polling loop logs anything else as CRITICAL and polls again at once;
+            # as a network error it backs off (up to 30 s) and our error callback logs it.
+            raise NetworkError(f"unusable getUpdates answer: {exc!r}") from exc
 
     async def _do_post(
         self,
@@ -163,25 +173,3 @@ _WRITES_TEXT = frozenset(
         "sendAnimation",
     }
 )
-
-
-class Throttled:
-    """A log line for an error that may repeat in a loop: at most once per ``interval``
-    seconds, with how often it happened since the last line."""
-
-    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
-        self.logger = logger
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._count: dict[str, int] = {}
-
-    def warning(self, key: str, message: str, *args: object) -> None:
-        now = time.monotonic()
-        self._count[key] = self._count.get(key, 0) + 1
-        last = self._last.get(key)
-        if last is not None and now - last < self.interval:
-            return
-        count = self._count.pop(key)
-        self._last[key] = now
-        suffix = f" ({count} times in the last {self.interval:.0f} s)" if count > 1 else ""
-        self.logger.warning(message + suffix, *args)

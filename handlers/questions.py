@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import MessageHandler, filters
@@ -23,6 +24,7 @@ from telegram.ext import MessageHandler, filters
 from bot.capability import App, Capability, Handler
 from bot.context import BotContext, Services
 from bot.delivery.pacing import Spacing, duration_micros, micros
+from bot.delivery.replies_lane import After
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
 from bot.services.interpreting import VoiceRef
@@ -39,6 +41,8 @@ from storage.requests import Request
 
 # The receipt is sent once per conversation: for a new request, or again after this long.
 RECEIPT_EVERY = timedelta(hours=12)
+RECEIPT = "receipt"
+"""The replies lane's record kind: the request's receipt was accepted by Telegram."""
 # Told again at most this often that their messages are not passed on.
 BAN_NOTICE_EVERY = timedelta(days=1)
 # Per-resident flood limit: a burst of FLOOD_BURST messages is fine, then one every
@@ -266,8 +270,14 @@ async def on_message(update: Update, context: BotContext) -> None:
     )
     await interpret(context, user.id, message)
     if needs_receipt(request, is_new, now):
-        await requests.mark_receipt(request.id, now)
-        await message.reply_text(await receipt_text(context, t, now))
+        # Through the replies lane: it waits out any 429 storm, and the receipt is marked
+        # (``mark_receipt``) only once Telegram accepted it; one per request and period.
+        await context.services.outbox.replies.send(
+            message.chat_id,
+            await receipt_text(context, t, now),
+            after=After(RECEIPT, request.id),
+            key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
+        )
 
 
 async def interpret(
@@ -318,6 +328,12 @@ async def on_edit(update: Update, context: BotContext) -> None:
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
+    requests = services.storage.requests
+
+    async def receipt_sent(request_id: Any, at: datetime) -> None:
+        await requests.mark_receipt(int(request_id), at)
+
+    services.outbox.replies.on_sent(RECEIPT, receipt_sent)
     private = filters.ChatType.PRIVATE
     return [
         MessageHandler(

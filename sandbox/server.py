@@ -14,6 +14,7 @@ import binascii
 import collections
 import contextlib
 import copy
+import dataclasses
 import functools
 import json
 import logging
@@ -45,7 +46,7 @@ from sandbox.world import (
     World,
 )
 
-__all__ = ["Sandbox", "SandboxError"]
+__all__ = ["Hold", "Sandbox", "SandboxError", "Storm"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +79,37 @@ def _is_sending(method: str) -> bool:
 def _load_schema(path: str, mtime: float) -> ApiSchema:
     del mtime  # part of the cache key only, so an edited schema is re-read
     return ApiSchema.load(path)
+
+
+@dataclasses.dataclass
+class Storm:
+    """A stretch of real time in which Telegram answers every send with 429."""
+
+    start: float
+    end: float
+    retry_after: int
+    refused: int = 0
+
+
+@dataclasses.dataclass
+class Hold:
+    """A call the sandbox keeps waiting (see :meth:`Sandbox.hold`)."""
+
+    method: str
+    when: Callable[[JSON], bool]
+    every: bool = False
+    """Hold every matching call until released, not just the next one."""
+    held: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    release: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    calls: list[JSON] = dataclasses.field(default_factory=list)
+    """The parameters of the calls held so far."""
+    dropped: bool = False
+
+    def drop(self) -> None:
+        """Hold nothing more, and never deliver what was held (as if those requests were
+        lost with the process that sent them)."""
+        self.dropped = True
+        self.release.set()
 
 
 class Sandbox:
@@ -130,6 +162,9 @@ class Sandbox:
         self._webhook_routes: dict[str, str] = {}
         self._webhook_task: asyncio.Task[None] | None = None
         self.world.on_change(self._on_webhook_change)
+        self._storm: Storm | None = None
+        self.storms: list[Storm] = []
+        self._holds: list[Hold] = []
         self.app = self._make_app()
 
     # ------------------------------------------------------------ lifecycle
@@ -273,6 +308,8 @@ class Sandbox:
             fault = self.world.take_fault(name, params.get("chat_id"))
             if fault is not None:
                 raise ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
+            self._storm_refusal(name)
+            await self._hold_if_asked(name, params)
             self._rate_limit(name, params)
             if name == "getUpdates":
                 result: Any = await self._get_updates(params)
@@ -1166,6 +1203,81 @@ class Sandbox:
                     + self._recent_calls()
                 )
             await asyncio.sleep(min(0.01, max(quiet / 4, 0.001)))
+
+    # ---------------------------------------------- storms, send rates, a kill at a moment
+    # Storms and send rates are in real (monotonic) time: Telegram counts real seconds, and
+    # so do the bot's waits after a 429 (its rate limiter and its lanes sleep them out).
+
+    def storm(self, seconds: float, *, retry_after: int = 5) -> Storm:
+        """From now on, for ``seconds`` of real time, every sending or editing request is
+        answered 429 with ``parameters.retry_after`` (``retry_after``, or the time left if
+        shorter; at least 1, as Telegram says whole seconds). Returns the storm, whose
+        ``end`` is the monotonic moment it ends."""
+        now = time.monotonic()
+        storm = Storm(start=now, end=now + seconds, retry_after=retry_after)
+        self._storm = storm
+        self.storms.append(storm)
+        return storm
+
+    def _storm_refusal(self, name: str) -> None:
+        storm = self._storm
+        if storm is None or not (_is_sending(name) or name.startswith("edit")):
+            return
+        left = storm.end - time.monotonic()
+        if left <= 0:
+            self._storm = None
+            return
+        storm.refused += 1
+        retry = max(1, min(storm.retry_after, math.ceil(left)))
+        raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+
+    def sends(self, since: float = 0.0) -> list[Call]:
+        """Sending requests (as :func:`_is_sending` and edits) that reached the sandbox at
+        or after ``since`` (monotonic), refused or not."""
+        return [
+            c
+            for c in self.world.call_log
+            if c.monotonic >= since and (_is_sending(c.method) or c.method.startswith("edit"))
+        ]
+
+    def peak_rate(self, since: float = 0.0, until: float = math.inf, span: float = 1.0) -> int:
+        """The most sending requests within any ``span`` seconds (a sliding window, which is
+        stricter than counting per wall-clock second) between ``since`` and ``until``."""
+        times = sorted(c.monotonic for c in self.sends(since) if c.monotonic < until)
+        peak, first = 0, 0
+        for last, moment in enumerate(times):
+            while times[first] <= moment - span:
+                first += 1
+            peak = max(peak, last - first + 1)
+        return peak
+
+    def hold(
+        self,
+        method: str,
+        when: Callable[[JSON], bool] = lambda params: True,
+        *,
+        every: bool = False,
+    ) -> Hold:
+        """Hold the next call of ``method`` whose parameters satisfy ``when`` (or, with
+        ``every``, each such call until released) before the sandbox handles it, so that
+        nothing is delivered: ``held`` is set when one arrives, and the calls go on when
+        ``release`` is set. Meanwhile a test can kill the bot, which then dies with those
+        requests on their way (:meth:`Hold.drop`: they are never delivered)."""
+        hold = Hold(method.lower(), when, every)
+        self._holds.append(hold)
+        return hold
+
+    async def _hold_if_asked(self, name: str, params: JSON) -> None:
+        for hold in self._holds:
+            if hold.method == name.lower() and hold.when(params) and not hold.release.is_set():
+                if not hold.every:
+                    self._holds.remove(hold)
+                hold.calls.append(params)
+                hold.held.set()
+                await hold.release.wait()
+                if hold.dropped:
+                    raise ApiError(502, "Bad Gateway: the request was lost")
+                return
 
 
 def _kind(update: JSON) -> str:

@@ -11,6 +11,7 @@ from storage.closures import Closures, StoredClosure
 from storage.db import Database
 from storage.feedback import Feedback
 from storage.privacy import Privacy
+from storage.replies import Replies
 from storage.requests import Requests, StaffOutbox
 from storage.residents import Resident, Residents
 from storage.stats import Stats
@@ -41,6 +42,7 @@ class Storage:
         self.privacy = Privacy(self.db, self.residents, self.requests)
         self.voice_pending = VoicePending(self.db)
         self.language_counts = LanguageCounts(self.db)
+        self.replies = Replies(self.db)
 
     async def open(self) -> None:
         # What was remembered from an earlier opening may have been changed meanwhile.

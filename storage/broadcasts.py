@@ -25,6 +25,11 @@ SENT, FAILED, BLOCKED, LEFT, SKIPPED, UNKNOWN = (
     "unknown",
 )
 OUTCOMES = (SENT, FAILED, BLOCKED, LEFT, SKIPPED, UNKNOWN)
+INTERRUPTED = "interrupted"
+"""Not a stored status but how :meth:`Broadcasts.counts` reports 'unknown' rows that a
+crash left in flight (the bot stopped while sending): they may be sent again on the
+coordinator's request (:meth:`Broadcasts.send_again`)."""
+_INTERRUPTED_ERROR = "interrupted while sending"
 
 
 # -- subscriptions --------------------------------------------------------------------------
@@ -369,16 +374,47 @@ class Broadcasts:
         )
 
     async def counts(self, broadcast_id: int) -> dict[str, int]:
+        """Rows by status; rows a crash left in doubt as :data:`INTERRUPTED`."""
         rows = await self.db.fetchall(
-            "SELECT status, count(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY status",
-            (broadcast_id,),
+            "SELECT CASE WHEN status = 'unknown' AND error = ? THEN ? ELSE status END AS s,"
+            " count(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY s",
+            (_INTERRUPTED_ERROR, INTERRUPTED, broadcast_id),
         )
-        return {row["status"]: row["n"] for row in rows}
+        return {row["s"]: row["n"] for row in rows}
 
     async def recover(self) -> int:
         """After a crash: a row left 'sending' may or may not have reached the resident.
-        It is never sent again, so nobody gets a message twice."""
+        It is not sent again unless the coordinator asks (:meth:`send_again`)."""
         return await self.db.execute(
-            "UPDATE outbox SET status = 'unknown', error = 'interrupted while sending'"
-            " WHERE status = 'sending'"
+            "UPDATE outbox SET status = 'unknown', error = ? WHERE status = 'sending'",
+            (_INTERRUPTED_ERROR,),
         )
+
+    async def interrupted(self) -> list[tuple[Broadcast, int]]:
+        """Broadcasts with recipients in doubt after a crash, and how many."""
+        rows = await self.db.fetchall(
+            "SELECT b.*, count(*) AS interrupted FROM outbox o JOIN broadcasts b"
+            " ON b.id = o.broadcast_id WHERE o.status = 'unknown' AND o.error = ?"
+            " GROUP BY b.id ORDER BY b.id",
+            (_INTERRUPTED_ERROR,),
+        )
+        return [(_broadcast(r), int(r["interrupted"])) for r in rows]
+
+    async def send_again(self, broadcast_id: int) -> int:
+        """The coordinator's choice: the recipients in doubt after a crash are sent the
+        broadcast again (a duplicate for whoever did get it). Returns how many; 0 if none
+        are left (a second tap)."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "UPDATE outbox SET status = 'pending', error = NULL"
+                " WHERE broadcast_id = ? AND status = 'unknown' AND error = ?",
+                (broadcast_id, _INTERRUPTED_ERROR),
+            ) as cur:
+                again = cur.rowcount
+            if again:
+                await conn.execute(
+                    "UPDATE broadcasts SET status = 'sending', finished_at = NULL"
+                    " WHERE id = ? AND status IN ('sending', 'done')",
+                    (broadcast_id,),
+                )
+        return again

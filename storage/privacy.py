@@ -30,6 +30,7 @@ RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
     ("outbox", "user_id = ?"),
     ("subscriptions", "user_id = ?"),
     ("broadcast_drafts", "user_id = ?"),
+    ("replies", "chat_id = ?"),
     ("residents", "user_id = ?"),
 )
 

@@ -14,7 +14,7 @@ What counts, in one place:
 - appointments are counted by the day of the appointment (*held in* the period). *Booked*
   is every booking a resident made (upcoming, done, missed or cancelled), without
   waiting-list holds that were never taken, requests staff declined, and the old slot of a
-  rescheduled booking (before migration 0015 a move made a second row). The same
+  rescheduled booking (before migration 0016 a move made a second row). The same
   bookings are also counted by the moment they were made (*booked during* the period),
   so this month's booking activity shows while its appointments are still ahead.
 - interpreter needs are counted per language for the appointments held in the period that

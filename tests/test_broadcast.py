@@ -376,8 +376,23 @@ async def test_a_row_in_flight_at_a_crash_is_never_sent_again(bot: Harness) -> N
     await storage.close()
     await bot.start()
     report = await finished(bot, admin["id"])
-    assert "sent: 2 of 3" in report["text"] and "failed: 1" in report["text"]
+    assert "sent: 2 of 3" in report["text"] and "failed: 0" in report["text"]
+    assert "unknown — the bot stopped while sending (1)" in report["text"]
     assert delivered(bot, readers[0]) == []
+    listing = await say(bot, admin, "/broadcasts")
+    assert "#1: ❓ unknown — the bot stopped while sending (1)" in listing["text"]
+    # Sending again is the coordinator's choice; only the row in doubt goes again.
+    [again] = buttons(report)
+    assert again["text"] == "🔁 Send again to these 1"
+    await tap(bot, admin, report, again["callback_data"])
+    await bot.sandbox.wait_for(lambda: delivered(bot, readers[0]), message="sent again")
+    await bot.sandbox.wait_for(
+        lambda: "sent: 3 of 3" in bot.last(admin["id"]).get("text", ""), message="new report"
+    )
+    assert [len(delivered(bot, r)) for r in readers] == [1, 1, 1]
+    await tap(bot, admin, report, again["callback_data"])  # a second tap sends nothing
+    assert bot.sandbox.callback_answers[-1]["text"] == "This button is no longer valid."
+    assert [len(delivered(bot, r)) for r in readers] == [1, 1, 1]
 
 
 async def test_replies_are_not_starved_while_a_broadcast_runs(bot: Harness) -> None:

@@ -3,10 +3,14 @@
 Replies to residents, reminders and staff relays go straight to the Application's rate
 limiter; the broadcast takes what is left of the budget (:class:`bot.delivery.pacing.Pacer`)
 and leaves headroom, so they are never starved. For each recipient the lane claims the row
-(``sending``) right before the request leaves and marks the outcome afterwards, so a
-restart resumes where it stopped. A row that a crash left ``sending`` may or may not have
-arrived; it is never sent again (``unknown``): nobody gets a message twice. A clean stop
-lets the requests in flight finish and puts back the rows whose request had not left yet.
+(``sending``) at the moment its request leaves the rate limiter (see
+:class:`~bot.delivery.pacing.Departure`) and marks the outcome right after the answer, so a
+row is ``sending`` only for one round trip and a restart resumes where it stopped. A row
+that a crash left ``sending`` may or may not have arrived; it is not sent again on its own:
+the coordinator's report says "unknown — the bot stopped while sending (N)" and offers a
+button to send those N again (:class:`ReportNote`; then a duplicate is their informed
+choice). A clean stop lets the requests in flight finish and puts back the rows whose
+request had not left yet.
 
 Real time paces the requests (Telegram counts real seconds); scheduling, in clock time, is
 the business of the broadcast capability, which also renders the messages: it sets a
@@ -32,6 +36,7 @@ from bot.delivery.pacing import (
     LANE_REQUEST,
     PER_CHAT_INTERVAL,
     Departure,
+    NotClaimed,
     Pacer,
     RequestLog,
 )
@@ -64,6 +69,17 @@ class BroadcastRenderer(Protocol):
         ...
 
 
+class ReportNote(Protocol):
+    """What the coordinator's progress and report add about recipients in doubt after a
+    crash (``bot.services.broadcast_recovery``)."""
+
+    def note(
+        self, broadcast: Broadcast, counts: dict[str, int], final: bool
+    ) -> tuple[str | None, InlineKeyboardMarkup | None]:
+        """A line for the text, and the final report's buttons."""
+        ...
+
+
 class BroadcastLane(Lane):
     name = "broadcast-lane"
     idle_poll = 60.0
@@ -75,11 +91,14 @@ class BroadcastLane(Lane):
         super().__init__(bot, clock)
         self.storage = storage
         self.renderer: BroadcastRenderer | None = None
+        self.report_note: ReportNote | None = None
         self.log = request_log or RequestLog()
         self.pacer = Pacer(self.log)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._not_before: dict[tuple[int, int], float] = {}
+        self._launched: set[tuple[int, int]] = set()
+        """Rows whose request is on its way (still 'pending' until it leaves)."""
 
     @property
     def enabled(self) -> bool:
@@ -93,11 +112,13 @@ class BroadcastLane(Lane):
         recovered = await self.storage.broadcasts.recover()
         if recovered:
             log.warning(
-                "%d broadcast message(s) were in flight at a crash; not sent again", recovered
+                "%d broadcast message(s) were in flight at a crash; reported to the"
+                " coordinator, sent again only on their request",
+                recovered,
             )
 
     async def after_crash(self) -> None:
-        await self.sleep(5)
+        await self.sleep(self.backoff(5, 300))
         self.wake()
 
     async def settle(self) -> None:
@@ -145,6 +166,9 @@ class BroadcastLane(Lane):
                 cursor = row.user_id
                 if self.stopping:
                     return
+                if (broadcast.id, row.user_id) in self._launched:
+                    soonest = min(soonest, PER_CHAT_INTERVAL)
+                    continue
                 if not row.eligible:  # unsubscribed, withdrew consent or unreachable meanwhile
                     await repo.mark(broadcast.id, row.user_id, SKIPPED)
                     continue
@@ -185,25 +209,29 @@ class BroadcastLane(Lane):
             if not await self._pace():
                 self._slots.release()
                 return False
-            if not await self.storage.broadcasts.claim(broadcast.id, row.user_id):
-                self._slots.release()
-                return False
         except BaseException:
             self._slots.release()
             raise
         self.pacer.take(row.user_id)
+        key = (broadcast.id, row.user_id)
+        self._launched.add(key)
         task = asyncio.create_task(self._deliver(broadcast, row))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+        task.add_done_callback(lambda _: self._launched.discard(key))
         return True
 
     async def _deliver(self, broadcast: Broadcast, row: OutboxRow) -> None:
-        departure = Departure()
-        LANE_REQUEST.set(departure)
         repo = self.storage.broadcasts
+        # Claimed as the request leaves: 'sending' lasts one round trip.
+        departure = Departure(claim=lambda: repo.claim(broadcast.id, row.user_id), own_retries=True)
+        LANE_REQUEST.set(departure)
         key = (broadcast.id, row.user_id)
         try:
-            status, error = await self._send(broadcast, row)
+            try:
+                status, error = await self._send(broadcast, row)
+            except NotClaimed:
+                return
             if status == _REQUEUE:
                 self._not_before[key] = self.log.paused_until
                 await repo.release(broadcast.id, row.user_id, refund=True)
@@ -221,11 +249,12 @@ class BroadcastLane(Lane):
                 if status in (BLOCKED, LEFT):
                     await self.storage.residents.mark_unreachable(row.user_id, self.clock.now())
         except asyncio.CancelledError:
-            if not departure.departed:  # the request never left: send it after a restart
-                await repo.release(broadcast.id, row.user_id, refund=True)
+            # A request that never left was never claimed: it is still 'pending'.
             raise
         except Exception as exc:
-            log.exception("broadcast %s to %s failed", broadcast.id, row.user_id)
+            self.errors.error(
+                "row", "broadcast %s to %s failed", broadcast.id, row.user_id, exc_info=exc
+            )
             await repo.mark(broadcast.id, row.user_id, FAILED, repr(exc))
         finally:
             self._slots.release()
@@ -276,6 +305,10 @@ class BroadcastLane(Lane):
         fresh = await repo.get(broadcast.id) or broadcast
         counts = await repo.counts(broadcast.id)
         text = self.renderer.progress(fresh, counts, final)
+        buttons: InlineKeyboardMarkup | None = None
+        if self.report_note is not None:
+            line, buttons = self.report_note.note(fresh, counts, final)
+            text = f"{text}\n{line}" if line else text
         bot = self.bot
         chat, thread = fresh.report_chat, fresh.report_thread
         try:
@@ -299,6 +332,7 @@ class BroadcastLane(Lane):
                 message_thread_id=thread,
                 reply_to_message_id=fresh.progress_message if final else None,
                 allow_sending_without_reply=True,
+                reply_markup=buttons if final else None,
             )
             if fresh.progress_message is None and not final:
                 await repo.set_progress_message(broadcast.id, message.message_id)

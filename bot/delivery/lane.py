@@ -10,20 +10,23 @@ recover after a crash, what to do when a drain fails unexpectedly and what to fi
 stop.
 
 Lanes today: :class:`~bot.delivery.staff_lane.StaffLane` (everything posted into the staff
-group, 20 a minute of clock time) and :class:`~bot.delivery.broadcast_lane.BroadcastLane`
+group, 20 a minute of clock time), :class:`~bot.delivery.replies_lane.RepliesLane` (replies
+that matter: receipts, confirmations, staff answers; they wait out a 429 storm of any length
+and go out in order, once) and :class:`~bot.delivery.broadcast_lane.BroadcastLane`
 (announcements to many residents at 29 a second, yielding to interactive traffic).
 
-Adding a lane — e.g. replies that matter (receipts, confirmations, staff answers), which
-must wait out a 429 storm of any length and go out in order, once — takes:
+Adding a lane (the replies lane is the smallest example) takes:
 
-1. a table of rows in ``storage/`` (claimed right before the request leaves, as the
-   broadcast rows are, so that a crash never sends one twice);
+1. a table of rows in ``storage/``, claimed as the request leaves: pass the claim to
+   :class:`~bot.delivery.pacing.Departure` (so a crash leaves a row in doubt only for one
+   round trip, and never sends one twice);
 2. a subclass with ``drain``: take the oldest due row, wait for the pacing policy (e.g. a
    :class:`~bot.delivery.pacing.SlidingWindow` of 29 a second plus the shared
    :class:`~bot.delivery.pacing.RequestLog`'s pause and per-chat spacing), send with
-   ``LANE_REQUEST`` set, and let :func:`~bot.delivery.errors.classify` decide: on
-   ``RETRY_AFTER`` put the row back uncounted and :meth:`Lane.sleep` out the pause (order
-   is kept, and the window paces the restart: no burst);
+   ``LANE_REQUEST`` set (``own_retries=True``: a 429 comes back to the lane at once), and
+   let :func:`~bot.delivery.errors.classify` decide: on ``RETRY_AFTER`` put the row back
+   uncounted and :meth:`Lane.sleep` out the pause (order is kept, and the shared rate
+   limiter paces the restart: no burst);
 3. an attribute on :class:`bot.delivery.outbox.Outbox` and its ``lanes``.
 """
 
@@ -39,6 +42,7 @@ from datetime import datetime
 from telegram import Bot
 
 from bot.clock import Clock
+from bot.logs import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,10 @@ class Lane(ABC):
         self._task: asyncio.Task[None] | None = None
         self._alarm: asyncio.TimerHandle | None = None
         self._alarm_at = math.inf
+        self.crashes = 0
+        """Drains in a row that raised; reset by one that did not."""
+        self.errors = Throttled(log, 60.0)
+        """A lane that fails again and again says so once a minute, with a count."""
         self._waiting = False
 
     # -- what a lane says ---------------------------------------------------------------------
@@ -74,9 +82,14 @@ class Lane(ABC):
         """Send what is due; return when nothing is (after :meth:`wake_at` if later)."""
 
     async def after_crash(self) -> None:
-        """A drain raised something unexpected; by default look again in a minute."""
-        await self.sleep(60)
+        """A drain raised something unexpected; by default look again in a minute (longer
+        each time it happens again, up to ten)."""
+        await self.sleep(self.backoff(60, 600))
         self.wake()
+
+    def backoff(self, first: float, most: float) -> float:
+        """Seconds to wait after the latest of :attr:`crashes` failed drains in a row."""
+        return float(min(first * 2 ** max(self.crashes - 1, 0), most))
 
     async def settle(self) -> None:  # noqa: B027 (optional hook)
         """At a stop, after the worker ended: finish or put back requests still running."""
@@ -157,6 +170,10 @@ class Lane(ABC):
                 return
             try:
                 await self.drain()
-            except Exception:
-                log.exception("%s: unexpected error; trying again later", self.name)
+                self.crashes = 0
+            except Exception as exc:
+                self.crashes += 1
+                self.errors.error(
+                    "drain", "%s: unexpected error; trying again later", self.name, exc_info=exc
+                )
                 await self.after_crash()

@@ -10,6 +10,7 @@ from bot.config import Config
 from bot.delivery.broadcast_lane import BroadcastLane
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import RequestLog
+from bot.delivery.replies_lane import RepliesLane
 from bot.delivery.staff_lane import StaffLane, TopicBook
 from storage import Storage
 
@@ -26,12 +27,15 @@ class Outbox:
     ) -> None:
         self.staff = StaffLane(bot, storage, clock, config, topics)
         """Everything posted into the staff group (20 a minute of clock time)."""
+        self.replies = RepliesLane(bot, storage, clock, request_log)
+        """Replies that matter (receipts, confirmations, staff answers): they wait out any
+        429 storm, go out in order per chat, and what they record is written on success."""
         self.broadcasts = BroadcastLane(bot, storage, clock, request_log)
         """Announcements to subscribed residents (29 a second, yielding to replies)."""
 
     @property
     def lanes(self) -> tuple[Lane, ...]:
-        return (self.staff, self.broadcasts)
+        return (self.staff, self.replies, self.broadcasts)
 
     async def start(self) -> None:
         """After the database is open and the capabilities have set their renderers."""

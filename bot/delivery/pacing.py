@@ -13,9 +13,10 @@ a minute frees exactly a minute's worth):
 
 The policies built from them:
 
-* :class:`SharedRateLimiter` — PTB's ``AIORateLimiter`` for interactive replies (it waits
-  out a 429 and pauses every request meanwhile), plus a :class:`RequestLog` of what left and
-  when, so that lanes can leave room for interactive traffic.
+* :class:`SharedRateLimiter` — the gate of every request (PTB's rate limiter interface): a
+  429 pauses every request, and after the pause they leave paced, at most ``LIMIT`` within
+  any second; plus a :class:`RequestLog` of what left and when, so that lanes can leave room
+  for interactive traffic.
 * :class:`GroupWindow` — the staff group's 20 messages a minute, in clock time.
 * :class:`Pacer` — the broadcast lane: evenly spaced at 29 a second, its own requests plus
   *twice* everybody else's within the last second at most 29 (one below Telegram's 30), the
@@ -24,9 +25,11 @@ The policies built from them:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +39,7 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.delivery.errors import retry_seconds
+from bot.logs import Throttled
 
 TELEGRAM_PER_SECOND = 30
 LIMIT = TELEGRAM_PER_SECOND - 1
@@ -146,12 +150,31 @@ def from_micros(value: float) -> timedelta:
 
 
 # -- the interactive traffic: PTB's rate limiter and the request log ----------------------------
+class NotClaimed(Exception):
+    """A lane's row was taken (or closed) meanwhile: the request must not leave."""
+
+
 @dataclass
 class Departure:
     """Set (in a context variable) while a lane sends: its requests are paced by the lane,
-    and the lane learns whether its request actually left."""
+    and the lane learns whether its request actually left.
+
+    ``claim`` runs right before the request leaves (after every wait of the rate limiter),
+    so that a row is "sending" only for the time of one round trip: a crash can only leave
+    a row in doubt whose request really was on its way. It runs once; False stops the
+    request (:class:`NotClaimed`). A lane that sets ``own_retries`` handles a 429 itself
+    (puts its row back and waits): the limiter then passes it on at once instead of
+    holding the row "sending" through the pause."""
 
     departed: bool = False
+    claim: Callable[[], Awaitable[bool]] | None = None
+    own_retries: bool = False
+
+    async def leave(self) -> None:
+        claim, self.claim = self.claim, None
+        if claim is not None and not await claim():
+            raise NotClaimed
+        self.departed = True
 
 
 LANE_REQUEST: ContextVar[Departure | None] = ContextVar("quartierbot_lane_request", default=None)
@@ -182,18 +205,62 @@ class RequestLog:
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.now() + seconds)
 
+    def pause_left(self) -> float:
+        return max(0.0, self.paused_until - self.now())
+
     def chat_wait(self, chat_id: int) -> float:
         """Seconds until the bot may write to this chat again (one message a second)."""
         last = self.last_in_chat.get(chat_id)
         return 0.0 if last is None else max(0.0, last + PER_CHAT_INTERVAL - self.now())
 
 
-class SharedRateLimiter(AIORateLimiter):
-    """PTB's rate limiter, telling the lanes what else is being sent."""
+PAUSE_SLACK = 0.1
+"""Added to Telegram's ``retry_after``, as PTB does."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+class SharedRateLimiter(AIORateLimiter):
+    """The one gate every request to Telegram passes (PTB calls :meth:`process_request`).
+
+    Unlike PTB's ``AIORateLimiter``, whose leaky bucket hands out its tokens *before* the
+    requests wait out a 429 (so that everything queued during a pause leaves in one burst
+    when it ends, plus a full bucket on top), requests here first wait out the pause, then
+    take a turn in one :class:`SlidingWindow` of ``LIMIT`` requests a second, one at a time
+    in the order they came (an ``asyncio.Lock`` is fair): after a pause of any length at
+    most ``LIMIT`` requests leave within any second. Only requests to a chat count, as in
+    PTB's limiter. A 429 pauses every request; an interactive request is tried again up to
+    ``max_retries`` times, a lane's request (``own_retries``) goes back to its lane.
+
+    The :class:`RequestLog` tells the lanes what else is being sent."""
+
+    def __init__(
+        self,
+        *args: Any,
+        now: Callable[[], float] = time.monotonic,
+        limit: int = LIMIT,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.log = RequestLog()
+        self.log = RequestLog(now)
+        self.window = SlidingWindow(limit, RequestLog.WINDOW)
+        self.grid = Spacing(1.0 / (RATE - 1), burst=1 + GRID_SLACK)
+        self._turn = asyncio.Lock()
+        self.throttled_log = Throttled(logging.getLogger(__name__), 30.0)
+
+    async def wait_turn(self, paced: bool) -> None:
+        """Wait out a 429 pause, then (for a request to a chat) a free slot in the window."""
+        async with self._turn:
+            while True:
+                now = self.log.now()
+                wait = self.log.paused_until - now
+                if paced:
+                    wait = max(wait, self.window.wait(now), self.grid.wait(now))
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            if paced:
+                now = self.log.now()
+                self.window.spend(now)
+                self.grid.take(now)
 
     async def process_request(
         self,
@@ -204,22 +271,34 @@ class SharedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        request_log = self.log
-
-        async def observed(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-            departure = LANE_REQUEST.get()
+        departure = LANE_REQUEST.get()
+        own = departure is not None
+        retries = 0 if departure is not None and departure.own_retries else None
+        if retries is None:
+            retries = rate_limit_args or self._max_retries
+        chat_id = data.get("chat_id")
+        attempt = 0
+        while True:
+            await self.wait_turn(chat_id is not None)
             if departure is not None:
-                departure.departed = True
-            request_log.record(data.get("chat_id"), own=departure is not None)
+                await departure.leave()
+            self.log.record(chat_id, own=own)
             try:
-                return await callback(*a, **kw)
+                return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                request_log.pause(retry_seconds(exc))
-                raise
-
-        return await super().process_request(
-            observed, args, kwargs, endpoint, data, rate_limit_args
-        )
+                seconds = retry_seconds(exc)
+                self.log.pause(seconds + PAUSE_SLACK)
+                if attempt >= retries:
+                    if not own:
+                        self.throttled_log.warning(
+                            "retry-after",
+                            "Telegram asks to wait %.0f s (%s); giving up after %d retries",
+                            seconds,
+                            endpoint,
+                            retries,
+                        )
+                    raise
+                attempt += 1
 
 
 # -- the lanes' policies ------------------------------------------------------------------------

@@ -405,7 +405,7 @@ class StaffLane(Lane):
             failure = classify(exc)
             if failure.kind is Kind.RETRY_AFTER:
                 delay = timedelta(seconds=failure.retry_after)
-                log.warning("staff group: Telegram asks to wait %s", delay)
+                self.errors.warning("429", "staff group: Telegram asks to wait %s", delay)
                 await outbox.retry(item.id, now + delay)
                 self.wake_at(now + delay)
                 raise _Wait from exc
@@ -428,7 +428,9 @@ class StaffLane(Lane):
             if failure.transient or failure.unreachable:
                 # Bot removed from the group, or Telegram unreachable: keep it, try later.
                 delay = timedelta(minutes=min(2 ** min(item.attempts, 6), 60))
-                log.warning("staff outbox: cannot post (%s); retrying in %s", exc, delay)
+                self.errors.warning(
+                    "transient", "staff outbox: cannot post (%s); retrying in %s", exc, delay
+                )
                 await outbox.retry(item.id, now + delay)
                 self.wake_at(now + delay)
                 raise _Wait from exc

@@ -21,6 +21,7 @@ from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services
 from bot.filters import coordinator_here
 from bot.i18n import N_
+from bot.services.broadcast_recovery import CB_SEND_AGAIN
 from handlers.broadcast.flow import (
     INPUT,
     broadcast_command,
@@ -35,7 +36,7 @@ from handlers.broadcast.flow import (
     on_to_media,
     on_topic,
 )
-from handlers.broadcast.schedule import broadcasts_command, on_cancel, on_startup
+from handlers.broadcast.schedule import broadcasts_command, on_cancel, on_send_again, on_startup
 from handlers.broadcast.views import (
     CB_CANCEL,
     CB_CONFIRM,
@@ -47,7 +48,7 @@ from handlers.broadcast.views import (
 )
 from handlers.common import answer_query, on_callback, refuse_coordinator
 
-KINDS = (CB_TOPIC, CB_LANG, CB_STEP, CB_CONFIRM, CB_DISCARD, CB_CANCEL)
+KINDS = (CB_TOPIC, CB_LANG, CB_STEP, CB_CONFIRM, CB_DISCARD, CB_CANCEL, CB_SEND_AGAIN)
 
 
 async def refuse_button(update: Update, context: BotContext, cb: Callback) -> None:
@@ -88,6 +89,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
         on_callback(CB_CONFIRM, on_confirm, filters=coordinator),
         on_callback(CB_DISCARD, on_discard, filters=coordinator),
         on_callback(CB_CANCEL, on_cancel, filters=coordinator),
+        on_callback(CB_SEND_AGAIN, on_send_again, filters=coordinator),
         on_callback(KINDS, refuse_button),
     ]
 

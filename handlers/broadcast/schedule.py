@@ -11,7 +11,8 @@ from bot.callbacks import Callback
 from bot.capability import App
 from bot.context import BotContext, Services, services_of
 from bot.i18n import LANGUAGES, N_
-from handlers.broadcast.views import CB_CANCEL, language_name, moment
+from bot.services import broadcast_recovery
+from handlers.broadcast.views import CB_CANCEL, language_name, moment, stale
 from handlers.common import answer_query, audit, reply, topic_title
 from storage.broadcasts import SENT, Broadcast
 
@@ -83,6 +84,9 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
         )
     if not sending and not scheduled:
         lines.append(t._(N_("No broadcasts are scheduled.")))
+    in_doubt, again = await broadcast_recovery.overview(context.storage, t)
+    lines += in_doubt
+    rows += again
     await reply(update, context, "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -102,6 +106,20 @@ async def on_cancel(update: Update, context: BotContext, cb: Callback) -> None:
     await list_view(
         update, context, "✖ " + t._(N_("Broadcast #{id} is cancelled."), id=cancelled.id)
     )
+
+
+async def on_send_again(update: Update, context: BotContext, cb: Callback) -> None:
+    """The report's (or /broadcasts') button for recipients in doubt after a crash."""
+    t = context.t
+    outbox = context.services.outbox
+    text = await broadcast_recovery.send_again(context.storage, outbox.broadcasts, cb.int_arg(0), t)
+    if text is None:
+        await answer_query(update, stale(t), alert=True)
+        return
+    await audit(update, context, "send broadcast again", None, f"#{cb.int_arg(0)}")
+    await answer_query(update)
+    if update.effective_message is not None:  # the report stays as it is
+        await update.effective_message.reply_text(text)
 
 
 # -- start-up and shutdown ------------------------------------------------------------------
