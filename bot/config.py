@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,6 +110,9 @@ class Config:
     """The language the office reads and writes in (QUARTIERBOT_STAFF_LANGUAGE)."""
     voice_model: str | None = None
     """faster-whisper model name or folder (QUARTIERBOT_VOICE_MODEL); None: no transcription."""
+    agenda_at: time | None = time(7, 30)
+    """When the day's agenda goes into the staff group, in ``tz`` (QUARTIERBOT_AGENDA_AT,
+    e.g. 07:30; set but empty: no daily agenda)."""
 
     @property
     def base_url(self) -> str:
@@ -342,6 +345,23 @@ def load_config(
             " (tiny, base, small, ...) nor an existing folder"
         )
 
+    def given(name: str) -> str | None:
+        """Set at all: for some settings an empty value means "off"."""
+        return values.get(f"QUARTIERBOT_{name}")
+
+    agenda_at: time | None = time(7, 30)
+    if (raw_agenda := given("AGENDA_AT")) is not None:
+        if not raw_agenda.strip():
+            agenda_at = None
+        else:
+            try:
+                agenda_at = time.fromisoformat(raw_agenda.strip())
+            except ValueError:
+                problems.append(
+                    f"QUARTIERBOT_AGENDA_AT: {raw_agenda.strip()!r} is not a time of day"
+                    " (e.g. 07:30; empty: no daily agenda)"
+                )
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -371,4 +391,5 @@ def load_config(
         translate_key=get("TRANSLATE_KEY"),
         staff_language=staff_language,
         voice_model=voice_model,
+        agenda_at=agenda_at,
     )

@@ -105,6 +105,10 @@ class Period:
         return f"{self.first:%Y-%m-%d}_{self.last:%Y-%m-%d}"
 
 
+MONTHS_AHEAD = timedelta(days=366)
+"""How far ahead a month may be asked for: bookings reach at most this far."""
+
+
 def day_span(first: date, last: date, tz: ZoneInfo) -> Span:
     """Local days [first, last] as UTC instants [start, end)."""
     start = datetime.combine(first, time(0), tz).astimezone(UTC)
@@ -133,8 +137,9 @@ def parse_period(arg: str | None, today: date, funding_start: date) -> Period:
     if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
         raise PeriodError("invalid")
     first, last = _month(int(match.group(1)), int(match.group(2)))
-    if first > today:
+    if first > today + MONTHS_AHEAD:
         raise PeriodError("future")
+    # A month ahead shows the appointments already booked for it (issue 18).
     return Period("month", first, last)
 
 
@@ -303,6 +308,8 @@ class Figures:
     answer_p90: float | None
     broadcasts: int
     """How many broadcasts started: the coordinators' own action, never suppressed."""
+    interpreter_languages: tuple[str, ...] = ()
+    """Languages interpreting was asked for, most asked first."""
     message_languages: tuple[str, ...] = ()
     """Languages residents wrote in during the period (the ``CONVERSATION`` counters)."""
 
@@ -326,7 +333,12 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
     for source in (raw.new_by_language, raw.active_by_language):
         for lang, n in source.items():
             weight[lang] = weight.get(lang, 0) + n
-    for grid in (raw.requests_by_bucket, raw.bookings_by_bucket, raw.feedback):
+    for grid in (
+        raw.requests_by_bucket,
+        raw.bookings_by_bucket,
+        raw.made_by_bucket,
+        raw.feedback,
+    ):
         for (_, lang), n in grid.items():
             weight[lang] = weight.get(lang, 0) + n
     languages = tuple(sorted(weight, key=lambda lang: (-weight[lang], lang)))
@@ -339,7 +351,12 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
             values[(name, lang)] = source.get(lang, 0)
         values[(name,)] = sum(source.values())
         relations.append(((name,), [(name, lang) for lang in languages]))
-    for name, grid in (("requests", raw.requests_by_bucket), ("booked", raw.bookings_by_bucket)):
+    grids = (
+        ("requests", raw.requests_by_bucket),
+        ("booked", raw.bookings_by_bucket),
+        ("made", raw.made_by_bucket),
+    )
+    for name, grid in grids:
         weeks = [b.key for b in buckets]
         for i, week in enumerate(weeks):
             for lang in languages:
@@ -358,6 +375,11 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         if measure != "booked":
             values[(measure,)] = sum(getattr(p, measure) for p in raw.by_place)
         relations.append(((measure,), [(measure, o, pl) for o, pl in places]))
+    interpreter_languages = tuple(sorted(raw.interpreters, key=lambda g: (-raw.interpreters[g], g)))
+    for lang in interpreter_languages:
+        values[("interpreter", lang)] = raw.interpreters[lang]
+    values[("interpreter",)] = sum(raw.interpreters.values())
+    relations.append((("interpreter",), [("interpreter", lang) for lang in interpreter_languages]))
     for name, helped in FEEDBACK:
         for lang in languages:
             values[(name, lang)] = raw.feedback.get((helped, lang), 0)
@@ -389,6 +411,7 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         answer_median=raw.answer_median if enough else None,
         answer_p90=raw.answer_p90 if enough else None,
         broadcasts=raw.broadcasts,
+        interpreter_languages=interpreter_languages,
         message_languages=message_languages,
     )
 
@@ -434,6 +457,10 @@ def export_rows(
         add("requests", figure, "" if seconds is None else f"{seconds / 60:.0f}")
     add("requests", "open_now", figures.cell("open_now").text)
     add("appointments", "booked", figures.cell("booked").text)
+    add("appointments", "made", figures.cell("made").text)
+    add("appointments", "interpreter", figures.cell("interpreter").text)
+    for lang in figures.interpreter_languages:
+        add("appointments", "interpreter", figures.cell("interpreter", lang).text, language=lang)
     for measure in MEASURES[1:]:
         add("appointments", measure, figures.cell(measure).text)
     for offer, place in figures.places:
@@ -448,6 +475,7 @@ def export_rows(
     for name, section, figure in (
         ("requests", "requests", "received"),
         ("booked", "appointments", "booked"),
+        ("made", "appointments", "made"),
     ):
         for bucket in figures.buckets:
             add(section, figure, figures.cell(name, bucket.key, "").text, period=bucket.key)
@@ -512,6 +540,8 @@ class ChartLabels:
     languages: Mapping[str, str]
     hidden: str
     footnote: str
+    made: str = ""
+    """The line over the appointments: booked during each week or month."""
 
 
 _PALETTE = (
@@ -540,8 +570,10 @@ def render_chart(figures: Figures, labels: ChartLabels) -> bytes:
     total is shown anyway), a bar whose total is hidden is not drawn but labelled ``<3``.
     Uses the Agg canvas directly (no pyplot state), so it can run in a worker thread.
     """
+    from matplotlib.artist import Artist
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
@@ -553,6 +585,7 @@ def render_chart(figures: Figures, labels: ChartLabels) -> bytes:
     xs = list(range(n))
     used: set[str] = set()
     any_hidden = False
+    made_drawn = False
     axes = fig.subplots(2, 1, sharex=True)
     for ax, name, title in (
         (axes[0], "requests", labels.requests),
@@ -589,8 +622,21 @@ def render_chart(figures: Figures, labels: ChartLabels) -> bytes:
                     total.text, (i, top), textcoords="offset points", xytext=(0, 2),
                     ha="center", va="bottom", fontsize=10,
                 )  # fmt: skip
+        top = max([t.value or 0 for t in totals] + [1])
+        if name == "booked":
+            # Booked during each bar's time (by booking date): a line over the bars of
+            # appointments held then; a hidden total is left out of the line.
+            made = [figures.cell("made", b.key, "").value for b in figures.buckets]
+            points = [(x, v) for x, v in zip(xs, made, strict=True) if v is not None]
+            if points and any(v for _, v in points):
+                ax.plot(
+                    [x for x, _ in points], [v for _, v in points], color="#222222",
+                    marker="o", linewidth=2,
+                )  # fmt: skip
+                made_drawn = True
+                top = max([top] + [v for _, v in points])
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylim(bottom=0, top=max([t.value or 0 for t in totals] + [1]) * 1.15)
+        ax.set_ylim(bottom=0, top=top * 1.15)
         ax.tick_params(labelsize=11)
         ax.grid(axis="y", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
@@ -600,11 +646,16 @@ def render_chart(figures: Figures, labels: ChartLabels) -> bytes:
         for tick in axes[1].get_xticklabels():
             tick.set_rotation(45)
             tick.set_ha("right")
-    handles = [Patch(color=colors[lang]) for lang in figures.languages if lang in used]
+    handles: list[Artist] = [
+        Patch(color=colors[lang]) for lang in figures.languages if lang in used
+    ]
     names = [labels.languages.get(lang, lang) for lang in figures.languages if lang in used]
     if any_hidden:
         handles.append(Patch(facecolor=_HIDDEN_COLOR, hatch="//", edgecolor="#999999"))
         names.append(labels.hidden)
+    if made_drawn and labels.made:
+        handles.append(Line2D([], [], color="#222222", marker="o", linewidth=2))
+        names.append(labels.made)
     fig.legend(
         handles,
         names,

@@ -398,6 +398,12 @@ class Translator:
         day = self.date_long(start) if skeleton is None else self.date(start, skeleton)
         return self._phrase(N_("{date}, {time}"), date=day, time=clock)
 
+    def when_relative(self, start: dt.datetime, today: dt.date) -> str:
+        """ "tomorrow, at 14:00" / "today, at 14:00" — a moment close ahead."""
+        return self._phrase(
+            N_("{date}, {time}"), date=self.relative_day(start, today), time=self.at_time(start)
+        )
+
     def relative_day(self, value: dt.date | dt.datetime, today: dt.date) -> str:
         """ "today", "tomorrow", a weekday within the coming week, else the date."""
         day = self._day(value)

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
-from bot.callbacks import Callback
+from bot.callbacks import Callback, make
 from bot.capability import App, Capability, Command, Handler, MenuEntry
 from bot.context import BotContext, Services, services_of
 from bot.directory import (
@@ -23,6 +23,7 @@ from bot.directory import (
     Directory,
     DirectoryError,
     Occurrence,
+    Offer,
     Place,
     Text,
     load_directory,
@@ -32,6 +33,7 @@ from bot.directory import (
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
 from handlers.common import (
+    CB_BOOK_HERE,
     answer_query,
     back_to_menu_button,
     closed_line,
@@ -40,7 +42,7 @@ from handlers.common import (
     example_note,
     on_callback,
     parse_day,
-    refuse,
+    refuse_coordinator,
     reply,
 )
 from storage import StoredClosure
@@ -188,7 +190,8 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
             ]
         )
     if examples:
-        parts.append(example_note(t))
+        parts.append(example_note(t, directory.office_phone()))
+    rows += book_here(t, offer)
     rows.append(
         [
             InlineKeyboardButton(
@@ -197,6 +200,14 @@ async def offer_view(update: Update, context: BotContext, offer_id: str) -> None
         ]
     )
     await reply(update, context, "\n\n".join(parts) + texts.footer(), InlineKeyboardMarkup(rows))
+
+
+def book_here(t: Translator, offer: Offer, place: str = "") -> list[list[InlineKeyboardButton]]:
+    """ "Book here": the booking flow (as a new message) with offer and place chosen."""
+    if offer.booking is None or not offer.place_ids:
+        return []
+    data = make(CB_BOOK_HERE, offer.id, *([place] if place else []))
+    return [[InlineKeyboardButton("📆 " + t._(N_("Book here")), callback_data=data)]]
 
 
 def place_details(t: Translator, texts: Texts, place: Place) -> str:
@@ -233,16 +244,9 @@ async def place_view(update: Update, context: BotContext, offer_id: str, place_i
     lines = status_lines(t, directory, offer.id, place.id, context.clock.now(), closures, notes)
     text = f"{place_details(t, texts, place)}\n\n{texts(offer.title)}:\n" + "\n".join(lines)
     if any(line.endswith(" *") for line in lines):
-        text += "\n\n" + example_note(t)
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    "« " + t._(N_("Back")), callback_data=callbacks.make(CB_OFFER, offer.id)
-                )
-            ]
-        ]
-    )
+        text += "\n\n" + example_note(t, directory.office_phone())
+    back = InlineKeyboardButton("« " + t._(N_("Back")), callback_data=make(CB_OFFER, offer.id))
+    markup = InlineKeyboardMarkup([*book_here(t, offer, place.id), [back]])
     await reply(update, context, text + texts.footer(), markup)
     chat = update.effective_chat
     if chat is not None and place.lat is not None and place.lon is not None:
@@ -311,7 +315,7 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
             )
         )
     if any(occ.example and occ.is_open for occ in shown):
-        parts.append("\n" + example_note(t))
+        parts.append("\n" + example_note(t, directory.office_phone()))
     other = "week" if span == "today" else "today"
     other_label = "🗓 " + t._(N_("This week")) if span == "today" else "📅 " + t._(N_("Open today"))
     markup = InlineKeyboardMarkup(
@@ -473,7 +477,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
         CommandHandler("today", today_command, filters=private),
         CommandHandler("reload", reload_command, filters=coordinator),
         CommandHandler("closed", closed_command, filters=coordinator),
-        CommandHandler(["reload", "closed"], refuse),
+        CommandHandler(["reload", "closed"], refuse_coordinator),
         on_callback((CB_TOPICS, CB_TOPIC, CB_OFFER, CB_PLACE, CB_GLANCE), on_hours),
     ]
 

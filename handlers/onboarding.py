@@ -33,7 +33,6 @@ from handlers.common import (
     menu_text,
     on_callback,
     reply,
-    retention_text,
     show_menu,
     write_here,
 )
@@ -47,6 +46,19 @@ CB_PRIVACY = callbacks.kind("privacy")
 
 
 # -- texts ----------------------------------------------------------------------------------
+def retention_text(t: Translator, days: int) -> str:
+    return t._(
+        N_(
+            "• Also stored: your first name, your appointments, your questions to the "
+            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
+            "and the news you subscribed to.\n"
+            "• Closed questions and past appointments are deleted after {days} days.\n"
+            "• /mydata shows everything we store about you, /delete erases it."
+        ),
+        days=days,
+    )
+
+
 def greeting(t: Translator, name: str) -> str:
     hello = t._(
         N_(

@@ -126,7 +126,7 @@ async def receipt_text(context: BotContext, t: Translator, now: datetime) -> str
     if hours:
         parts.append("\n".join(hours))
         if any(line.endswith(" *") for line in hours):
-            parts.append(example_note(t))
+            parts.append(example_note(t, office_phone(context)))
     parts.append(
         "🚨 "
         + t._(

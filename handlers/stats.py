@@ -10,6 +10,7 @@ configured minimum are shown as ``<3``.
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from telegram import InputFile, Message, Update
 from telegram.ext import CommandHandler, filters
@@ -33,7 +34,7 @@ from bot.figures import (
 )
 from bot.filters import coordinator_here
 from bot.i18n import N_, Translator
-from handlers.common import refuse
+from handlers.common import refuse_coordinator
 from storage.stats import UNKNOWN_LANGUAGE
 
 # -- texts ----------------------------------------------------------------------------------
@@ -54,6 +55,8 @@ EXPORT_LABELS = {
     "p90_minutes": N_("Time to first answer, 90% within (minutes)"),
     "open_now": N_("Requests waiting for an answer now"),
     "booked": N_("Appointments booked"),
+    "made": N_("Appointments booked during the period (by booking date)"),
+    "interpreter": N_("Appointments with interpreting asked for"),
     "cancelled": N_("Appointments cancelled"),
     "attended": N_("Appointments attended"),
     "no_show": N_("Appointments missed"),
@@ -126,9 +129,22 @@ def offer_place(t: Translator, directory: Directory, offer_id: str, place_id: st
     return t._(N_("{offer} at {place}"), offer=offer, place=place)
 
 
-def summary(t: Translator, figures: Figures, directory: Directory) -> str:
+def summary(
+    t: Translator, figures: Figures, directory: Directory, today: date | None = None
+) -> str:
     c = figures.cell
     lines = ["📊 " + t._(N_("Figures: {period}"), period=period_title(t, figures.period)), ""]
+    if today is not None and figures.period.first > today:
+        lines += [
+            "ℹ️ "
+            + t._(
+                N_(
+                    "This period has not begun yet: the figures show the appointments already "
+                    "booked for it."
+                )
+            ),
+            "",
+        ]
     lines.append(
         "👥 "
         + t._(
@@ -201,6 +217,26 @@ def summary(t: Translator, figures: Figures, directory: Directory) -> str:
                 attended=c("attended", offer, place).text,
                 no_show=c("no_show", offer, place).text,
             )
+        )
+    lines.append(
+        "🆕 "
+        + t._(
+            N_("Appointments booked during the period (by booking date): {n}"),
+            n=c("made").text,
+        )
+    )
+    if figures.interpreter_languages:
+        lines.append(
+            "🗣 "
+            + t._(
+                N_("Interpreting asked for (appointments in the period): {n}"),
+                n=c("interpreter").text,
+            )
+        )
+        # Two values, no words of our own: nothing to translate.
+        lines.extend(
+            f"   • {language_name(t, lang)}: {c('interpreter', lang).text}"
+            for lang in figures.interpreter_languages
         )
     lines.append("")
     lines.append(
@@ -281,6 +317,7 @@ def chart_labels(t: Translator, figures: Figures) -> ChartLabels:
         buckets=buckets,
         languages={lang: language_name(t, lang) for lang in figures.languages},
         hidden=t._(N_("hidden (small numbers)")),
+        made=t._(N_("booked then (by booking date)")),
         footnote=t._(
             N_("By the resident's language. Numbers below {min} are not shown."),
             min=figures.min_cell,
@@ -322,7 +359,9 @@ async def stats_command(update: Update, context: BotContext) -> None:
     if found is None:
         return
     message, t, figures = found
-    await message.reply_text(t.paragraph(summary(t, figures, context.services.directory)))
+    today = context.clock.now().astimezone(context.config.tz).date()
+    text = summary(t, figures, context.services.directory, today)
+    await message.reply_text(t.paragraph(text))
     labels = chart_labels(chart_translator(context, t), figures)
     # Drawing takes a noticeable moment of CPU: not on the event loop.
     png = await asyncio.to_thread(render_chart, figures, labels)
@@ -350,7 +389,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
     return [
         CommandHandler("stats", stats_command, filters=coordinator),
         CommandHandler("export", export_command, filters=coordinator),
-        CommandHandler(["stats", "export"], refuse),
+        CommandHandler(["stats", "export"], refuse_coordinator),
     ]
 
 

@@ -8,7 +8,7 @@ on one slot) even if that count were wrong: a slot can never hold more residents
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -42,6 +42,13 @@ class Booking:
     cancelled_by: str | None
     cancel_reason: str | None
     created_at: datetime
+    sequence: int = 0
+    """Changes (moves) since booking: the calendar file's SEQUENCE."""
+    interpreter: str | None = None
+    """The language the resident asked for an interpreter or language support in."""
+    previous_status: str | None = None
+    """Set by :meth:`Bookings.cancel`: the status before (a confirmed booking had a
+    calendar file, which now needs a cancellation)."""
 
     @property
     def is_open(self) -> bool:
@@ -91,6 +98,7 @@ class Draft:
     replaces: int | None
     booking_id: int | None
     updated_at: datetime
+    interpreter: str | None = None
 
 
 def _dt(value: str | None) -> datetime:
@@ -115,6 +123,8 @@ def _booking(row: aiosqlite.Row) -> Booking:
         cancelled_by=row["cancelled_by"],
         cancel_reason=row["cancel_reason"],
         created_at=_dt(row["created_at"]),
+        sequence=row["sequence"],
+        interpreter=row["interpreter"],
     )
 
 
@@ -131,6 +141,7 @@ def _draft(row: aiosqlite.Row) -> Draft:
         replaces=row["replaces"],
         booking_id=row["booking_id"],
         updated_at=_dt(row["updated_at"]),
+        interpreter=row["interpreter"],
     )
 
 
@@ -188,11 +199,13 @@ class Bookings:
         now: datetime,
         reminders: Sequence[timedelta] = (),
         replaces: int | None = None,
+        interpreter: str | None = None,
     ) -> Outcome:
         """Take a free seat of a slot for a resident, atomically.
 
-        With ``replaces`` (a reschedule) the old booking is given up in the same
-        transaction, so the resident never ends up with both or neither.
+        With ``replaces`` (a move) the booking itself moves to the new slot in the same
+        transaction: it keeps its id (and the calendar's UID), its sequence grows, and
+        ``replaced`` is a snapshot of where it was (that seat is now free).
         """
         try:
             async with self.db.transaction() as conn:
@@ -230,30 +243,47 @@ class Bookings:
                 if seat is None:
                     return Outcome(refused="full")
                 if replaced is not None:
-                    await conn.execute(
-                        "UPDATE bookings SET status = 'cancelled', cancelled_by = 'moved',"
-                        " updated_at = ? WHERE id = ?",
-                        (to_db(now), replaced.id),
+                    row = await _one(
+                        conn,
+                        "UPDATE bookings SET place_id = ?, starts_at = ?, ends_at = ?, seat = ?,"
+                        " status = ?, note = ?, interpreter = ?, coming_at = NULL,"
+                        " sequence = sequence + 1, updated_at = ? WHERE id = ? RETURNING *",
+                        (
+                            place_id,
+                            to_db(starts_at),
+                            to_db(ends_at),
+                            seat,
+                            status,
+                            note[:200],
+                            interpreter,
+                            to_db(now),
+                            replaced.id,
+                        ),
                     )
-                    await _drop_reminders(conn, replaced.id)
-                row = await _one(
-                    conn,
-                    "INSERT INTO bookings (user_id, offer_id, place_id, starts_at, ends_at, seat,"
-                    " status, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " RETURNING *",
-                    (
-                        user_id,
-                        offer_id,
-                        place_id,
-                        to_db(starts_at),
-                        to_db(ends_at),
-                        seat,
-                        status,
-                        note[:200],
-                        to_db(now),
-                        to_db(now),
-                    ),
-                )
+                    # Reminders start again for the new time (sent ones too).
+                    await conn.execute(
+                        "DELETE FROM booking_reminders WHERE booking_id = ?", (replaced.id,)
+                    )
+                else:
+                    row = await _one(
+                        conn,
+                        "INSERT INTO bookings (user_id, offer_id, place_id, starts_at, ends_at,"
+                        " seat, status, note, interpreter, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                        (
+                            user_id,
+                            offer_id,
+                            place_id,
+                            to_db(starts_at),
+                            to_db(ends_at),
+                            seat,
+                            status,
+                            note[:200],
+                            interpreter,
+                            to_db(now),
+                            to_db(now),
+                        ),
+                    )
                 assert row is not None
                 booking = _booking(row)
                 if status == "confirmed":
@@ -326,6 +356,14 @@ class Bookings:
         )
         return [_booking(r) for r in rows]
 
+    async def claim_agenda_day(self, day: str, now: datetime) -> bool:
+        """Note that the daily agenda of ``day`` (ISO date) is being posted; False if it
+        was already, so a restart never posts it twice."""
+        changed = await self.db.execute(
+            "INSERT OR IGNORE INTO agenda_posts (day, posted_at) VALUES (?, ?)", (day, to_db(now))
+        )
+        return changed > 0
+
     async def holds(self) -> list[Booking]:
         rows = await self.db.fetchall("SELECT * FROM bookings WHERE status = 'held'")
         return [_booking(r) for r in rows]
@@ -342,6 +380,7 @@ class Bookings:
     ) -> Booking | None:
         """Cancel an open future booking (of ``user_id`` if given); None if there is none."""
         async with self.db.transaction() as conn:
+            before = await _one(conn, "SELECT status FROM bookings WHERE id = ?", (booking_id,))
             row = await _one(
                 conn,
                 f"UPDATE bookings SET status = 'cancelled', cancelled_by = ?, cancel_reason = ?,"
@@ -349,10 +388,10 @@ class Bookings:
                 f" AND status IN {_OPEN_SQL} AND starts_at > ? RETURNING *",
                 (by, reason, to_db(now), booking_id, user_id, user_id, to_db(now)),
             )
-            if row is None:
+            if row is None or before is None:
                 return None
             await _drop_reminders(conn, booking_id)
-            return _booking(row)
+            return replace(_booking(row), previous_status=before["status"])
 
     async def confirm(
         self, booking_id: int, *, now: datetime, reminders: Sequence[timedelta] = ()
@@ -624,16 +663,18 @@ class Drafts:
         replaces: int | None = None,
         place_id: str | None = None,
         note: str = "",
+        interpreter: str | None = None,
     ) -> Draft:
         row = await self.db.fetchone(
             "INSERT INTO booking_drafts (user_id, flow, offer_id, place_id, note, step, replaces,"
-            " updated_at) VALUES (?, 1, ?, ?, ?, 'place', ?, ?)"
+            " interpreter, updated_at) VALUES (?, 1, ?, ?, ?, 'place', ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET flow = booking_drafts.flow + 1,"
             " offer_id = excluded.offer_id, place_id = excluded.place_id, day = NULL,"
             " starts_at = NULL, note = excluded.note, step = 'place',"
-            " replaces = excluded.replaces, booking_id = NULL, updated_at = excluded.updated_at"
+            " replaces = excluded.replaces, booking_id = NULL,"
+            " interpreter = excluded.interpreter, updated_at = excluded.updated_at"
             " RETURNING *",
-            (user_id, offer_id, place_id, note, replaces, to_db(now)),
+            (user_id, offer_id, place_id, note, replaces, interpreter, to_db(now)),
         )
         assert row is not None
         return _draft(row)
@@ -644,7 +685,7 @@ class Drafts:
 
     async def update(self, draft: Draft, now: datetime, **changes: object) -> Draft | None:
         """Change fields of the draft, only if it is still the same flow (else None)."""
-        allowed = {"place_id", "day", "starts_at", "note", "step", "booking_id"}
+        allowed = {"place_id", "day", "starts_at", "note", "step", "booking_id", "interpreter"}
         if not set(changes) <= allowed:
             raise ValueError(f"cannot change {set(changes) - allowed}")
         values = {k: to_db(v) if isinstance(v, datetime) else v for k, v in changes.items()}

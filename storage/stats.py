@@ -11,9 +11,14 @@ What counts, in one place:
   ``last_seen`` only keeps the latest visit, so for a past period *active* is a lower bound.
 - requests are counted in the period they were opened; *answered* and the time to the
   first answer belong to those same requests.
-- appointments are counted by the day of the appointment. *Booked* is every booking a
-  resident made (upcoming, done, missed or cancelled), without waiting-list holds that
-  were never taken, requests staff declined, and the old slot of a rescheduled booking.
+- appointments are counted by the day of the appointment (*held in* the period). *Booked*
+  is every booking a resident made (upcoming, done, missed or cancelled), without
+  waiting-list holds that were never taken, requests staff declined, and the old slot of a
+  rescheduled booking (before migration 0016 a move made a second row). The same
+  bookings are also counted by the moment they were made (*booked during* the period),
+  so this month's booking activity shows while its appointments are still ahead.
+- interpreter needs are counted per language for the appointments held in the period that
+  were not cancelled.
 - the language is the resident's current one; appointments kept after the retention
   period (no longer linked to a resident) count under ``UNKNOWN_LANGUAGE``.
 """
@@ -75,6 +80,10 @@ class RawFigures:
     sent: int
     blocked: int
     waiting_list: int
+    made_by_bucket: dict[tuple[int, str], int] = field(default_factory=dict)
+    """(bucket index, language) → appointments booked (made) in that bucket."""
+    interpreters: dict[str, int] = field(default_factory=dict)
+    """Language → appointments held in the period with interpreting asked for."""
     feedback: dict[tuple[bool, str], int] = field(default_factory=dict)
     """(helped, language) → answers to "Did we help you?", counted per month: the months
     that overlap the period."""
@@ -118,6 +127,8 @@ class Stats:
             sent=sent,
             blocked=blocked,
             waiting_list=await self.waiting_list(),
+            made_by_bucket=await self.made_by_bucket(buckets),
+            interpreters=await self.interpreters(span),
             feedback=await self.feedback(months),
             messages_by_language=await LanguageCounts(self.db).between(*span),
         )
@@ -199,6 +210,28 @@ class Stats:
             (_buckets(buckets), UNKNOWN_LANGUAGE),
         )
         return {(int(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+    async def made_by_bucket(self, buckets: Sequence[Span]) -> dict[tuple[int, str], int]:
+        """By the moment the booking was made (``created_at``), whenever it takes place."""
+        rows = await self.db.fetchall(
+            f"{_BUCKETS} SELECT b.i, coalesce(r.language, ?) AS lang, count(*)"
+            " FROM b JOIN bookings k ON k.created_at >= b.s AND k.created_at < b.e"
+            f" LEFT JOIN residents r ON r.user_id = k.user_id WHERE {_BOOKED}"
+            " GROUP BY b.i, lang",
+            (_buckets(buckets), UNKNOWN_LANGUAGE),
+        )
+        return {(int(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+    async def interpreters(self, span: Span) -> dict[str, int]:
+        start, end = _span(span)
+        rows = await self.db.fetchall(
+            "SELECT interpreter, count(*) FROM bookings k"
+            " WHERE starts_at >= ? AND starts_at < ? AND interpreter IS NOT NULL"
+            " AND status IN ('requested', 'confirmed', 'attended', 'no_show')"
+            " GROUP BY interpreter",
+            (start, end),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def bookings_by_place(self, span: Span) -> tuple[PlaceCounts, ...]:
         start, end = _span(span)

@@ -535,6 +535,7 @@ def config(tmp_path: Path, sandbox: Sandbox) -> Config:
         staff_chat=STAFF_CHAT,
         admins=frozenset({ADMIN_ID}),
         tz=BERLIN,
+        agenda_at=None,  # the daily agenda has its own tests (tests/test_booking.py)
     )
 
 

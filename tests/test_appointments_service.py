@@ -76,7 +76,7 @@ class Residents:
     async def declined_by_staff(self, booking: Booking) -> None:
         self.told.append(("declined", booking.user_id, booking.id))
 
-    async def cancelled_by_staff(self, booking: Booking, reason: str) -> None:
+    async def cancelled_by_staff(self, booking: Booking, reason: str, note: str = "") -> None:
         self.told.append(("cancelled by staff", booking.user_id, booking.id))
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
@@ -93,7 +93,13 @@ class Staff:
         self.notices.append(("waitlist" if from_waitlist else "booked", (booking.id,)))
 
     async def cancelled(
-        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
+        self,
+        booking: Booking,
+        by: CancelledBy,
+        *,
+        by_name: str = "",
+        reason: str = "",
+        note: str = "",
     ) -> None:
         self.notices.append((f"cancelled by {by}", (booking.id,)))
 

@@ -122,6 +122,10 @@ def documents(bot: Harness, user: JSON) -> list[Any]:
     return [c for c in bot.sandbox.calls("sendDocument", user["id"]) if c.ok]
 
 
+def last_text(bot: Harness, user: JSON) -> JSON:
+    return [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
+
+
 def reminders_sent(bot: Harness, user: JSON) -> list[JSON]:
     return [m for m in bot.sandbox.bot_messages(user["id"]) if m.get("text", "").startswith("⏰")]
 
@@ -142,6 +146,12 @@ async def staff_tap(bot: Harness, staff: JSON, message: JSON, data: str) -> JSON
     bot.sandbox.tap(staff, message, data=data)
     await bot.idle()
     return bot.current(STAFF_CHAT, message["message_id"])
+
+
+async def staff_cancel(bot: Harness, staff: JSON, booking_id: int, note: str = "") -> None:
+    """/cancelbooking, then a reason from the picker."""
+    picker = await staff_says(bot, staff, f"/cancelbooking {booking_id} {note}".strip())
+    await staff_tap(bot, staff, picker, f"1:bsr:{booking_id}:other")
 
 
 async def open_bookings(bot: Harness) -> list[Any]:
@@ -325,17 +335,42 @@ async def test_reschedule_moves_booking_and_reminders(bot: Harness) -> None:
     assert "new time" in summary["text"] and "CV check" in summary["text"]
     done = await bot.tap(user, summary, data=data_of(summary, "1:bkok:")[0])
     assert "Tuesday, December 1, 2026" in done["text"]
+    # A move names the old and the new time and keeps the booking's identity.
+    assert done["text"].startswith(
+        "🔁 Your appointment has been moved from Thu, Nov 26, at 14:00 to Tue, Dec 1, at "
+    ), done["text"]
     [new] = await open_bookings(bot)
-    assert new.id != old.id and new.note == "CV check"
-    moved = known(await bot.storage.bookings.get(old.id))
-    assert moved.status == "cancelled" and moved.cancelled_by == "moved"
-    assert await bot.storage.booking_reminders.pending(old.id) == []
+    assert new.id == old.id and new.note == "CV check" and new.sequence == 1
+    assert await bot.storage.booking_reminders.pending(old.id) != []
     assert len(await bot.storage.booking_reminders.pending(new.id)) == 2
     assert bot.app is not None
     pending = bot.services.scheduler.pending("booking-remind:")
-    assert pending and all(k.startswith(f"booking-remind:{new.id}:") for k in pending)
-    assert f"vorher #{old.id}" in staff_posts(bot)[-1]["text"]
-    assert len(documents(bot, user)) == 2
+    assert len(pending) == 2 and all(k.startswith(f"booking-remind:{new.id}:") for k in pending)
+    assert f"#{old.id} verschoben von Do., 26. Nov." in staff_posts(bot)[-1]["text"]
+    # The calendar file of the move replaces the first event: same UID, SEQUENCE + 1.
+    first, moved = (calendar_event(bot, d) for d in documents(bot, user))
+    assert moved["uid"] == first["uid"] == f"booking-{old.id}@quartierbot.krefeld"
+    assert (first["sequence"], moved["sequence"]) == (0, 1)
+    assert moved.decoded("dtstart").date() == datetime(2026, 12, 1).date()
+    # Cancelling sends the cancellation of the same event.
+    [mine] = await bot.send(user, "/appointments")
+    ask = await bot.tap(user, mine, data=data_of(mine, "1:bkc:")[0])
+    await bot.tap(user, ask, text="✖ Yes, cancel it")
+    docs = documents(bot, user)
+    assert len(docs) == 3
+    calendar = Calendar.from_ical(bot.sandbox.file_bytes(docs[-1].result["document"]["file_id"]))
+    assert str(calendar["method"]) == "CANCEL"
+    [event] = calendar.walk("VEVENT")
+    assert event["uid"] == first["uid"] and event["sequence"] == 2
+    assert str(event["status"]) == "CANCELLED"
+    assert docs[-1].result["document"]["file_name"] == f"appointment-{old.id}.ics"
+
+
+def calendar_event(bot: Harness, doc: Any) -> Any:
+    calendar = Calendar.from_ical(bot.sandbox.file_bytes(doc.result["document"]["file_id"]))
+    assert str(calendar["method"]) == "PUBLISH"
+    [event] = calendar.walk("VEVENT")
+    return event
 
 
 # -- staff ----------------------------------------------------------------------------------
@@ -387,6 +422,9 @@ async def test_staff_commands_and_buttons_only_in_the_staff_group(bot: Harness) 
 
 
 async def test_staff_cancel_with_reason(bot: Harness) -> None:
+    """Issue 17: staff pick the reason from a short list the resident reads in their own
+    language; their own words come as "note from the office". Issue 18: the resident's
+    calendar gets the cancellation (named in their language)."""
     user = await resident(bot, "Olena", "uk")
     await book(bot, user)
     [stored] = await open_bookings(bot)
@@ -394,29 +432,60 @@ async def test_staff_cancel_with_reason(bot: Harness) -> None:
     agenda = await staff_says(bot, staff, "/agenda 26.11.2026")
     before = len(staff_posts(bot))
     await staff_tap(bot, staff, agenda, f"1:bscx:{stored.id}")
-    prompt = staff_posts(bot)[before]
-    assert prompt["text"].startswith(f"🗑 #{stored.id}")
-    [call] = [
-        c
-        for c in bot.sandbox.calls("sendMessage", STAFF_CHAT)
-        if c.ok and c.result["message_id"] == prompt["message_id"]
+    picker = staff_posts(bot)[before]
+    assert picker["text"].startswith(f"🗑 #{stored.id}")
+    assert button_texts(picker) == [
+        "Krankheit im Team",
+        "Fortbildung im Team",
+        "Urlaub im Team",
+        "das Gebäude ist geschlossen",
+        "anderer Grund",
     ]
-    markup = call.params["reply_markup"]
-    assert "force_reply" in (
-        markup if isinstance(markup, dict) else __import__("json").loads(markup)
+    # A reply to the picker adds a note: a new picker carries it.
+    noted = await staff_says(bot, staff, "Frau Kaya ist diese Woche nicht da", reply_to=picker)
+    assert noted["text"].startswith(f"🗑 #{stored.id}") and noted["text"].endswith(
+        "💬 Frau Kaya ist diese Woche nicht da"
     )
-    notice = await staff_says(bot, staff, "Beraterin krank", reply_to=prompt)
-    assert "Beraterin krank" in notice["text"] and "Petra" in notice["text"]
+    done = await staff_tap(bot, staff, noted, f"1:bsr:{stored.id}:illness")
+    assert "🗑 Abgesagt von Petra: Krankheit im Team" in done["text"] and not buttons(done)
+    notice = staff_posts(bot)[-1]
+    assert "Krankheit im Team (Frau Kaya ist diese Woche nicht da)" in notice["text"]
+    assert "Petra" in notice["text"]
     assert known(await bot.storage.bookings.get(stored.id)).cancelled_by == "staff"
-    told = bot.sandbox.last_bot_message(user["id"])
-    assert told is not None and "Beraterin krank" in told["text"]
+    told = [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
+    assert "Причина: хвороба в команді" in told["text"], told["text"]
+    assert "💬 Примітка від офісу (німецькою): Frau Kaya ist diese Woche nicht da" in told["text"]
+    assert "Krankheit" not in told["text"]
     assert any(d.startswith("1:bko:job-counselling") for d in data_of(told, "1:bko:"))
     assert await bot.storage.booking_reminders.pending() == []
+    [_, cancel] = documents(bot, user)
+    assert cancel.result["document"]["file_name"] == f"запис-{stored.id}.ics"
+    calendar = Calendar.from_ical(bot.sandbox.file_bytes(cancel.result["document"]["file_id"]))
+    assert str(calendar["method"]) == "CANCEL"
+    [event] = calendar.walk("VEVENT")
+    assert str(event["status"]) == "CANCELLED" and event["sequence"] == 1
+    # The old picker again: nothing to cancel, and it says so.
+    bot.sandbox.tap(staff, picker, data=f"1:bsr:{stored.id}:other")
+    await bot.idle()
+    assert "nicht offen" in bot.sandbox.callback_answers[-1]["text"]
     # The command works too, and says so when there is nothing to cancel.
     again = await staff_says(bot, staff, f"/cancelbooking {stored.id} doppelt")
     assert f"#{stored.id}" in again["text"]
     usage = await staff_says(bot, staff, "/cancelbooking")
     assert "/cancelbooking" in usage["text"]
+
+
+async def test_staff_cancel_by_command_with_a_note(bot: Harness) -> None:
+    user = await resident(bot, "Aylin", "en")
+    await book(bot, user)
+    [stored] = await open_bookings(bot)
+    staff = bot.sandbox.add_user("Petra", language_code="de")
+    picker = await staff_says(bot, staff, f"/cancelbooking {stored.id} Wasserschaden im Keller")
+    assert picker["text"].endswith("💬 Wasserschaden im Keller")
+    await staff_tap(bot, staff, picker, f"1:bsr:{stored.id}:building")
+    told = [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
+    assert "Reason: the building is closed" in told["text"]
+    assert "💬 Note from the office (in German): Wasserschaden im Keller" in told["text"]
 
 
 async def test_staff_confirm_and_decline_requests(bot: Harness) -> None:
@@ -432,14 +501,20 @@ async def test_staff_confirm_and_decline_requests(bot: Harness) -> None:
     notice = staff_posts(bot)[-1]
     staff = bot.sandbox.add_user("Petra", language_code="de")
     after = await staff_tap(bot, staff, notice, f"1:bsok:{request.id}")
-    assert "Petra" in after["text"] and not buttons(after)
+    # Confirmed: the request buttons give way to attendance (issue 18).
+    assert "Petra" in after["text"]
+    assert data_of(after, "1:bs") == [
+        f"1:bsat:{request.id}",
+        f"1:bsns:{request.id}",
+        f"1:bscx:{request.id}",
+    ]
     assert known(await bot.storage.bookings.get(request.id)).status == "confirmed"
     await bot.sandbox.wait_for(lambda: documents(bot, user))
     told = [m for m in bot.sandbox.bot_messages(user["id"]) if "text" in m][-1]
     assert told["text"].startswith("✅ The team has confirmed your appointment.")
     assert len(await bot.storage.booking_reminders.pending(request.id)) == 2
     # A second tap on the same button: the request is no longer open.
-    await staff_tap(bot, staff, after, f"1:bsok:{request.id}") if buttons(after) else None
+    bot.sandbox.tap_raw(staff, after, f"1:bsok:{request.id}")
     bot.sandbox.tap_raw(staff, after, f"1:bsno:{request.id}")
     await bot.idle()
     assert known(await bot.storage.bookings.get(request.id)).status == "confirmed"
@@ -462,14 +537,19 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
     [answer] = await bot.send(admin, "/closed fabrik-heeder 2026-11-26 building Wasserschaden")
     assert "Wasserschaden" in answer["text"]
-    await bot.sandbox.wait_for(
-        lambda: "Wasserschaden" in (bot.sandbox.last_bot_message(user["id"]) or {}).get("text", "")
+    await bot.sandbox.wait_for(lambda: len(documents(bot, user)) == 2)
+    told = last_text(bot, user)
+    assert "Wasserschaden" in told["text"]
+    assert "closed" in told["text"] and "14:00" in told["text"]
+    # The closure takes the event out of the resident's calendar too.
+    calendar = Calendar.from_ical(
+        bot.sandbox.file_bytes(documents(bot, user)[-1].result["document"]["file_id"])
     )
-    told = bot.sandbox.last_bot_message(user["id"])
-    assert told is not None and "closed" in told["text"] and "14:00" in told["text"]
+    assert str(calendar["method"]) == "CANCEL"
+    assert str(calendar.walk("VEVENT")[0]["status"]) == "CANCELLED"
+    assert "1:bko:job-counselling:n" in data_of(told, "1:bko:")
     assert "(building closed)" in told["text"]
     assert "Note from the office (in German): Wasserschaden" in told["text"]
-    assert "1:bko:job-counselling" in data_of(told, "1:bko:")
     bookings = await open_bookings(bot)
     assert [b.place_id for b in bookings] == ["familienzentrum-diessem"]
     assert "Wasserschaden" not in (bot.sandbox.last_bot_message(neighbour["id"]) or {}).get(
@@ -477,7 +557,9 @@ async def test_closure_on_a_booked_day(bot: Harness) -> None:
     )
     assert "Schließung #1" in staff_posts(bot)[-1]["text"]
     # Rebooking offers no slot on the closed day.
-    days = await bot.tap(user, told, data="1:bko:job-counselling")
+    kept = await bot.tap(user, told, data="1:bko:job-counselling:n")
+    assert kept["text"] == told["text"], "the notice stays; the flow opens below it"
+    days = bot.last(user["id"])
     days = await bot.tap(user, days, data=data_ending(days, "1:bkp:", ":fabrik-heeder"))
     assert "Thu, Nov 26" not in button_texts(days)
 
@@ -602,14 +684,20 @@ async def test_reminders_survive_restarts(bot: Harness) -> None:
     await bot.idle()  # the reminder that was sent is not sent again
     [reminder] = reminders_sent(bot, user)
     assert "ID card or passport" in reminder["text"] and "14:00" in reminder["text"]
-    assert button_texts(reminder) == ["👍 I'll come", "✖ Cancel"]
+    assert button_texts(reminder) == ["👍 I'll come", "🔁 Move", "✖ Cancel"]
     after = await bot.tap(user, reminder, text="👍 I'll come")
-    assert (
-        "will come" in after["text"] and known(await bot.storage.bookings.get(stored.id)).coming_at
-    )
-    # The 2 h reminder while running.
+    # The reminder stays as it was; the answer is a new message (issue 18).
+    assert after["text"] == reminder["text"]
+    thanks = last_text(bot, user)
+    assert thanks["text"].startswith("👍 You have confirmed that you will come.")
+    assert button_texts(thanks) == ["🔁 Move", "✖ Cancel"]
+    assert known(await bot.storage.bookings.get(stored.id)).coming_at
+    # The 2 h reminder while running: it knows the answer and only says "see you".
     bot.clock.set(datetime(2026, 11, 26, 12, 0, 1, tzinfo=BERLIN))
     await bot.sandbox.wait_for(lambda: len(reminders_sent(bot, user)) == 2)
+    second = reminders_sent(bot, user)[-1]
+    assert second["text"].startswith("⏰ See you today, at 14:00!"), second["text"]
+    assert button_texts(second) == ["🔁 Move", "✖ Cancel"]
     await bot.restart()
     await bot.idle()  # the reminder that was sent is not sent again
     assert len(reminders_sent(bot, user)) == 2
@@ -703,7 +791,7 @@ async def test_waiting_list_hold_survives_restart_and_decline_passes_on(small: H
         await bot.tap(user, full, data=data_of(full, "1:bkw:")[0])
     staff = bot.sandbox.add_user("Petra", language_code="de")
     [stored, _] = await open_bookings(bot)
-    await staff_says(bot, staff, f"/cancelbooking {stored.id} Termin doppelt")
+    await staff_cancel(bot, staff, stored.id, "Termin doppelt")
     await bot.sandbox.wait_for(
         lambda: data_of(bot.sandbox.last_bot_message(b["id"]) or {}, "1:bkhd:")
     )

@@ -195,6 +195,26 @@ def test_empty_and_missing_file(tmp_path: Path) -> None:
     assert info.value.problems[0].line is None
 
 
+def test_bookable_offer_needs_an_address(tmp_path: Path) -> None:
+    """Issue 18: residents who booked must find the place; an example place (address not
+    known yet) is the only exception."""
+    text = (DATA / "good.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        '    address: {street: Beispielweg 1, postcode: "47809", city: Krefeld}\n', ""
+    )
+    path = tmp_path / "directory.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DirectoryError) as info:
+        load_directory(path)
+    [problem] = info.value.problems
+    assert problem.line == 53 and "'lehmheide', which has no address" in problem.message
+    path.write_text(
+        text.replace("    name: Quartiersbüro Lehmheide", "    example: true\n    name: Q"),
+        encoding="utf-8",
+    )
+    assert load_directory(path).place("lehmheide").address is None
+
+
 # ------------------------------------------------------------------------ occurrences
 
 

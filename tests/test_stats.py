@@ -200,10 +200,14 @@ def test_periods() -> None:
         with pytest.raises(PeriodError) as info:
             parse_period(wrong, today, start)
         assert info.value.reason == "invalid"
-    for ahead, funding in (("2026-12", start), ("all", date(2027, 1, 1))):
+    for ahead, funding in (("2028-01", start), ("all", date(2027, 1, 1))):
         with pytest.raises(PeriodError) as info:
             parse_period(ahead, today, funding)
         assert info.value.reason == "future"
+    # A month ahead shows the bookings already made for it (issue 18).
+    assert parse_period("2026-12", today, start) == Period(
+        "month", date(2026, 12, 1), date(2026, 12, 31)
+    )
     november = parse_period("2026-11", today, start)
     assert [(b.key, b.first.day, b.last.day) for b in november.buckets()] == [
         ("2026-W44", 1, 1),
@@ -239,6 +243,8 @@ def raw_figures() -> RawFigures:
         sent=40,
         blocked=1,
         waiting_list=0,
+        made_by_bucket={(1, "de"): 5, (2, "de"): 4, (2, "ar"): 3},
+        interpreters={"ar": 4, "uk": 3},
     )
 
 
@@ -254,6 +260,11 @@ def test_chart_is_a_phone_sized_png(i18n: I18n) -> None:
     text = summary(i18n.get("en"), figures, directory())
     assert "median 1 h 0 min, 90% within 25 h 0 min" in text
     assert "Broadcasts: 2 started, 40 messages delivered, <3 recipients had blocked the bot" in text
+    # Booked during the period beside held in it; interpreting per language.
+    assert "🆕 Appointments booked during the period (by booking date): 12" in text
+    assert "🗣 Interpreting asked for (appointments in the period): 7" in text
+    assert "   • Arabic: 4" in text and "   • Ukrainian: 3" in text
+    assert chart_labels(i18n.get("en"), figures).made == "booked then (by booking date)"
 
 
 def test_few_answers_show_no_times(i18n: I18n) -> None:
@@ -297,6 +308,7 @@ async def book(
     *,
     status: Literal["requested", "confirmed"] = "confirmed",
     replaces: int | None = None,
+    interpreter: str | None = None,
 ) -> int:
     outcome = await bot.storage.bookings.book(
         user_id=user["id"],
@@ -310,6 +322,7 @@ async def book(
         note="",
         now=bot.clock.now(),
         replaces=replaces,
+        interpreter=interpreter,
     )
     assert outcome.booking is not None, outcome
     return int(outcome.booking.id)
@@ -369,13 +382,16 @@ async def november(bot: Harness) -> tuple[JSON, dict[str, JSON]]:
         people[name] = await bot.onboard(name, lang, lang)
     # Appointments.
     p = people
+    # Interpreting asked for: Ukrainian by Olena, Petro and Iryna, Arabic by Omar and Rana
+    # (Rana cancels: she does not count).
+    speaks = {"Olena": "uk", "Petro": "uk", "Iryna": "uk", "Omar": "ar", "Rana": "ar"}
     job = [
-        await book(bot, p[n], "job-counselling", at(10, 9, 30 * i))
+        await book(bot, p[n], "job-counselling", at(10, 9, 30 * i), interpreter=speaks.get(n))
         for i, n in enumerate(("Anna", "Ben", "Cleo", "Olena", "Dan"))
     ]
     await book(bot, p["Emma"], "job-counselling", at(27, 9))  # ahead: booked
     new = [
-        await book(bot, p[n], "newcomers", at(17, 9, 30 * i))
+        await book(bot, p[n], "newcomers", at(17, 9, 30 * i), interpreter=speaks.get(n))
         for i, n in enumerate(("Petro", "Iryna", "Omar", "Rana"))
     ]
     moved = await book(bot, p["Ayse"], "newcomers", at(18, 9))
@@ -433,6 +449,14 @@ async def test_known_november_every_figure(bot: Harness) -> None:
         " 7 booked, 0 cancelled, 4 attended, <3 missed",
         "   • Help for newcomers at Kom.ZFB at Fabrik Heeder:"
         " 5 booked, <3 cancelled, 4 attended, 0 missed",
+        # Booked during November, by booking date: the 12 held in November and Cleo's
+        # appointment on 1 December (the move of Ayse's is the same booking).
+        "🆕 Appointments booked during the period (by booking date): 13",
+        # Ukrainian 3, Arabic 1: Ukrainian and the total 4 would each give the Arabic 1
+        # away, so both are hidden.
+        "🗣 Interpreting asked for (appointments in the period): x",
+        "   • Ukrainian: x",
+        "   • Arabic: <3",
         # Finn's block was known before (Telegram told the bot): he was not even addressed.
         "📣 Broadcasts: 1 started, 5 messages delivered, 0 recipients had blocked the bot",
         "⏳ Waiting lists now: 3 residents",
@@ -466,6 +490,10 @@ async def test_known_november_every_figure(bot: Harness) -> None:
     assert cell[("open_now", "", "", "", "")] == "<3"
     assert cell[("no_show", "", "", "job-counselling", "fabrik-heeder")] == "<3"
     assert cell[("booked", "", "", "", "")] == "12"
+    assert cell[("made", "", "", "", "")] == "13"
+    assert cell[("interpreter", "", "", "", "")] == "x"
+    assert cell[("interpreter", "", "uk", "", "")] == "x"
+    assert cell[("interpreter", "", "ar", "", "")] == "<3"
     # Appointments per week and language: week 46 is en 4 + uk 1, week 47 uk 2 + ar 2 +
     # tr 1, week 48 en 1 (Emma), week 49 en 1 (Ben late on the 30th). The lone Ukrainian in
     # week 46 would be 5 - 4: the English cell goes too, and so on.
@@ -500,6 +528,27 @@ async def test_week_and_funding_period(bot: Harness) -> None:
     assert photo["photo"]
 
 
+async def test_booked_during_and_held_in_a_month_ahead(bot: Harness) -> None:
+    """Issue 18: on 30 November this month's booking activity shows although its
+    appointments are still ahead, and December (not begun) shows what is booked for it."""
+    admin, _ = await november(bot)
+    bot.clock.set(at(30, 12))
+    [text, photo] = await command(bot, admin, "/stats 2026-12")
+    lines = text["text"].split("\n")
+    assert "📊 Figures: December 2026" in lines
+    assert (
+        "ℹ️ This period has not begun yet: the figures show the appointments already booked"
+        " for it." in lines
+    )
+    # Cleo's appointment on 1 December, booked in November: held in December, not
+    # booked during it.
+    assert "📅 Appointments in the period: <3 booked, 0 cancelled, 0 attended, 0 missed" in lines
+    assert "🆕 Appointments booked during the period (by booking date): 0" in lines
+    assert photo["photo"]
+    [text, _photo] = await command(bot, admin, "/stats week")
+    assert "🆕 Appointments booked during the period (by booking date): 0" in text["text"]
+
+
 async def test_residents_and_outsiders_get_nothing(bot: Harness) -> None:
     resident = await bot.onboard("Aylin", "en")
     for text in ("/stats", "/export", "/stats all"):
@@ -521,7 +570,7 @@ async def test_staff_group_in_german_and_bad_periods(bot: Harness) -> None:
     assert usage["text"] == german._(USAGE)
     [too_many] = await command(bot, admin, "/stats week month")
     assert too_many["text"] == german._(USAGE)
-    [ahead] = await command(bot, admin, "/export 2026-11")  # the clock says October
+    [ahead] = await command(bot, admin, "/export 2028-01")
     assert ahead["text"] == german._(FUTURE)
     [text, photo] = await command(bot, admin, "/stats", chat_id=STAFF_CHAT)
     assert "Deutsch: 3" in text["text"] and "Oktober 2026" in text["text"]

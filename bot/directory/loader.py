@@ -643,6 +643,19 @@ def load_directory(path: Path | str = DEFAULT_PATH) -> Directory:
             partners.append(pid)
         contact = ld.opt(m, "contact", p, ld.contact)
         booking = ld.opt(m, "booking", p, ld.booking)
+        if booking is not None:
+            # A resident who booked must be able to find the place (issue 18). A place
+            # marked ``example`` is a placeholder whose address is not known yet: residents
+            # read "address will be added soon" and the office's phone number instead.
+            addressed = {pl.id for pl in places if pl.address is not None or pl.example}
+            for place_id in dict.fromkeys(s.place_id for s in sessions):
+                if place_id in place_ids and place_id not in addressed:
+                    ld.problem(
+                        m["booking"],
+                        f"{p}.booking",
+                        f"bookable at place '{place_id}', which has no address: residents who"
+                        " book must be able to find it",
+                    )
         example = bool(ld.opt(m, "example", p, ld.boolean))
         if oid and topic_id and title:
             offers.append(

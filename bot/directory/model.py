@@ -251,6 +251,12 @@ class Directory:
                 return p
         raise KeyError(place_id)
 
+    def office_phone(self) -> str | None:
+        """The phone of the office's place, else of the first place that has one."""
+        office = self.office.place_id if self.office is not None else None
+        places = sorted(self.places, key=lambda p: p.id != office)
+        return next((p.phone for p in places if p.phone), None)
+
     def offer(self, offer_id: str) -> Offer:
         for o in self.offers:
             if o.id == offer_id:

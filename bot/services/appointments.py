@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 from bot.clock import Clock
 from bot.config import Config
 from bot.directory import Directory
+from bot.i18n import N_
 from bot.scheduler import JobCallback
 from bot.slots import STAFF, Rules, Slot, day_bounds, free, slots
 from storage import Storage, StoredClosure
@@ -36,6 +37,16 @@ Refusal = Literal["unavailable", "full", "limit", "duplicate", "gone"]
 seat left, the resident is at their limit, already holds this slot, or the appointment to
 move no longer exists."""
 CancelledBy = Literal["resident", "erasure", "staff"]
+
+CANCEL_REASONS: dict[str, str] = {
+    "illness": N_("illness in the team"),
+    "training": N_("training of the team"),
+    "holiday": N_("holiday of the team"),
+    "building": N_("the building is closed"),
+    "other": N_("other reason"),
+}
+"""Why staff cancel an appointment: a short list residents read in their own language
+(free words typed by staff are a separate note, machine-translated where configured)."""
 
 
 class Jobs(Protocol):
@@ -64,7 +75,9 @@ class AppointmentNotifier(Protocol):
 
     async def declined_by_staff(self, booking: Booking) -> None: ...
 
-    async def cancelled_by_staff(self, booking: Booking, reason: str) -> None: ...
+    async def cancelled_by_staff(self, booking: Booking, reason: str, note: str = "") -> None:
+        """``reason``: a key of :data:`CANCEL_REASONS`; ``note``: staff's own words."""
+        ...
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None: ...
 
@@ -79,7 +92,13 @@ class AppointmentStaffNotifier(Protocol):
         ...
 
     async def cancelled(
-        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
+        self,
+        booking: Booking,
+        by: CancelledBy,
+        *,
+        by_name: str = "",
+        reason: str = "",
+        note: str = "",
     ) -> None: ...
 
     async def closure_cancelled(
@@ -228,8 +247,9 @@ class AppointmentsService:
         *,
         note: str = "",
         replaces: int | None = None,
+        interpreter: str | None = None,
     ) -> BookOutcome:
-        """Take a seat (or move ``replaces`` there). Staff hear of it, reminders are set and
+        """Take a seat (or move ``replaces`` there: same booking, new time). Staff hear of it, reminders are set and
         a seat given up by a move goes to the waiting list; telling the resident is the
         caller's reply."""
         rules = self.rules_of(offer_id)
@@ -249,14 +269,15 @@ class AppointmentsService:
             now=self.clock.now(),
             reminders=self.config.reminders,
             replaces=replaces,
+            interpreter=interpreter,
         )
         if outcome.booking is None:
             return BookOutcome(refused=outcome.refused or "gone", existing=outcome.existing)
         booking = outcome.booking
+        if outcome.replaced is not None:  # the same booking: its old reminders go first
+            self.unschedule_reminders(outcome.replaced.id)
         if booking.status == "confirmed":
             await self.schedule_reminders(booking.id)
-        if outcome.replaced is not None:
-            self.unschedule_reminders(outcome.replaced.id)
         await self.staff.booked(booking, replaced=outcome.replaced)
         if outcome.replaced is not None:
             await self.seat_freed(outcome.replaced)
@@ -300,17 +321,21 @@ class AppointmentsService:
         await self.seat_freed(declined)
         return declined
 
-    async def cancel_by_staff(self, booking_id: int, reason: str, by_name: str) -> Booking | None:
-        """The resident is told why and offered a new appointment; the seat goes to the
-        waiting list."""
+    async def cancel_by_staff(
+        self, booking_id: int, reason: str, by_name: str, note: str = ""
+    ) -> Booking | None:
+        """The resident is told why (``reason`` a key of :data:`CANCEL_REASONS`, ``note``
+        staff's own words) and offered a new appointment; the seat goes to the waiting
+        list."""
+        stored = f"{reason}: {note}" if note else reason
         cancelled = await self.storage.bookings.cancel(
-            booking_id, now=self.clock.now(), by="staff", reason=reason[:200]
+            booking_id, now=self.clock.now(), by="staff", reason=stored[:200]
         )
         if cancelled is None:
             return None
         self.unschedule_reminders(cancelled.id)
-        await self.residents.cancelled_by_staff(cancelled, reason)
-        await self.staff.cancelled(cancelled, "staff", by_name=by_name, reason=reason)
+        await self.residents.cancelled_by_staff(cancelled, reason, note)
+        await self.staff.cancelled(cancelled, "staff", by_name=by_name, reason=reason, note=note)
         await self.seat_freed(cancelled)
         return cancelled
 

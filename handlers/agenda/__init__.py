@@ -12,7 +12,7 @@ import re
 from datetime import date, timedelta
 from typing import Literal
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import callbacks
@@ -20,8 +20,10 @@ from bot.callbacks import Callback
 from bot.capability import App, Capability, Command, Handler
 from bot.context import BotContext, Services
 from bot.filters import staff_chat
-from bot.i18n import LANGUAGES, N_, Translator
+from bot.i18n import N_, Translator
+from bot.services.appointments import CANCEL_REASONS
 from bot.slots import day_bounds
+from handlers.agenda import daily
 from handlers.agenda.notify import (
     CB_STAFF_ATTENDED,
     CB_STAFF_CANCEL,
@@ -29,8 +31,10 @@ from handlers.agenda.notify import (
     CB_STAFF_DECLINE,
     CB_STAFF_NO_SHOW,
     StaffNotifier,
+    attendance_markup,
     staff_line,
 )
+from handlers.agenda.views import LEGEND, STATUS_ICONS, agenda_lines, day_markup
 from handlers.common import (
     answer_query,
     audit,
@@ -39,89 +43,24 @@ from handlers.common import (
     post_to_staff,
     refuse,
     staff_t,
-    tx,
 )
 from storage.bookings import Booking
 
 CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
-MAX_BUTTON_ROWS = 40
+NOTE_MARK = "💬 "
+NOTE_MAX = 200
+CB_STAFF_REASON = callbacks.kind("bsr", 2)
 STAFF_KINDS = (
     CB_STAFF_CONFIRM,
     CB_STAFF_DECLINE,
     CB_STAFF_ATTENDED,
     CB_STAFF_NO_SHOW,
     CB_STAFF_CANCEL,
+    CB_STAFF_REASON,
 )
-STATUS_ICONS = {"requested": "⏳", "confirmed": "🕒", "attended": "✅", "no_show": "🚫"}
 
 
 # -- agenda ---------------------------------------------------------------------------------
-async def agenda_lines(context: BotContext, t: Translator, bookings: list[Booking]) -> list[str]:
-    """By place, then time: time, number, first name, language, offer, note."""
-    directory = context.services.directory
-    lines: list[str] = []
-    place_id: str | None = None
-    for b in sorted(bookings, key=lambda b: (b.place_id, b.starts_at, b.id)):
-        if b.place_id != place_id:
-            place_id = b.place_id
-            try:
-                place = tx(t, directory.place(place_id).name)
-            except KeyError:
-                place = place_id
-            lines.append(f"\n📍 {place}")
-        resident = await context.storage.residents.get(b.user_id)
-        name = resident.first_name if resident and resident.first_name else "—"
-        language = (
-            LANGUAGES[resident.language].native_name
-            if resident and resident.language in LANGUAGES
-            else "?"
-        )
-        try:
-            offer = tx(t, directory.offer(b.offer_id).title)
-        except KeyError:
-            offer = b.offer_id
-        icon = STATUS_ICONS.get(b.status, "")
-        coming = " 👍" if b.coming_at else ""
-        line = f"{icon} {t.time_range(b.starts_at, b.ends_at)} #{b.id} {name} ({language}){coming} — {offer}"
-        if b.note:
-            line += f"\n      📝 {b.note}"
-        lines.append(line)
-    return lines
-
-
-def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup | None:
-    rows = []
-    for b in bookings[:MAX_BUTTON_ROWS]:
-        if b.status == "requested":
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"✅ #{b.id} " + t._(N_("Confirm")),
-                        callback_data=callbacks.make(CB_STAFF_CONFIRM, b.id),
-                    ),
-                    InlineKeyboardButton(
-                        f"✖ #{b.id} " + t._(N_("Decline")),
-                        callback_data=callbacks.make(CB_STAFF_DECLINE, b.id),
-                    ),
-                ]
-            )
-            continue
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"✅ #{b.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, b.id)
-                ),
-                InlineKeyboardButton(
-                    f"🚫 #{b.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, b.id)
-                ),
-                InlineKeyboardButton(
-                    f"🗑 #{b.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, b.id)
-                ),
-            ]
-        )
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
 async def agenda_command(update: Update, context: BotContext) -> None:
     """``/agenda`` (today), ``/agenda <date>``, ``/agenda tomorrow``, ``/agenda week``."""
     t = staff_t(context)
@@ -153,13 +92,13 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         shown += bookings
         parts.append(f"📅 {t.date(day, 'yMMMEd')}")
         if bookings:
-            parts += await agenda_lines(context, t, bookings)
+            parts += await agenda_lines(context.services, t, bookings)
         else:
             parts.append(t._(N_("No appointments.")))
         parts.append("")
     if not parts:
         parts = [t._(N_("No appointments in the next seven days."))]
-    legend = t._(N_("⏳ requested · 🕒 booked · 👍 will come · ✅ attended · 🚫 no-show"))
+    legend = t._(LEGEND)
     text = "\n".join(parts).strip() + "\n\n" + legend
     markup = day_markup(t, shown) if span == 1 else None
     # Long weeks: split at line breaks under Telegram's limit; buttons on the last part.
@@ -176,45 +115,97 @@ async def agenda_command(update: Update, context: BotContext) -> None:
 
 # -- staff actions --------------------------------------------------------------------------
 async def cancel_command(update: Update, context: BotContext) -> None:
-    """``/cancelbooking <number> <reason>``."""
+    """``/cancelbooking <number> [note for the resident]``: the reason is picked next."""
     t = staff_t(context)
     args = context.args or []
-    reason = " ".join(args[1:]).strip()
     number = args[0].lstrip("#") if args else ""
-    if not number.isdigit() or not reason:
-        await post_to_staff(context, t._(N_("Usage: /cancelbooking <number> <reason>")))
+    if not number.isdigit():
+        await post_to_staff(context, t._(N_("Usage: /cancelbooking <number> [note]")))
         return
-    await cancel_with_reason(update, context, int(number), reason)
+    await ask_reason(context, int(number), " ".join(args[1:]))
 
 
-async def cancel_with_reason(
-    update: Update, context: BotContext, booking_id: int, reason: str
-) -> None:
+async def ask_reason(context: BotContext, booking_id: int, note: str = "") -> None:
+    """The reason picker: a short list the resident reads in their own language. Staff's
+    own words (``note``) ride in the picker's last line, so the buttons stay stateless."""
     t = staff_t(context)
-    user = update.effective_user
-    name = user.first_name if user else "?"
-    done = await context.services.appointments.cancel_by_staff(booking_id, reason, name)
-    if done is not None:
-        await audit(update, context, "cancel booking", done.user_id, f"#{done.id} {reason}")
+    booking = await context.storage.bookings.get(booking_id)
+    if booking is None or not booking.is_open or booking.starts_at <= context.clock.now():
+        await post_to_staff(context, not_open_text(t, booking_id))
+        return
+    note = " ".join(note.split())[:NOTE_MAX]
+    parts = [
+        f"🗑 #{booking.id} "
+        + t._(
+            N_(
+                "Cancel this appointment? Choose the reason; the resident reads it in their "
+                "language. To add a note for them, reply to this message with it."
+            )
+        ),
+        await staff_line(context.services, booking),
+    ]
+    if note:
+        parts.append(t._(N_("Note for the resident:")) + f"\n{NOTE_MARK}{note}")
+    rows = [
+        [
+            InlineKeyboardButton(
+                t._(msgid), callback_data=callbacks.make(CB_STAFF_REASON, booking.id, key)
+            )
+        ]
+        for key, msgid in CANCEL_REASONS.items()
+    ]
+    await post_to_staff(context, "\n\n".join(parts), InlineKeyboardMarkup(rows))
+
+
+def not_open_text(t: Translator, booking_id: int) -> str:
+    return t._(
+        N_("Appointment #{id} is not open (already cancelled, over, or unknown)."), id=booking_id
+    )
+
+
+def note_of(message: object) -> str:
+    """The note in a reason picker (its last line, after :data:`NOTE_MARK`)."""
+    if not isinstance(message, Message) or not message.text:
+        return ""
+    last = message.text.rsplit("\n", 1)[-1]
+    return last.removeprefix(NOTE_MARK) if last.startswith(NOTE_MARK) else ""
+
+
+async def on_reason(update: Update, context: BotContext, cb: Callback) -> None:
+    t = staff_t(context)
+    booking = await tapped_booking(update, context, cb)
+    if booking is None:
+        return
+    reason = cb.arg(1)
+    if reason not in CANCEL_REASONS:
+        await answer_query(update)
+        return
+    message = tapped_message(update)
+    name = tapped_by(update)
+    note = note_of(message)
+    done = await context.services.appointments.cancel_by_staff(booking.id, reason, name, note)
     if done is None:
-        await post_to_staff(
-            context,
-            t._(
-                N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
-                id=booking_id,
-            ),
-        )
+        await answer_query(update, not_open_text(t, booking.id), alert=True)
+        await mark_done(message, not_open_text(t, booking.id))
+        return
+    await answer_query(update, t._(N_("Cancelled.")))
+    await audit(update, context, "cancel booking", done.user_id, f"#{done.id} {reason} {note}")
+    await mark_done(
+        message,
+        t._(N_("🗑 Cancelled by {name}: {reason}"), name=name, reason=t._(CANCEL_REASONS[reason])),
+    )
 
 
 async def on_cancel_reason(update: Update, context: BotContext) -> None:
-    """A reply to the bot's "🗑 #12 …" prompt in the staff group: the text is the reason."""
+    """A reply to the bot's "🗑 #12 …" picker in the staff group: the text is a note for
+    the resident; a new picker carries it."""
     message = update.effective_message
     assert message is not None and message.text is not None
     prompt = message.reply_to_message
     match = CANCEL_PROMPT_RE.match(prompt.text or "") if prompt else None
     if match is None:
         return
-    await cancel_with_reason(update, context, int(match.group(1)), message.text.strip())
+    await ask_reason(context, int(match.group(1)), message.text.strip())
 
 
 async def tapped_booking(update: Update, context: BotContext, cb: Callback) -> Booking | None:
@@ -247,7 +238,9 @@ async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
     await answer_query(update, t._(N_("Confirmed.")))
     await audit(update, context, "confirm booking", confirmed.user_id, f"#{confirmed.id}")
     await mark_done(
-        tapped_message(update), t._(N_("✅ Confirmed by {name}."), name=tapped_by(update))
+        tapped_message(update),
+        t._(N_("✅ Confirmed by {name}."), name=tapped_by(update)),
+        attendance_markup(confirmed),
     )
 
 
@@ -275,6 +268,9 @@ async def on_attendance(update: Update, context: BotContext, cb: Callback) -> No
     status: Literal["attended", "no_show"] = (
         "attended" if cb.kind == CB_STAFF_ATTENDED else "no_show"
     )
+    if booking.status in ("cancelled", "declined", "expired"):
+        await answer_query(update, t._(N_("#{id} was cancelled."), id=booking.id), alert=True)
+        return
     marked = await context.services.appointments.mark(booking.id, status)
     if marked is None:
         await answer_query(
@@ -289,37 +285,25 @@ async def on_attendance(update: Update, context: BotContext, cb: Callback) -> No
         if status == "attended"
         else t._(N_("#{id} did not come."), id=booking.id)
     )
-    await answer_query(update, label)
+    await answer_query(update, label, alert=True)
+    await note_in_place(
+        tapped_message(update), f"{STATUS_ICONS[status]} {label} ({tapped_by(update)})"
+    )
+
+
+async def note_in_place(message: object, line: str) -> None:
+    """Attendance: the tapped message says it (buttons kept: a mark may be corrected)."""
+    if isinstance(message, Message) and message.text:
+        markup = message.reply_markup
+        await message.edit_text(f"{message.text}\n{line}", reply_markup=markup)
 
 
 async def on_cancel_button(update: Update, context: BotContext, cb: Callback) -> None:
-    t = staff_t(context)
     booking = await tapped_booking(update, context, cb)
     if booking is None:
         return
     await answer_query(update)
-    if not booking.is_open or booking.starts_at <= context.clock.now():
-        await post_to_staff(
-            context,
-            t._(
-                N_("Appointment #{id} is not open (already cancelled, over, or unknown)."),
-                id=booking.id,
-            ),
-        )
-        return
-    # The prompt starts with "🗑 #<id>": a reply to it carries the reason.
-    await post_to_staff(
-        context,
-        f"🗑 #{booking.id} "
-        + t._(
-            N_(
-                "Cancel this appointment? Reply to this message with the reason; the resident will be told."
-            )
-        )
-        + "\n\n"
-        + await staff_line(context.services, booking),
-        ForceReply(selective=False, input_field_placeholder=t._(N_("Reason"))[:64]),
-    )
+    await ask_reason(context, booking.id)
 
 
 async def refuse_button(update: Update, context: BotContext, cb: Callback) -> None:
@@ -328,10 +312,11 @@ async def refuse_button(update: Update, context: BotContext, cb: Callback) -> No
     await refuse(update, context)
 
 
-async def mark_done(message: object, note: str) -> None:
-    """Keep the staff message, drop its buttons and say who handled it."""
+async def mark_done(message: object, note: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Keep the staff message, drop its buttons (or put ``markup`` there) and say who
+    handled it."""
     if isinstance(message, Message) and message.text:
-        await message.edit_text(f"{message.text}\n\n{note}", reply_markup=None)
+        await message.edit_text(f"{message.text}\n\n{note}", reply_markup=markup)
 
 
 class _CancelPrompt(filters.MessageFilter):
@@ -372,6 +357,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
         on_callback(CB_STAFF_DECLINE, on_decline, filters=in_staff_group),
         on_callback((CB_STAFF_ATTENDED, CB_STAFF_NO_SHOW), on_attendance, filters=in_staff_group),
         on_callback(CB_STAFF_CANCEL, on_cancel_button, filters=in_staff_group),
+        on_callback(CB_STAFF_REASON, on_reason, filters=in_staff_group),
         on_callback(STAFF_KINDS, refuse_button),
     ]
 
@@ -383,4 +369,5 @@ CAPABILITY = Capability(
         Command("agenda", N_("Appointments of a day or the week"), scope="staff"),
         Command("cancelbooking", N_("Cancel an appointment with a reason"), scope="staff"),
     ),
+    on_start=(daily.on_startup,),
 )

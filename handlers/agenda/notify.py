@@ -10,8 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.context import Services
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.services.appointments import CancelledBy
-from handlers.common import STAFF_LANGUAGE, details, join, when_line
+from bot.services.appointments import CANCEL_REASONS, CancelledBy
+from bot.services.translation import language_name
+from handlers.common import STAFF_LANGUAGE, details, join
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -21,6 +22,11 @@ CB_STAFF_DECLINE = callbacks.kind("bsno", 1)
 CB_STAFF_ATTENDED = callbacks.kind("bsat", 1)
 CB_STAFF_NO_SHOW = callbacks.kind("bsns", 1)
 CB_STAFF_CANCEL = callbacks.kind("bscx", 1)
+
+
+def interpreter_line(t: Translator, language: str) -> str:
+    """ "🗣 Dolmetschen: Arabisch" — the office plans language support from this."""
+    return "🗣 " + t._(N_("Interpreting: {language}"), language=language_name(language, t.code))
 
 
 async def staff_line(services: Services, booking: Booking) -> str:
@@ -37,7 +43,8 @@ async def staff_line(services: Services, booking: Booking) -> str:
     note = (
         "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
     )
-    return join(head, details(t, services.directory, booking), note)
+    interpreter = interpreter_line(t, booking.interpreter) if booking.interpreter else ""
+    return join(head, details(t, services.directory, booking), interpreter, note)
 
 
 def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
@@ -51,6 +58,25 @@ def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(
                     "✖ " + t._(N_("Decline")),
                     callback_data=callbacks.make(CB_STAFF_DECLINE, booking.id),
+                ),
+            ]
+        ]
+    )
+
+
+def attendance_markup(booking: Booking) -> InlineKeyboardMarkup:
+    """Attended / no-show (counted once the appointment has begun) and cancel."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"✅ #{booking.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, booking.id)
+                ),
+                InlineKeyboardButton(
+                    f"🚫 #{booking.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, booking.id)
+                ),
+                InlineKeyboardButton(
+                    f"🗑 #{booking.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, booking.id)
                 ),
             ]
         ]
@@ -75,9 +101,11 @@ class StaffNotifier:
         t = self.services.i18n.get(STAFF_LANGUAGE)
         requested = booking.status == "requested"
         if replaced is not None:
-            old = when_line(t, replaced.starts_at, replaced.ends_at)
             head = "🔁 " + t._(
-                N_("Appointment moved (was #{old_id}, {when}):"), old_id=replaced.id, when=old
+                N_("Appointment #{id} moved from {old} to {new}:"),
+                id=booking.id,
+                old=t.when(replaced.starts_at, skeleton="MMMEd"),
+                new=t.when(booking.starts_at, skeleton="MMMEd"),
             )
         elif requested:
             head = "📨 " + t._(N_("New appointment request — please confirm or decline:"))
@@ -85,15 +113,25 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment from the waiting list:"))
         else:
             head = "🆕 " + t._(N_("New appointment:"))
-        markup = request_markup(t, booking) if requested else None
+        markup = request_markup(t, booking) if requested else attendance_markup(booking)
         await self.post(join(head, await staff_line(self.services, booking)), markup)
 
     async def cancelled(
-        self, booking: Booking, by: CancelledBy, *, by_name: str = "", reason: str = ""
+        self,
+        booking: Booking,
+        by: CancelledBy,
+        *,
+        by_name: str = "",
+        reason: str = "",
+        note: str = "",
     ) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
         if by == "staff":
-            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=reason)
+            msgid = CANCEL_REASONS.get(reason)
+            shown = t._(msgid) if msgid else reason
+            if note:
+                shown = f"{shown} ({note})"
+            head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=shown)
         elif by == "erasure":
             head = t._(N_("Appointment cancelled because the resident deleted their data:"))
         else:

@@ -18,8 +18,10 @@ from bot.i18n import N_
 from handlers.booking.flow import (
     on_back,
     on_book,
+    on_book_here,
     on_confirm,
     on_day_button,
+    on_interpreter,
     on_note,
     on_offer,
     on_place,
@@ -37,7 +39,14 @@ from handlers.booking.mine import (
     on_move,
 )
 from handlers.booking.notify import ResidentNotifier
-from handlers.booking.screens import NOTE, consent_first, mine_view, offers_view
+from handlers.booking.screens import (
+    NOTE,
+    always_fresh,
+    consent_first,
+    fresh,
+    mine_view,
+    offers_view,
+)
 from handlers.booking.views import (
     CB_BACK,
     CB_BOOK,
@@ -48,6 +57,7 @@ from handlers.booking.views import (
     CB_DAY,
     CB_HOLD_DROP,
     CB_HOLD_TAKE,
+    CB_INTERPRETER,
     CB_MINE,
     CB_MOVE,
     CB_OFFER,
@@ -57,7 +67,7 @@ from handlers.booking.views import (
     CB_TIME,
     CB_WAIT,
 )
-from handlers.common import on_callback
+from handlers.common import CB_BOOK_HERE, on_callback
 
 
 async def book_command(update: Update, context: BotContext) -> None:
@@ -87,8 +97,8 @@ def handlers(services: Services, application: App) -> list[Handler]:
             private & filters.TEXT & ~filters.COMMAND & services.flows.input_filter(NOTE),
             on_note,
         ),
-        on_callback(CB_BOOK, on_book),
-        on_callback(CB_OFFER, on_offer),
+        on_callback(CB_BOOK, fresh(on_book)),
+        on_callback(CB_OFFER, fresh(on_offer)),
         on_callback(CB_PLACE, on_place),
         on_callback(CB_DAY, on_day_button),
         on_callback(CB_TIME, on_time),
@@ -97,11 +107,13 @@ def handlers(services: Services, application: App) -> list[Handler]:
         on_callback(CB_BACK, on_back),
         on_callback(CB_QUIT, on_quit),
         on_callback(CB_WAIT, on_wait),
-        on_callback(CB_MINE, on_mine),
-        on_callback(CB_CANCEL, on_cancel),
+        on_callback(CB_INTERPRETER, on_interpreter),
+        on_callback(CB_BOOK_HERE, always_fresh(on_book_here)),
+        on_callback(CB_MINE, fresh(on_mine)),
+        on_callback(CB_CANCEL, fresh(on_cancel)),
         on_callback(CB_CANCEL_YES, on_cancel_yes),
-        on_callback(CB_MOVE, on_move),
-        on_callback(CB_COMING, on_coming),
+        on_callback(CB_MOVE, fresh(on_move)),
+        on_callback(CB_COMING, always_fresh(on_coming)),
         on_callback((CB_HOLD_TAKE, CB_HOLD_DROP), on_hold_button),
     ]
 

@@ -30,6 +30,7 @@ from handlers.booking.screens import (
     note_view,
     offers_view,
     place_view,
+    reply,
     rules_of,
     set_draft,
     summary_view,
@@ -43,13 +44,19 @@ from handlers.common import (
     join,
     main_menu,
     menu_text,
-    reply,
 )
 from storage.bookings import Draft
 
 
 async def start_flow(
-    update: Update, context: BotContext, offer_id: str, replaces: int | None = None, note: str = ""
+    update: Update,
+    context: BotContext,
+    offer_id: str,
+    replaces: int | None = None,
+    note: str = "",
+    *,
+    place_id: str | None = None,
+    interpreter: str | None = None,
 ) -> None:
     user_id = update.effective_user.id if update.effective_user else 0
     directory = context.services.directory
@@ -68,9 +75,16 @@ async def start_flow(
         if len(mine) >= rules.max_per_resident:
             await limit_view(update, context, rules)
             return
-    place_id = offer.place_ids[0] if len(offer.place_ids) == 1 else None
+    if place_id not in offer.place_ids:
+        place_id = offer.place_ids[0] if len(offer.place_ids) == 1 else None
     draft = await context.storage.booking_drafts.start(
-        user_id, offer_id, now, replaces=replaces, place_id=place_id, note=note
+        user_id,
+        offer_id,
+        now,
+        replaces=replaces,
+        place_id=place_id,
+        note=note,
+        interpreter=interpreter,
     )
     if place_id is None:
         await place_view(update, context, draft)
@@ -109,6 +123,24 @@ async def on_offer(update: Update, context: BotContext, cb: Callback) -> None:
     if await consent_first(update, context):
         await answer_query(update)
         await start_flow(update, context, cb.arg(0))
+
+
+async def on_book_here(update: Update, context: BotContext, cb: Callback) -> None:
+    """ "Book here" on an offer or place card: offer and place chosen already."""
+    if await consent_first(update, context):
+        await answer_query(update)
+        await start_flow(update, context, cb.arg(0), place_id=cb.arg(1) or None)
+
+
+@with_draft
+async def on_interpreter(update: Update, context: BotContext, cb: Callback, draft: Draft) -> None:
+    await answer_query(update)
+    if draft.step != "summary":
+        await go_back(update, context, draft, "summary")
+        return
+    wanted = None if draft.interpreter else context.t.code
+    draft = await set_draft(context, draft, interpreter=wanted) or draft
+    await summary_view(update, context, draft)
 
 
 async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
@@ -257,7 +289,13 @@ async def confirm(update: Update, context: BotContext, flow: str) -> None:
     assert rules is not None
     start = draft.starts_at.astimezone(context.config.tz)
     outcome = await appointments.book(
-        user_id, draft.offer_id, draft.place_id, start, note=draft.note, replaces=draft.replaces
+        user_id,
+        draft.offer_id,
+        draft.place_id,
+        start,
+        note=draft.note,
+        replaces=draft.replaces,
+        interpreter=draft.interpreter,
     )
     if outcome.refused == "unavailable":
         await answer_query(update)
@@ -293,8 +331,13 @@ async def confirm(update: Update, context: BotContext, flow: str) -> None:
     await context.storage.booking_drafts.update(draft, now, step="done", booking_id=booking.id)
     track_note(context, None, user_id)
     await answer_query(update)
-    text = views.confirmation_text(t, directory, booking, rules)
+    if outcome.replaced is not None:
+        text = views.moved_text(t, directory, booking, outcome.replaced, rules)
+    else:
+        text = views.confirmation_text(t, directory, booking, rules)
     await reply(update, context, text, rebook_markup(t, None))
+    # A move the team still has to confirm: the calendar's event is updated (same UID,
+    # higher SEQUENCE) when they do.
     if booking.status == "confirmed":
         await send_calendar_file(context.application, t, booking)
 

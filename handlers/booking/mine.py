@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
@@ -14,9 +14,9 @@ from bot.i18n import N_
 from handlers.booking import views
 from handlers.booking.flow import start_flow
 from handlers.booking.notify import send_calendar_file
-from handlers.booking.screens import consent_first, mine_view, rules_of
+from handlers.booking.screens import consent_first, mine_view, reply, rules_of
 from handlers.booking.views import CB_HOLD_DROP, gone_text, rebook_markup
-from handlers.common import ButtonCallback, answer_query, details, join, reply
+from handlers.common import ButtonCallback, answer_query, details, join
 from storage.bookings import Booking
 
 
@@ -90,23 +90,34 @@ async def on_cancel_yes(update: Update, context: BotContext, booking: Booking) -
         details(t, context.services.directory, cancelled),
     )
     await reply(update, context, text, rebook_markup(t, cancelled.offer_id))
+    if cancelled.previous_status == "confirmed":
+        await send_calendar_file(context.application, t, cancelled, cancelled=True)
 
 
 @with_own_booking
 async def on_move(update: Update, context: BotContext, booking: Booking) -> None:
     await answer_query(update)
-    await start_flow(update, context, booking.offer_id, replaces=booking.id, note=booking.note)
+    await start_flow(
+        update,
+        context,
+        booking.offer_id,
+        replaces=booking.id,
+        note=booking.note,
+        interpreter=booking.interpreter,
+    )
 
 
 @with_own_booking
 async def on_coming(update: Update, context: BotContext, booking: Booking) -> None:
+    """From a reminder, which stays as it is: the answer is a new message."""
     t = context.t
-    await context.services.appointments.coming(booking.id, booking.user_id)
+    coming = await context.services.appointments.coming(booking.id, booking.user_id)
     await answer_query(update, t._(N_("Thank you! See you then.")))
-    message = update.callback_query.message if update.callback_query else None
-    if isinstance(message, Message) and message.text:
-        text = join(message.text, "👍 " + t._(N_("You have confirmed that you will come.")))
-        await reply(update, context, text, views.coming_markup(t, booking))
+    text = join(
+        "👍 " + t._(N_("You have confirmed that you will come.")),
+        details(t, context.services.directory, coming or booking),
+    )
+    await reply(update, context, text, views.coming_markup(t, coming or booking))
 
 
 async def on_hold_button(update: Update, context: BotContext, cb: Callback) -> None:

@@ -50,19 +50,28 @@ async def send_to_resident(
 
 
 async def send_calendar_file(
-    application: Application[Any, Any, Any, Any, Any, Any], t: Translator, booking: Booking
+    application: Application[Any, Any, Any, Any, Any, Any],
+    t: Translator,
+    booking: Booking,
+    *,
+    cancelled: bool = False,
 ) -> None:
+    """The event (same UID for the booking's whole life, SEQUENCE up with each move), or
+    with ``cancelled`` its cancellation, so calendar apps remove it."""
     services = services_of(application)
     rules = services.appointments.rules_of(booking.offer_id)
-    event = views.calendar_event(t, services.directory, booking, rules)
+    event = views.calendar_event(t, services.directory, booking, rules, cancelled=cancelled)
     data = ics(event, t.tz, services.clock.now())
-    # The file's name is the first thing a resident reads of it: in their language.
-    name = t.p_("file name", "appointment")
+    caption = (
+        t._(N_("Open this file to remove the appointment from your calendar."))
+        if cancelled
+        else t._(N_("Add the appointment to your calendar."))
+    )
     try:
         await application.bot.send_document(
             booking.user_id,
-            InputFile(data, filename=f"{name}-{booking.id}.ics"),
-            caption=t._(N_("Add the appointment to your calendar.")),
+            InputFile(data, filename=views.calendar_file_name(t, booking)),
+            caption=caption,
         )
     except TelegramError as exc:
         not_delivered(exc, "calendar file", booking.user_id)
@@ -88,7 +97,8 @@ class ResidentNotifier:
     async def reminder_due(self, booking: Booking) -> None:
         t = await self.t_for(booking.user_id)
         rules = self.services.appointments.rules_of(booking.offer_id)
-        text = views.reminder_text(t, self.services.directory, booking, rules)
+        today = self.services.clock.now().astimezone(t.tz).date()
+        text = views.reminder_text(t, self.services.directory, booking, rules, today)
         await self._send(booking.user_id, text, views.reminder_markup(t, booking))
 
     async def hold_offered(self, hold: Booking, until: datetime) -> bool:
@@ -113,10 +123,13 @@ class ResidentNotifier:
         text = views.declined_by_staff_text(t, self.services.directory, booking)
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
 
-    async def cancelled_by_staff(self, booking: Booking, reason: str) -> None:
+    async def cancelled_by_staff(self, booking: Booking, reason: str, note: str = "") -> None:
         t = await self.t_for(booking.user_id)
-        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason)
+        # Staff's own words: machine translated where configured, else announced as German.
+        line = await office_note(self.services, t, booking.user_id, note)
+        text = views.cancelled_by_staff_text(t, self.services.directory, booking, reason, line)
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
+        await self.calendar_cancelled(t, booking)
 
     async def cancelled_by_closure(self, booking: Booking, closure: StoredClosure) -> None:
         t = await self.t_for(booking.user_id)
@@ -127,3 +140,9 @@ class ResidentNotifier:
         if note:
             text += "\n\n📝 " + note
         await self._send(booking.user_id, text, views.rebook_markup(t, booking.offer_id))
+        await self.calendar_cancelled(t, booking)
+
+    async def calendar_cancelled(self, t: Translator, booking: Booking) -> None:
+        """Only a booking that was confirmed had a calendar file to take back."""
+        if booking.previous_status == "confirmed":
+            await send_calendar_file(self.application, t, booking, cancelled=True)

@@ -5,34 +5,41 @@ Each screen records the step in the resident's draft (``booking_drafts``).
 
 from __future__ import annotations
 
+import functools
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.flows import Awaiting, Flow
 from bot.i18n import N_
 from bot.slots import STAFF, Rules, Slot, bookable_offers, days, on_day
+from handlers import common
 from handlers.booking import views
 from handlers.booking.views import (
+    CB_BOOK,
     CB_CONFIRM,
     CB_DAY,
+    CB_MINE,
     CB_PLACE,
     CB_SKIP_NOTE,
     CB_TIME,
     CB_WAIT,
+    FRESH,
     NOTE_MAX,
     button,
     flow_row,
 )
 from handlers.common import (
+    ButtonCallback,
     answer_query,
     consent_markup,
     consent_question,
     details,
     has_consent,
     join,
-    reply,
     tx,
 )
 from storage import Storage
@@ -45,6 +52,50 @@ NOTE_WINDOW = timedelta(minutes=30)
 other modules (e.g. to the counsellors) as if no booking flow were open."""
 MAX_DAYS_SHOWN = 12
 STEPS = ("place", "day", "time", "note", "summary")
+
+
+_FRESH: ContextVar[bool] = ContextVar("booking_fresh", default=False)
+
+
+def fresh(step: ButtonCallback) -> ButtonCallback:
+    """A button marked :data:`~handlers.booking.views.FRESH` sits under a message that must
+    stay (a confirmation, a reminder, a notice): what it opens comes as a new message."""
+
+    @functools.wraps(step)
+    async def button(update: Update, context: BotContext, cb: Callback) -> None:
+        marked = bool(cb.args) and cb.args[-1] == FRESH
+        token = _FRESH.set(marked and (cb.kind in (CB_BOOK, CB_MINE) or len(cb.args) == 2))
+        try:
+            await step(update, context, cb)
+        finally:
+            _FRESH.reset(token)
+
+    return button
+
+
+def always_fresh(step: ButtonCallback) -> ButtonCallback:
+    """For buttons that only ever sit under messages that stay (a reminder's "I'll come")."""
+
+    @functools.wraps(step)
+    async def button(update: Update, context: BotContext, cb: Callback) -> None:
+        token = _FRESH.set(True)
+        try:
+            await step(update, context, cb)
+        finally:
+            _FRESH.reset(token)
+
+    return button
+
+
+async def reply(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """:func:`handlers.common.reply`, except under a message that must stay."""
+    chat = update.effective_chat
+    if _FRESH.get() and chat is not None:
+        await context.bot.send_message(chat.id, context.t.paragraph(text), reply_markup=markup)
+        return
+    await common.reply(update, context, text, markup)
 
 
 async def consent_first(update: Update, context: BotContext) -> bool:
@@ -240,12 +291,20 @@ async def summary_view(update: Update, context: BotContext, draft: Draft) -> Non
     )
     staff_confirms = rules is not None and rules.confirm == STAFF
     label = t._(N_("Send request")) if staff_confirms else t._(N_("Book now"))
-    parts = [heading, details(t, directory, slot, draft.note), views.bring_text(t, rules)]
+    parts = [
+        heading,
+        details(t, directory, slot, draft.note),
+        views.interpreter_text(t, draft.interpreter),
+        views.bring_text(t, rules),
+    ]
     if staff_confirms:
         parts.append(t._(N_("The team confirms this appointment; you will get a message.")))
-    markup = InlineKeyboardMarkup(
-        [[button("✅ " + label, CB_CONFIRM, draft.flow)], flow_row(t, draft, "note")]
-    )
+    rows = [[button("✅ " + label, CB_CONFIRM, draft.flow)]]
+    interpreter = views.interpreter_button(t, draft)
+    if interpreter is not None:
+        rows.append([interpreter])
+    rows.append(flow_row(t, draft, "note"))
+    markup = InlineKeyboardMarkup(rows)
     await reply(update, context, join(*parts), markup)
 
 

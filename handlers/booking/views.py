@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.directory import Directory
 from bot.i18n import N_, Translator
+from bot.services.appointments import CANCEL_REASONS
 from bot.services.calendar import CalendarEvent
 from bot.slots import Rules
 from handlers.common import back_to_menu_button, details, join, tx
@@ -18,8 +19,11 @@ from storage import StoredClosure
 from storage.bookings import Booking, Draft
 
 # Resident flow; every flow button carries the flow number first.
-CB_BOOK = callbacks.kind("bk")
-CB_OFFER = callbacks.kind("bko", 1)
+# An optional last argument "n" (FRESH) marks a button under a message that must stay as it
+# is (a confirmation, a reminder, a notice): its answer comes as a new message.
+FRESH = "n"
+CB_BOOK = callbacks.kind("bk", 0, 1)
+CB_OFFER = callbacks.kind("bko", 1, 2)
 CB_PLACE = callbacks.kind("bkp", 2)
 CB_DAY = callbacks.kind("bkd", 2)
 CB_TIME = callbacks.kind("bkt", 2)
@@ -28,11 +32,12 @@ CB_CONFIRM = callbacks.kind("bkok", 1)
 CB_BACK = callbacks.kind("bkb", 2)
 CB_QUIT = callbacks.kind("bkx", 1)
 CB_WAIT = callbacks.kind("bkw", 1)
+CB_INTERPRETER = callbacks.kind("bki", 1)
 # A resident's appointments (by booking id; ownership is checked in the database).
-CB_MINE = callbacks.kind("bkm")
-CB_CANCEL = callbacks.kind("bkc", 1)
+CB_MINE = callbacks.kind("bkm", 0, 1)
+CB_CANCEL = callbacks.kind("bkc", 1, 2)
 CB_CANCEL_YES = callbacks.kind("bkcy", 1)
-CB_MOVE = callbacks.kind("bkr", 1)
+CB_MOVE = callbacks.kind("bkr", 1, 2)
 CB_COMING = callbacks.kind("bkcome", 1)
 CB_HOLD_TAKE = callbacks.kind("bkha", 1)
 CB_HOLD_DROP = callbacks.kind("bkhd", 1)
@@ -74,7 +79,11 @@ def confirmation_text(
     else:
         head = "✅ " + t._(N_("Your appointment is booked."))
     return join(
-        head, details(t, directory, booking, booking.note), bring_text(t, rules), how_to_cancel(t)
+        head,
+        details(t, directory, booking, booking.note),
+        interpreter_text(t, booking.interpreter),
+        bring_text(t, rules),
+        how_to_cancel(t),
     )
 
 
@@ -91,7 +100,12 @@ def no_longer_free_text(t: Translator) -> str:
 
 
 def calendar_event(
-    t: Translator, directory: Directory, booking: Booking, rules: Rules | None
+    t: Translator,
+    directory: Directory,
+    booking: Booking,
+    rules: Rules | None,
+    *,
+    cancelled: bool = False,
 ) -> CalendarEvent:
     """The .ics event's wording in the resident's language, with the place's address."""
     try:
@@ -117,14 +131,46 @@ def calendar_event(
         summary=summary,
         location=location,
         geo=geo,
-        description=join(bring_text(t, rules), how_to_cancel(t)),
+        description="" if cancelled else join(bring_text(t, rules), how_to_cancel(t)),
+        sequence=booking.sequence,
+        cancelled=cancelled,
+    )
+
+
+def calendar_file_name(t: Translator, booking: Booking) -> str:
+    """In the resident's language, one name for the booking's whole life ("Termin-12.ics",
+    "موعد-12.ics"): a move or cancellation comes as the same file."""
+    word = "-".join(t.p_("file name", "appointment").split())
+    return f"{word}-{booking.id}.ics"
+
+
+def moved_text(
+    t: Translator, directory: Directory, booking: Booking, old: Booking, rules: Rules | None
+) -> str:
+    """A move names the old and the new time; the rest as in a confirmation."""
+    head = "🔁 " + t._(
+        N_("Your appointment has been moved from {old} to {new}."),
+        old=t.when(old.starts_at, skeleton="MMMEd"),
+        new=t.when(booking.starts_at, skeleton="MMMEd"),
+    )
+    if booking.status == "requested":
+        head = join(head, t._(N_("The team confirms this appointment; you will get a message.")))
+    return join(
+        head, details(t, directory, booking, booking.note), bring_text(t, rules), how_to_cancel(t)
     )
 
 
 # -- messages residents get outside their own taps ------------------------------------------
 def reminder_text(
-    t: Translator, directory: Directory, booking: Booking, rules: Rules | None
+    t: Translator, directory: Directory, booking: Booking, rules: Rules | None, today: date
 ) -> str:
+    """Once the resident said they will come, the reminder only says "see you"."""
+    if booking.coming_at is not None:
+        return join(
+            "⏰ " + t._(N_("See you {when}!"), when=t.when_relative(booking.starts_at, today)),
+            details(t, directory, booking, booking.note),
+            bring_text(t, rules),
+        )
     return join(
         "⏰ " + t._(N_("Reminder of your appointment:")),
         details(t, directory, booking, booking.note),
@@ -170,12 +216,18 @@ def declined_by_staff_text(t: Translator, directory: Directory, booking: Booking
 
 
 def cancelled_by_staff_text(
-    t: Translator, directory: Directory, booking: Booking, reason: str
+    t: Translator, directory: Directory, booking: Booking, reason: str, office_line: str = ""
 ) -> str:
+    """``reason``: a key of :data:`bot.services.appointments.CANCEL_REASONS` (translated
+    here), or free text from before the reasons had keys; ``office_line`` the staff's own
+    words as :func:`handlers.common.office_note` renders them."""
+    msgid = CANCEL_REASONS.get(reason)
+    shown = t._(msgid) if msgid else reason
     return join(
         "⚠️ " + t._(N_("Unfortunately the team has had to cancel your appointment:")),
         details(t, directory, booking),
-        t._(N_("Reason: {reason}"), reason=reason),
+        t._(N_("Reason: {reason}"), reason=shown) if shown else "",
+        "💬 " + office_line if office_line else "",
         t._(N_("We are sorry. Would you like to book a new appointment?")),
     )
 
@@ -213,8 +265,32 @@ def flow_row(t: Translator, draft: Draft, back_to: str | None) -> list[InlineKey
     ]
 
 
-def mine_button(t: Translator) -> InlineKeyboardButton:
-    return button("🗓 " + t._(N_("My appointments")), CB_MINE)
+def interpreter_button(t: Translator, draft: Draft) -> InlineKeyboardButton | None:
+    """Asked once, on the summary: one tap, preset to the resident's own language (German
+    readers need none)."""
+    if t.code in ("de", "de_easy"):
+        return None
+    language = t.language_name(t.code)
+    label = (
+        t._(N_("I do not need an interpreter"))
+        if draft.interpreter
+        else t._(N_("I need an interpreter ({language})"), language=language)
+    )
+    return button("🗣 " + label, CB_INTERPRETER, draft.flow)
+
+
+def interpreter_text(t: Translator, language: str | None) -> str:
+    if not language:
+        return ""
+    return "🗣 " + t._(
+        N_("We will plan an interpreter or language support for you: {language}."),
+        language=t.language_name(language),
+    )
+
+
+def mine_button(t: Translator, *, fresh: bool = False) -> InlineKeyboardButton:
+    """``fresh``: under a message that must stay (the list opens as a new message)."""
+    return button("🗓 " + t._(N_("My appointments")), CB_MINE, *([FRESH] if fresh else []))
 
 
 def mine_and_menu(t: Translator) -> InlineKeyboardMarkup:
@@ -222,23 +298,25 @@ def mine_and_menu(t: Translator) -> InlineKeyboardMarkup:
 
 
 def rebook_markup(t: Translator, offer_id: str | None) -> InlineKeyboardMarkup:
-    data = callbacks.make(CB_OFFER, offer_id) if offer_id else callbacks.make(CB_BOOK)
+    """Under confirmations and notices, which stay: every button opens a new message."""
+    data = callbacks.make(CB_OFFER, offer_id, FRESH) if offer_id else callbacks.make(CB_BOOK, FRESH)
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton("📆 " + t._(N_("Book a new appointment")), callback_data=data)],
-            [mine_button(t)],
+            [mine_button(t, fresh=True)],
         ]
     )
 
 
 def reminder_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
+    """A reminder stays as it is: its buttons answer with new messages. After "I'll come"
+    only moving and cancelling are left."""
+    cancel = button("✖ " + t.p_("appointment", "Cancel"), CB_CANCEL, booking.id, FRESH)
+    move = button("🔁 " + t._(N_("Move")), CB_MOVE, booking.id, FRESH)
+    if booking.coming_at is not None:
+        return InlineKeyboardMarkup([[move, cancel]])
     return InlineKeyboardMarkup(
-        [
-            [
-                button("👍 " + t._(N_("I'll come")), CB_COMING, booking.id),
-                button("✖ " + t.p_("appointment", "Cancel"), CB_CANCEL, booking.id),
-            ]
-        ]
+        [[button("👍 " + t._(N_("I'll come")), CB_COMING, booking.id)], [move, cancel]]
     )
 
 
@@ -266,7 +344,12 @@ def cancel_question_markup(t: Translator, booking: Booking) -> InlineKeyboardMar
 
 def coming_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button("✖ " + t.p_("appointment", "Cancel"), CB_CANCEL, booking.id)]]
+        [
+            [
+                button("🔁 " + t._(N_("Move")), CB_MOVE, booking.id, FRESH),
+                button("✖ " + t.p_("appointment", "Cancel"), CB_CANCEL, booking.id, FRESH),
+            ]
+        ]
     )
 
 

@@ -46,7 +46,7 @@ from handlers.broadcast.views import (
     CB_TOPIC,
     Views,
 )
-from handlers.common import answer_query, on_callback, refuse
+from handlers.common import answer_query, on_callback, refuse_coordinator
 
 KINDS = (CB_TOPIC, CB_LANG, CB_STEP, CB_CONFIRM, CB_DISCARD, CB_CANCEL, CB_SEND_AGAIN)
 
@@ -71,7 +71,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
         CommandHandler(
             "broadcasts", broadcasts_command, filters=filters.UpdateType.MESSAGES & coordinator
         ),
-        CommandHandler(["broadcast", "broadcasts"], refuse),
+        CommandHandler(["broadcast", "broadcasts"], refuse_coordinator),
         MessageHandler(
             filters.UpdateType.MESSAGE
             & ~filters.COMMAND

@@ -50,6 +50,7 @@ CB_CONSENT = callbacks.kind("consent", 1)
 CB_LANG_MENU = callbacks.kind("langs")
 CB_LANG = callbacks.kind("lang", 1)
 CB_DELETE = callbacks.kind("del", 1)
+CB_BOOK_HERE = callbacks.kind("bkh", 1, 2)  # offer and place cards (hours); booking handles it
 
 
 def commands_of(application: Application, scope: Scope) -> list[Command]:
@@ -154,12 +155,6 @@ def in_staff_chat(update: Update, context: BotContext) -> bool:
     return StaffChat(context.config.staff_chat).check_update(update)
 
 
-def is_admin(update: Update, context: BotContext) -> bool:
-    """Coordinators are named by user id in the configuration; nothing else counts."""
-    user = update.effective_user
-    return user is not None and user.id in context.config.admins
-
-
 async def refuse(update: Update, context: BotContext) -> None:
     """The same answer for every refused command, revealing nothing."""
     message = update.effective_message
@@ -167,6 +162,16 @@ async def refuse(update: Update, context: BotContext) -> None:
         await message.reply_text(
             context.t._(N_("Sorry, this command is only for the project's staff."))
         )
+
+
+async def refuse_coordinator(update: Update, context: BotContext) -> None:
+    """In the staff group a counsellor is told it is for coordinators, not "only for staff"."""
+    message = update.effective_message
+    if message is None or not in_staff_chat(update, context):
+        await refuse(update, context)
+        return
+    text = N_("Sorry, this command is only for the project's coordinators.")
+    await message.reply_text(staff_t(context)._(text))
 
 
 async def audit(
@@ -336,19 +341,6 @@ def language_rows(current: str | None) -> list[list[InlineKeyboardButton]]:
 def emergency_note(t: Translator) -> str:
     """Shown before anything else is known or agreed: the bot is no emergency service."""
     return "🆘 " + t._(N_("In an emergency call 110 (police) or 112 (fire brigade, ambulance)."))
-
-
-def retention_text(t: Translator, days: int) -> str:
-    return t._(
-        N_(
-            "• Also stored: your first name, your appointments, your questions to the "
-            "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
-            "and the news you subscribed to.\n"
-            "• Closed questions and past appointments are deleted after {days} days.\n"
-            "• /mydata shows everything we store about you, /delete erases it."
-        ),
-        days=days,
-    )
 
 
 async def before_consent(update: Update, context: BotContext) -> None:

@@ -73,8 +73,16 @@ def closed_line(t: Translator, occurrence: Occurrence, notes: dict[str, str] | N
     return f"{line}\n📝 {note}" if note else line
 
 
-def example_note(t: Translator) -> str:
-    return t._(N_("* Times marked with * are not yet confirmed. Please call the office to check."))
+def example_note(t: Translator, phone: str | None = None) -> str:
+    """With the office's phone number where the directory has one."""
+    if not phone:
+        return t._(
+            N_("* Times marked with * are not yet confirmed. Please call the office to check.")
+        )
+    msgid = N_(
+        "* Times marked with * are not yet confirmed. Please call the office to check: {phone}"
+    )
+    return t._(msgid, phone=t.ltr(phone))
 
 
 # -- an appointment, as residents and staff read it (booking and agenda) --------------------

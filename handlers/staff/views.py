@@ -97,6 +97,8 @@ def card(t: Translator, directory: Directory, facts: CardFacts) -> TopicInfo:
         lines.append(
             "📅 " + t._(N_("Known since: {date}"), date=t.date(resident.created_at, "yMMMd"))
         )
+    for code in dict.fromkeys(b.interpreter for b in facts.appointments if b.interpreter):
+        lines.append("🗣 " + t._(N_("Interpreting: {language}"), language=language_in(code, t.code)))
     if facts.appointments:
         lines.append("🗓 " + t._(N_("Open appointments:")))
         lines.extend(

@@ -1,0 +1,94 @@
+"""The staff agenda as text and buttons: one day's appointments by place and time, for
+``/agenda`` and the daily agenda."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks
+from bot.context import Services
+from bot.i18n import LANGUAGES, N_, Translator
+from handlers.agenda.notify import (
+    CB_STAFF_ATTENDED,
+    CB_STAFF_CANCEL,
+    CB_STAFF_CONFIRM,
+    CB_STAFF_DECLINE,
+    CB_STAFF_NO_SHOW,
+    interpreter_line,
+)
+from handlers.common import tx
+from storage.bookings import Booking
+
+MAX_BUTTON_ROWS = 40
+STATUS_ICONS = {"requested": "⏳", "confirmed": "🕒", "attended": "✅", "no_show": "🚫"}
+LEGEND = N_("⏳ requested · 🕒 booked · 👍 will come · ✅ attended · 🚫 no-show")
+
+
+async def agenda_lines(services: Services, t: Translator, bookings: list[Booking]) -> list[str]:
+    """By place, then time: time, number, first name, language, who confirmed (👍), offer,
+    interpreter needs, note."""
+    directory = services.directory
+    lines: list[str] = []
+    place_id: str | None = None
+    for b in sorted(bookings, key=lambda b: (b.place_id, b.starts_at, b.id)):
+        if b.place_id != place_id:
+            place_id = b.place_id
+            try:
+                place = tx(t, directory.place(place_id).name)
+            except KeyError:
+                place = place_id
+            lines.append(f"\n📍 {place}")
+        resident = await services.storage.residents.get(b.user_id)
+        name = resident.first_name if resident and resident.first_name else "—"
+        language = (
+            LANGUAGES[resident.language].native_name
+            if resident and resident.language in LANGUAGES
+            else "?"
+        )
+        try:
+            offer = tx(t, directory.offer(b.offer_id).title)
+        except KeyError:
+            offer = b.offer_id
+        icon = STATUS_ICONS.get(b.status, "")
+        coming = " 👍" if b.coming_at else ""
+        when = t.time_range(b.starts_at, b.ends_at)
+        line = f"{icon} {when} #{b.id} {name} ({language}){coming} — {offer}"
+        if b.interpreter:
+            line += "\n      " + interpreter_line(t, b.interpreter)
+        if b.note:
+            line += f"\n      📝 {b.note}"
+        lines.append(line)
+    return lines
+
+
+def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup | None:
+    rows = []
+    for b in bookings[:MAX_BUTTON_ROWS]:
+        if b.status == "requested":
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"✅ #{b.id} " + t._(N_("Confirm")),
+                        callback_data=callbacks.make(CB_STAFF_CONFIRM, b.id),
+                    ),
+                    InlineKeyboardButton(
+                        f"✖ #{b.id} " + t._(N_("Decline")),
+                        callback_data=callbacks.make(CB_STAFF_DECLINE, b.id),
+                    ),
+                ]
+            )
+            continue
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"✅ #{b.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, b.id)
+                ),
+                InlineKeyboardButton(
+                    f"🚫 #{b.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, b.id)
+                ),
+                InlineKeyboardButton(
+                    f"🗑 #{b.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, b.id)
+                ),
+            ]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
