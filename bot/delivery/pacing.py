@@ -51,10 +51,8 @@ OTHERS_WEIGHT = 2
 """Each request of the interactive bot in the last second costs the broadcast two slots:
 replies, reminders and staff relays always find room."""
 PER_CHAT_INTERVAL = 1.0
-INTERACTIVE_BURST = 5
-"""How many requests may leave back to back before the shared limiter spaces them; its
-window then admits a few less than ``LIMIT`` a second, so that a burst's uneven travel time
-cannot put more than Telegram's limit into one of its seconds."""
+RECOVERY = 3.0
+"""For this many seconds after a 429 pause the shared limiter spaces requests evenly."""
 GRID_SLACK = 0.25
 """A paced request may leave this fraction of an interval early, so that late wake-ups
 (sleeps overshoot) stay on the grid instead of adding up; never closer than 3/4 interval."""
@@ -240,16 +238,16 @@ class SharedRateLimiter(AIORateLimiter):
         self,
         *args: Any,
         now: Callable[[], float] = time.monotonic,
-        limit: int = LIMIT - INTERACTIVE_BURST // 2,
+        limit: int = LIMIT,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.log = RequestLog(now)
         self.window = SlidingWindow(limit, RequestLog.WINDOW)
-        # A short burst (a reply, its keyboard edit, a document) leaves at once; anything
-        # longer is spread over the second, so that after a pause the window's LIMIT is not
-        # spent in one burst that a network's jitter could squeeze into less than a second.
-        self.grid = Spacing(1.0 / (RATE - 1), burst=INTERACTIVE_BURST)
+        # After a 429 pause, what waited leaves evenly spaced for a while, not as one burst
+        # that a network's jitter could squeeze into less than one of Telegram's seconds.
+        # In ordinary times replies leave as soon as the window has room.
+        self.grid = Spacing(1.0 / (RATE - 1), burst=1 + GRID_SLACK)
         self._turn = asyncio.Lock()
         self.throttled_log = Throttled(logging.getLogger(__name__), 30.0)
 
@@ -259,15 +257,21 @@ class SharedRateLimiter(AIORateLimiter):
             while True:
                 now = self.log.now()
                 wait = self.log.paused_until - now
+                recovering = now < self.log.paused_until + RECOVERY
                 if paced:
-                    wait = max(wait, self.window.wait(now), self.grid.wait(now))
+                    wait = max(wait, self.window.wait(now))
+                    if recovering:
+                        wait = max(wait, self.grid.wait(now))
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
             if paced:
                 now = self.log.now()
                 self.window.spend(now)
-                self.grid.take(now)
+                if now < self.log.paused_until + RECOVERY:
+                    self.grid.take(now)
+                else:
+                    self.grid.due = None  # the next pause starts a fresh grid
 
     async def process_request(
         self,
