@@ -22,8 +22,10 @@ sandbox: $(STAMP) catalogs
 check: $(STAMP) catalogs
 	$(BIN)/python -m bot check
 
+# Every core: tests share nothing but immutable data (each has its own sandbox, port,
+# database and clock).
 test: $(STAMP) catalogs
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

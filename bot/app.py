@@ -97,9 +97,11 @@ def build_application(
         base_url=config.base_url,
         base_file_url=config.base_file_url,
         defaults=Defaults(tzinfo=config.tz),
-        # As ApplicationBuilder would: many requests at once, one long poll.
+        # Many requests at once, as ApplicationBuilder would give.
         request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # Two: PTB's last getUpdates at shutdown (confirming the offset) must not wait for the
+        # connection of the long poll it has just cancelled, or it times out and logs an error.
+        get_updates_request=HTTPXRequest(connection_pool_size=2),
         # The one place that paces requests to Telegram; a 429 is waited out and retried.
         # Not per group: the only group the bot posts into is the staff group, and its
         # lane of the outbox paces that one durably in clock time (20/min). aiolimiter's
