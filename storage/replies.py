@@ -26,6 +26,8 @@ class Reply:
     status: str
     attempts: int
     created_at: datetime
+    memo: str | None = None
+    """Key of a text held in the lane's memory only (``text`` is then empty)."""
 
 
 def _reply(row: aiosqlite.Row) -> Reply:
@@ -44,6 +46,7 @@ def _reply(row: aiosqlite.Row) -> Reply:
         status=row["status"],
         attempts=row["attempts"],
         created_at=created_at,
+        memo=row["memo"],
     )
 
 
@@ -63,12 +66,13 @@ class Replies:
         after_kind: str | None = None,
         after_arg: str | None = None,
         dedupe_key: str | None = None,
+        memo: str | None = None,
     ) -> int | None:
         """A new reply; None when one with the same ``dedupe_key`` exists (open or done)."""
         row = await self.db.fetchone(
             "INSERT OR IGNORE INTO replies (chat_id, text, parse_mode, markup, from_chat_id,"
-            " from_message_id, after_kind, after_arg, dedupe_key, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " from_message_id, after_kind, after_arg, dedupe_key, created_at, memo)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 chat_id,
                 text,
@@ -80,6 +84,7 @@ class Replies:
                 after_arg,
                 dedupe_key,
                 to_db(now),
+                memo,
             ),
         )
         return int(row[0]) if row else None

@@ -25,6 +25,7 @@ from typing import Any
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.delivery.errors import Failure
 from bot.delivery.pacing import SharedRateLimiter
 from bot.delivery.replies_lane import After
 from sandbox.server import Sandbox
@@ -349,8 +350,8 @@ async def test_replies_lane_copies_and_reports_what_cannot_be_sent(bot: Harness)
     async def on_sent(arg: Any, at: datetime) -> None:
         sent.append(arg)
 
-    async def on_failed(arg: Any, reason: str) -> None:
-        failed.append((arg, reason))
+    async def on_failed(arg: Any, failure: Failure) -> None:
+        failed.append((arg, failure.message))
 
     lane.on_sent("test", on_sent, failed=on_failed)
     reader, gone = bot.user("Mia", "en"), bot.user("Ole", "en")

@@ -41,6 +41,8 @@ import asyncio
 import json
 import logging
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,7 +59,7 @@ from telegram import (
 )
 
 from bot.clock import Clock
-from bot.delivery.errors import Kind, classify
+from bot.delivery.errors import Failure, Kind, classify
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import LANE_REQUEST, Departure, NotClaimed, RequestLog
 from storage import Storage
@@ -68,14 +70,16 @@ log = logging.getLogger(__name__)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 AfterSent = Callable[[Any, datetime], Awaitable[None]]
 """``callback(arg, accepted_at)``: record that the resident was told."""
-AfterFailed = Callable[[Any, str], Awaitable[None]]
-"""``callback(arg, reason)``: the reply will never be sent (blocked, refused, given up)."""
+AfterFailed = Callable[[Any, Failure], Awaitable[None]]
+"""``callback(arg, failure)``: the reply will never be sent (blocked, refused, given up)."""
 
 MAX_NETWORK_ATTEMPTS = 10
 NETWORK_BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)
 """Real seconds before a reply that did not reach Telegram is tried again."""
 KEEP_DONE = timedelta(days=7)
 BATCH = 50
+MEMORY_SIZE = 1000
+"""Texts held in memory for replies that must not be stored (machine translations)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class RepliesLane(Lane):
         self._failed_after: dict[str, AfterFailed] = {}
         self._not_before: dict[int, float] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._memory: OrderedDict[str, str] = OrderedDict()
 
     # -- the API ----------------------------------------------------------------------------
     def on_sent(self, kind: str, callback: AfterSent, failed: AfterFailed | None = None) -> None:
@@ -120,11 +125,17 @@ class RepliesLane(Lane):
         parse_mode: str | None = None,
         after: After | None = None,
         key: str | None = None,
+        in_memory: bool = False,
     ) -> int | None:
         """Write the reply down and wake the lane; returns its row id, or None when a reply
         with the same ``key`` was written before (nothing is added): a key names a message
-        that is sent once, e.g. ``receipt:<request>:<when the last receipt was sent>``."""
-        return await self._add(chat_id, text[:4096], markup, parse_mode, None, after, key)
+        that is sent once, e.g. ``receipt:<request>:<when the last receipt was sent>``.
+        ``in_memory``: the text must not be stored (a machine translation): the row holds
+        only a random key and the text stays in this process; a restart before it is sent
+        loses it (then ``failed`` hears of it)."""
+        return await self._add(
+            chat_id, text[:4096], markup, parse_mode, None, after, key, in_memory
+        )
 
     async def copy(
         self,
@@ -137,11 +148,14 @@ class RepliesLane(Lane):
         markup: Markup | None = None,
         after: After | None = None,
         key: str | None = None,
+        in_memory: bool = False,
     ) -> int | None:
         """Like :meth:`send`, for a copy of a message (a staff answer with a photo, say);
-        ``caption`` replaces the original's."""
+        ``caption`` replaces the original's (held in memory only with ``in_memory``)."""
         copy_of = (from_chat_id, message_id)
-        return await self._add(chat_id, caption, markup, parse_mode, copy_of, after, key)
+        return await self._add(
+            chat_id, caption, markup, parse_mode, copy_of, after, key, in_memory and caption
+        )
 
     async def _add(
         self,
@@ -152,9 +166,17 @@ class RepliesLane(Lane):
         copy_of: tuple[int, int] | None,
         after: After | None,
         key: str | None,
+        in_memory: bool | str | None = False,
     ) -> int | None:
         if after is not None and after.kind not in self._after:
             raise ValueError(f"no on_sent callback for {after.kind!r}")
+        memo: str | None = None
+        if in_memory and text is not None:
+            memo = uuid.uuid4().hex
+            self._memory[memo] = text
+            while len(self._memory) > MEMORY_SIZE:
+                self._memory.popitem(last=False)
+            text = ""
         reply_id = await self.storage.replies.add(
             chat_id,
             text,
@@ -165,7 +187,10 @@ class RepliesLane(Lane):
             after_kind=after.kind if after else None,
             after_arg=json.dumps(after.arg) if after else None,
             dedupe_key=key,
+            memo=memo,
         )
+        if reply_id is None and memo is not None:
+            self._memory.pop(memo, None)
         self.wake()
         return reply_id
 
@@ -217,6 +242,16 @@ class RepliesLane(Lane):
         departure = Departure(claim=lambda: repo.claim(reply.id), own_retries=True)
         LANE_REQUEST.set(departure)
         markup = load_markup(reply.markup, self.bot)
+        text = reply.text
+        if reply.memo is not None:
+            text = self._memory.get(reply.memo)
+            if text is None:
+                # Its text lived in memory only and did not survive a restart.
+                log.info("reply %s was held in memory only; not sent", reply.id)
+                await self._give_up(
+                    reply, Failure(Kind.UNEXPECTED, "held in memory only, lost at a restart")
+                )
+                return True
         message: Message | MessageId
         try:
             if reply.from_chat_id is not None and reply.from_message_id is not None:
@@ -224,14 +259,14 @@ class RepliesLane(Lane):
                     reply.chat_id,
                     reply.from_chat_id,
                     reply.from_message_id,
-                    caption=reply.text,
+                    caption=text,
                     parse_mode=reply.parse_mode,
                     reply_markup=markup,
                 )
             else:
                 message = await self.bot.send_message(
                     reply.chat_id,
-                    reply.text or "…",
+                    text or "…",
                     parse_mode=reply.parse_mode,
                     reply_markup=markup,
                 )
@@ -245,6 +280,8 @@ class RepliesLane(Lane):
         now = self.clock.now()
         await self._record(reply, now)
         await repo.sent(reply.id, message.message_id, now)
+        if reply.memo is not None:
+            self._memory.pop(reply.memo, None)
         return True
 
     async def _record(self, reply: Reply, at: datetime) -> None:
@@ -259,13 +296,15 @@ class RepliesLane(Lane):
         except Exception:
             log.exception("reply %s: recording %r failed", reply.id, reply.after_kind)
 
-    async def _give_up(self, reply: Reply, reason: str) -> None:
-        await self.storage.replies.close(reply.id, FAILED, reason, self.clock.now())
+    async def _give_up(self, reply: Reply, failure: Failure) -> None:
+        await self.storage.replies.close(reply.id, FAILED, failure.message, self.clock.now())
+        if reply.memo is not None:
+            self._memory.pop(reply.memo, None)
         callback = self._failed_after.get(reply.after_kind or "")
         if callback is None:
             return
         try:
-            await callback(json.loads(reply.after_arg or "null"), reason)
+            await callback(json.loads(reply.after_arg or "null"), failure)
         except Exception:
             log.exception(
                 "reply %s: reporting the failure of %r failed", reply.id, reply.after_kind
@@ -287,11 +326,13 @@ class RepliesLane(Lane):
             return False
         if failure.kind is Kind.TIMED_OUT and departure.departed:
             await repo.close(reply.id, UNKNOWN, f"timed out: {failure.message}", now)
+            if reply.memo is not None:
+                self._memory.pop(reply.memo, None)
             log.warning("reply %s to %s timed out; it may have arrived", reply.id, reply.chat_id)
         elif failure.kind in (Kind.NETWORK, Kind.TIMED_OUT):
             attempts = reply.attempts + (1 if departure.departed else 0)
             if attempts >= MAX_NETWORK_ATTEMPTS:
-                await self._give_up(reply, failure.message)
+                await self._give_up(reply, failure)
                 log.warning("reply %s to %s given up: %s", reply.id, reply.chat_id, exc)
             else:
                 await repo.release(reply.id, refund=False)
@@ -301,14 +342,14 @@ class RepliesLane(Lane):
                     "network", "replies: Telegram not reached (%s); trying again", exc
                 )
         elif failure.unreachable:
-            await self._give_up(reply, failure.message)
+            await self._give_up(reply, failure)
             await self.storage.residents.mark_unreachable(reply.chat_id, now)
             log.info("reply %s: chat %s is unreachable (%s)", reply.id, reply.chat_id, exc)
         elif failure.from_telegram:
-            await self._give_up(reply, failure.message)
+            await self._give_up(reply, failure)
             log.warning("reply %s to %s refused: %s", reply.id, reply.chat_id, exc)
         else:
-            await self._give_up(reply, failure.message)
+            await self._give_up(reply, failure)
             self.errors.error("bug", "reply %s failed", reply.id, exc_info=exc)
         return True
 
