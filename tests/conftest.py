@@ -212,6 +212,8 @@ class Harness:
         outbox = services.outbox
         if not outbox.staff.idle:
             return "the staff lane is at work"
+        if not outbox.replies.idle:
+            return "the replies lane is at work"
         if broadcasts and not outbox.broadcasts.idle:
             return "the broadcast lane is at work"
         return None

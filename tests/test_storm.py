@@ -31,6 +31,7 @@ from bot.delivery.replies_lane import After
 from sandbox.server import Sandbox
 from storage import Storage
 from tests.conftest import STAFF_CHAT, TOKEN, Harness
+from tests.test_questions import topic_of
 
 JSON = dict[str, Any]
 SCALE = 10
@@ -366,3 +367,37 @@ async def test_replies_lane_copies_and_reports_what_cannot_be_sent(bot: Harness)
     assert sent == [1] and failed[0][0] == 2 and "blocked" in failed[0][1]
     [copy] = bot.sandbox.bot_messages(reader["id"])
     assert copy["text"] == "Hello!"
+
+
+def copies_to(bot: Harness, user: JSON) -> list[Any]:
+    return [c for c in bot.sandbox.calls("copyMessage", chat_id=user["id"]) if c.ok]
+
+
+async def test_staff_answers_outlast_a_storm_in_order_once_each(bot: Harness) -> None:
+    """Staff answer while Telegram says wait: the answers reach the resident after the
+    storm, in the order staff wrote them, once each, and the request is marked answered
+    only then."""
+    user = await bot.onboard("Lina", "en")
+    bot.sandbox.send_text(user, "When is the office open?")
+    thread = await topic_of(bot, user)
+    jana = bot.sandbox.add_user("Jana", language_code="de")
+    storm = bot.sandbox.storm(3, retry_after=1)
+    for text in ("First answer", "Second answer", "Third answer"):
+        bot.sandbox.send_text(jana, text, chat_id=STAFF_CHAT, thread_id=thread)
+    await handled(bot)
+    assert time.monotonic() < storm.end
+    assert not copies_to(bot, user)
+    request = await bot.storage.requests.latest(user["id"])
+    assert request is not None and request.answered_at is None, "not answered before it went"
+    await bot.sandbox.wait_for(
+        lambda: len(copies_to(bot, user)) >= 3, timeout=20, message="three answers"
+    )
+    await asyncio.sleep(0.5)  # time for a duplicate to show
+    await bot.idle()
+    got = copies_to(bot, user)
+    assert len(got) == 3, "once each"
+    assert min(c.monotonic for c in got) >= storm.end
+    texts = [m.get("text") for m in bot.sandbox.bot_messages(user["id"])[-3:]]
+    assert texts == ["First answer", "Second answer", "Third answer"], "in order"
+    request = await bot.storage.requests.latest(user["id"])
+    assert request is not None and request.answered_at is not None, "recorded on success"

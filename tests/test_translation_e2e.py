@@ -105,6 +105,13 @@ async def test_german_answer_reaches_the_arabic_resident_translated_with_the_ori
     assert GERMAN_IN_ARABIC in sent["text"]
     staff_message = bot.sandbox.messages(STAFF_CHAT, thread)[-2]
     assert sent["reply_to_message"]["message_id"] == staff_message["message_id"]
+    # The translation went through the replies lane without being stored (issue 16).
+    rows = await bot.storage.db.fetchall(
+        "SELECT text, memo FROM replies WHERE chat_id = ?", (user["id"],)
+    )
+    stored = [r["text"] for r in rows if r["memo"] is not None]
+    assert stored == [""]
+    assert not any(GERMAN_IN_ARABIC in (r["text"] or "") for r in rows)
 
 
 async def test_verbatim_answer_goes_out_untranslated(

@@ -35,7 +35,7 @@ from bot.filters import HUMAN, staff, staff_chat
 from bot.i18n import N_
 from bot.services.requests import Target
 from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
-from handlers.staff import views
+from handlers.staff import relay, views
 from handlers.staff.relay import deliver, on_staff_message, report, staff_name, thread_of
 from handlers.staff.views import CANNED, TopicCards, TranslationViews
 from storage.requests import Request
@@ -266,6 +266,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
     # The topic cards are rendered here, in German, for the topics service (set once, at build).
     services.topics.renderer = TopicCards(services)
     services.interpreter.views = TranslationViews(services)
+    relay.register(services)
     groups = filters.ChatType.GROUPS
     allowed = filters.UpdateType.MESSAGES & staff(services.config)
     in_group = HUMAN & staff_chat(services.config)

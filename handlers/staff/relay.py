@@ -6,20 +6,31 @@ topic, never swallowed."""
 from __future__ import annotations
 
 import html
+import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 
-from bot.context import BotContext
+from bot.context import BotContext, Services
 from bot.delivery.direction import rtl_text
-from bot.delivery.errors import classify
+from bot.delivery.errors import Failure, classify
+from bot.delivery.replies_lane import After
 from bot.engines.translate import Failure as TranslateFailure
 from bot.i18n import LANGUAGES
 from bot.services.translation import Failed, Outcome, Skip, Skipped, Translated, strip_verbatim
-from handlers.common import staff_t
+from handlers.common import STAFF_LANGUAGE, staff_t
 from handlers.staff import views
 from handlers.staff.views import NOTE_MARKER
+
+ANSWERED = "answered"
+"""The replies lane's record kind: a staff answer was accepted by Telegram."""
+MEMORY_SIZE = 1000
+_ECHOES: OrderedDict[str, Translated] = OrderedDict()
+"""Translations waiting for their answer to be accepted, for the echo in the topic."""
 
 
 def staff_name(update: Update) -> str:
@@ -102,7 +113,6 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     if content is not None and content.lstrip().startswith(NOTE_MARKER):
         return  # an internal note
     staff_chat = message.chat_id
-    bot = context.bot
     signature = (
         f"<b>{html.escape(staff_name(update))}</b>:\n" if context.config.show_staff_names else ""
     )
@@ -114,49 +124,94 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     )
     verbatim = isinstance(outcome, Skipped) and outcome.why is Skip.VERBATIM
 
-    async def send() -> None:
-        if isinstance(outcome, Translated):
-            rt = context.services.i18n.get(outcome.target)
-            original = kept if message.text is not None else (message.caption or "")
-            if message.text is not None:
-                text = views.for_resident(
-                    rt, outcome, original, views.MESSAGE_LIMIT - len(signature)
-                )
-                await bot.send_message(user_id, signature + text, parse_mode=ParseMode.HTML)
-            else:
-                caption = views.for_resident(
-                    rt, outcome, original, views.CAPTION_LIMIT - len(signature)
-                )
-                await bot.copy_message(
-                    user_id, staff_chat, message.message_id,
-                    caption=signature + caption, parse_mode=ParseMode.HTML,
-                )  # fmt: skip
-        elif message.text is not None and (dropped or signature or verbatim):
-            text = html.escape(kept) if dropped else message.text_html
-            if verbatim:
-                text = strip_verbatim(text)
-            if rtl:  # staff's German words in an Arabic or Farsi chat: aligned as the bot's
-                text = rtl_text(text, markup=True)
-            await bot.send_message(user_id, signature + text, parse_mode=ParseMode.HTML)
-        elif (signature or verbatim) and message.caption is not None:
-            caption = message.caption_html
-            if verbatim:
-                caption = strip_verbatim(caption)
-            await bot.copy_message(
-                user_id, staff_chat, message.message_id,
-                caption=signature + caption, parse_mode=ParseMode.HTML,
-            )  # fmt: skip
-        else:
-            await bot.copy_message(user_id, staff_chat, message.message_id)
-
-    if await deliver(context, message, user_id, send):
-        await context.services.requests.answered(user_id, user.id, user.first_name)
-        if isinstance(outcome, Translated):
-            await context.services.interpreter.show_sent(
-                outcome, thread_of(message), message.message_id
+    t = staff_t(context)
+    if not await context.services.requests.accepts_answers(user_id):
+        await report(context, message, views.no_consent(t))
+        return
+    # Through the replies lane: the answer waits out any 429 storm; that it was answered
+    # (and the echo of a translation) is recorded once Telegram accepted it (``ANSWERED``).
+    replies = context.services.outbox.replies
+    echo: str | None = None
+    if isinstance(outcome, Translated):
+        echo = remember(outcome)
+    after = After(
+        ANSWERED,
+        {
+            "user": user_id,
+            "staff": user.id,
+            "name": user.first_name,
+            "thread": thread_of(message),
+            "message": message.message_id,
+            "echo": echo,
+        },
+    )
+    if isinstance(outcome, Translated):
+        # A machine translation is never stored (issue 16): the lane keeps it in memory.
+        rt = context.services.i18n.get(outcome.target)
+        original = kept if message.text is not None else (message.caption or "")
+        if message.text is not None:
+            text = views.for_resident(rt, outcome, original, views.MESSAGE_LIMIT - len(signature))
+            await replies.send(
+                user_id, signature + text, parse_mode=ParseMode.HTML, after=after, in_memory=True
             )
-        elif isinstance(outcome, Failed) and (
-            outcome.tell_staff or outcome.cause is not TranslateFailure.NO_MODEL
-        ):
-            t = staff_t(context)
-            await report(context, message, views.TranslationViews.answer_note(t, outcome))
+        else:
+            caption = views.for_resident(
+                rt, outcome, original, views.CAPTION_LIMIT - len(signature)
+            )
+            await replies.copy(
+                user_id, staff_chat, message.message_id, caption=signature + caption,
+                parse_mode=ParseMode.HTML, after=after, in_memory=True,
+            )  # fmt: skip
+    elif message.text is not None and (dropped or signature or verbatim):
+        text = html.escape(kept) if dropped else message.text_html
+        if verbatim:
+            text = strip_verbatim(text)
+        if rtl:  # staff's German words in an Arabic or Farsi chat: aligned as the bot's
+            text = rtl_text(text, markup=True)
+        await replies.send(user_id, signature + text, parse_mode=ParseMode.HTML, after=after)
+    elif (signature or verbatim) and message.caption is not None:
+        caption = message.caption_html
+        if verbatim:
+            caption = strip_verbatim(caption)
+        await replies.copy(
+            user_id, staff_chat, message.message_id,
+            caption=signature + caption, parse_mode=ParseMode.HTML, after=after,
+        )  # fmt: skip
+    else:
+        await replies.copy(user_id, staff_chat, message.message_id, after=after)
+    if isinstance(outcome, Failed) and (
+        outcome.tell_staff or outcome.cause is not TranslateFailure.NO_MODEL
+    ):
+        await report(context, message, views.TranslationViews.answer_note(t, outcome))
+
+
+def remember(outcome: Translated) -> str:
+    """Keep a translation for the echo in the topic, in memory only, until the answer is
+    accepted (or will never be)."""
+    key = uuid.uuid4().hex
+    _ECHOES[key] = outcome
+    while len(_ECHOES) > MEMORY_SIZE:
+        _ECHOES.popitem(last=False)
+    return key
+
+
+def register(services: Services) -> None:
+    """At build time: what an accepted answer records, and how staff hear of one that will
+    never arrive (blocked, refused), in the topic, as a reply to their message."""
+
+    async def answered(arg: Any, at: datetime) -> None:
+        await services.requests.answered(int(arg["user"]), int(arg["staff"]), str(arg["name"]))
+        outcome = _ECHOES.pop(arg.get("echo") or "", None)
+        if outcome is not None:
+            await services.interpreter.show_sent(outcome, arg["thread"], int(arg["message"]))
+
+    async def not_delivered(arg: Any, failure: Failure) -> None:
+        _ECHOES.pop(arg.get("echo") or "", None)
+        reason = views.not_delivered(services.i18n.get(STAFF_LANGUAGE), failure)
+        if reason is None:
+            return  # not about this answer (Telegram unreachable too long, a bug): logged
+        await services.staffpost.send_text(
+            reason, thread_id=arg["thread"], reply_to=int(arg["message"]), priority=True
+        )
+
+    services.outbox.replies.on_sent(ANSWERED, answered, failed=not_delivered)
