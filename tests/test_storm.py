@@ -28,6 +28,7 @@ from telegram.request import HTTPXRequest
 from bot.delivery.errors import Failure
 from bot.delivery.pacing import SharedRateLimiter
 from bot.delivery.replies_lane import After
+from handlers.staff.views import CANNED
 from sandbox.server import Sandbox
 from storage import Storage
 from tests.conftest import STAFF_CHAT, TOKEN, Harness
@@ -401,3 +402,36 @@ async def test_staff_answers_outlast_a_storm_in_order_once_each(bot: Harness) ->
     assert texts == ["First answer", "Second answer", "Third answer"], "in order"
     request = await bot.storage.requests.latest(user["id"])
     assert request is not None and request.answered_at is not None, "recorded on success"
+
+
+async def test_a_canned_reply_outlasts_a_storm_and_staff_hear_of_it_after(bot: Harness) -> None:
+    """``/reply`` during a storm: the resident gets the canned answer once, after the storm;
+    staff's confirmation in the topic and the answered mark follow Telegram's acceptance."""
+    user = await bot.onboard("Emre", "tr")
+    bot.sandbox.send_text(user, "Merhaba")
+    thread = await topic_of(bot, user)
+    jana = bot.sandbox.add_user("Jana", language_code="de")
+    storm = bot.sandbox.storm(3, retry_after=1)
+    bot.sandbox.send_text(jana, "/reply docs", chat_id=STAFF_CHAT, thread_id=thread)
+    await handled(bot)
+    canned = bot.i18n.get("tr")._(CANNED["docs"])
+
+    def answers() -> list[Any]:
+        return [
+            c
+            for c in bot.sandbox.calls("sendMessage", chat_id=user["id"])
+            if c.ok and c.params.get("text") == canned
+        ]
+
+    assert not answers()
+    await bot.sandbox.wait_for(answers, timeout=20, message="the canned answer")
+    await asyncio.sleep(0.5)  # time for a duplicate to show
+    await bot.idle()
+    [sent] = answers()
+    assert sent.monotonic >= storm.end
+    confirmations = [
+        m for m in bot.sandbox.bot_messages(STAFF_CHAT, thread) if "📨" in m.get("text", "")
+    ]
+    assert len(confirmations) == 1 and "Türkçe" in confirmations[0]["text"]
+    request = await bot.storage.requests.latest(user["id"])
+    assert request is not None and request.answered_at is not None

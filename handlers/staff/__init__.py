@@ -36,7 +36,13 @@ from bot.i18n import N_
 from bot.services.requests import Target
 from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
 from handlers.staff import relay, views
-from handlers.staff.relay import deliver, on_staff_message, report, staff_name, thread_of
+from handlers.staff.relay import (
+    answered_after,
+    on_staff_message,
+    report,
+    staff_name,
+    thread_of,
+)
 from handlers.staff.views import CANNED, TopicCards, TranslationViews
 from storage.requests import Request
 
@@ -191,13 +197,14 @@ async def reply_command(update: Update, context: BotContext) -> None:
         language = STAFF_LANGUAGE
     text = context.services.i18n.get(language)._(CANNED[key])
 
-    async def send() -> None:
-        await context.bot.send_message(user_id, text)
-
-    if not await deliver(context, message, user_id, send):
+    if not await requests.accepts_answers(user_id):
+        await report(context, message, views.no_consent(t))
         return
-    await requests.answered(user_id, staff_id(update), staff_name(update))
-    await answer(update, context, views.canned_sent(t, key, language, text))
+    # Through the replies lane (it waits out a 429 storm); answered, and staff's
+    # confirmation in the topic, once Telegram accepted it.
+    note = views.canned_sent(t, key, language, text)
+    after = answered_after(user_id, staff_id(update), staff_name(update), message, note=note)
+    await context.services.outbox.replies.send(user_id, text, after=after)
 
 
 async def on_topic_closed(update: Update, context: BotContext) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from telegram.constants import ParseMode
 
 from bot.context import BotContext, Services
 from bot.delivery.direction import rtl_text
-from bot.delivery.errors import Failure, classify
+from bot.delivery.errors import Failure
 from bot.delivery.replies_lane import After
 from bot.engines.translate import Failure as TranslateFailure
 from bot.i18n import LANGUAGES
@@ -63,25 +62,6 @@ def split_notes(text: str) -> tuple[str, bool]:
     lines = text.split("\n")
     kept = [line for line in lines if not line.lstrip().startswith(NOTE_MARKER)]
     return "\n".join(kept).strip(), len(kept) != len(lines)
-
-
-async def deliver(
-    context: BotContext, message: Message, user_id: int, send: Callable[[], Awaitable[object]]
-) -> bool:
-    """Run ``send()`` towards the resident; report in the staff chat why it failed."""
-    t = staff_t(context)
-    if not await context.services.requests.accepts_answers(user_id):
-        await report(context, message, views.no_consent(t))
-        return False
-    try:
-        await send()
-    except Exception as exc:
-        reason = views.not_delivered(t, classify(exc))
-        if reason is None:
-            raise
-        await report(context, message, reason)
-        return False
-    return True
 
 
 async def translate_answer(
@@ -134,17 +114,7 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     echo: str | None = None
     if isinstance(outcome, Translated):
         echo = remember(outcome)
-    after = After(
-        ANSWERED,
-        {
-            "user": user_id,
-            "staff": user.id,
-            "name": user.first_name,
-            "thread": thread_of(message),
-            "message": message.message_id,
-            "echo": echo,
-        },
-    )
+    after = answered_after(user_id, user.id, user.first_name, message, echo=echo)
     if isinstance(outcome, Translated):
         # A machine translation is never stored (issue 16): the lane keeps it in memory.
         rt = context.services.i18n.get(outcome.target)
@@ -185,6 +155,32 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
         await report(context, message, views.TranslationViews.answer_note(t, outcome))
 
 
+def answered_after(
+    user_id: int,
+    staff_id: int,
+    staff_name: str,
+    message: Message,
+    *,
+    echo: str | None = None,
+    note: str | None = None,
+) -> After:
+    """What an accepted answer records: the request answered (claimed by ``staff_id``),
+    then in the topic, as a reply to staff's ``message``, the translation echo (the key of a
+    :func:`remember`-ed translation) or a ``note`` (never a translation: it is stored)."""
+    return After(
+        ANSWERED,
+        {
+            "user": user_id,
+            "staff": staff_id,
+            "name": staff_name,
+            "thread": thread_of(message),
+            "message": message.message_id,
+            "echo": echo,
+            "note": note,
+        },
+    )
+
+
 def remember(outcome: Translated) -> str:
     """Keep a translation for the echo in the topic, in memory only, until the answer is
     accepted (or will never be)."""
@@ -204,6 +200,11 @@ def register(services: Services) -> None:
         outcome = _ECHOES.pop(arg.get("echo") or "", None)
         if outcome is not None:
             await services.interpreter.show_sent(outcome, arg["thread"], int(arg["message"]))
+        if arg.get("note"):
+            await services.staffpost.send_text(
+                str(arg["note"]), thread_id=arg["thread"], reply_to=int(arg["message"]),
+                priority=True,
+            )  # fmt: skip
 
     async def not_delivered(arg: Any, failure: Failure) -> None:
         _ECHOES.pop(arg.get("echo") or "", None)
