@@ -770,6 +770,8 @@ async def test_waiting_list_hands_on_freed_seats(small: Harness) -> None:
             else None
         )
     )
+    # Ben is told through the replies lane, which may come a moment after Cem's offer.
+    await bot.idle()
     assert "next person" in bot.last(b["id"])["text"]
     late = await bot.tap(b, offer_b, data=data_of(offer_b, "1:bkha:")[0])
     assert "expired" in late["text"]
