@@ -32,6 +32,7 @@ from handlers.staff.views import CANNED
 from sandbox.server import Sandbox
 from storage import Storage
 from tests.conftest import STAFF_CHAT, TOKEN, Harness
+from tests.test_booking import book, documents, open_bookings, resident
 from tests.test_questions import topic_of
 
 JSON = dict[str, Any]
@@ -435,3 +436,37 @@ async def test_a_canned_reply_outlasts_a_storm_and_staff_hear_of_it_after(bot: H
     assert len(confirmations) == 1 and "Türkçe" in confirmations[0]["text"]
     request = await bot.storage.requests.latest(user["id"])
     assert request is not None and request.answered_at is not None
+
+
+async def test_a_cancellation_by_staff_outlasts_a_storm_with_its_calendar_file_after(
+    bot: Harness,
+) -> None:
+    """Staff cancel a booking while Telegram says wait: the resident is told once, after
+    the storm, and the calendar file that takes the event back follows the notice."""
+    user = await resident(bot, "Olena", "en")
+    await book(bot, user)
+    [stored] = await open_bookings(bot)
+    assert stored.status == "confirmed"
+    services = bot.app.bot_data["services"] if bot.app else None
+    assert services is not None
+    before = len(documents(bot, user))
+    storm = bot.sandbox.storm(3, retry_after=1)
+    assert await services.appointments.cancel_by_staff(stored.id, "illness", "Petra")
+
+    def told() -> list[Any]:
+        return [
+            c
+            for c in bot.sandbox.calls("sendMessage", chat_id=user["id"])
+            if c.ok and "illness" in c.params.get("text", "")
+        ]
+
+    assert not told()
+    await bot.sandbox.wait_for(told, timeout=20, message="the cancellation")
+    await bot.sandbox.wait_for(
+        lambda: len(documents(bot, user)) > before, timeout=10, message="the calendar file"
+    )
+    await asyncio.sleep(0.5)  # time for a duplicate to show
+    await bot.idle()
+    [notice] = told()
+    [calendar] = documents(bot, user)[before:]
+    assert storm.end <= notice.monotonic <= calendar.monotonic
