@@ -195,6 +195,22 @@ async def test_an_unreachable_resident_passes_the_seat_on_at_once(world: World) 
     assert list(world.jobs.pending("booking-hold:")) == [hold_job(held.id)]
 
 
+async def test_an_offer_that_never_arrives_passes_the_seat_on(world: World) -> None:
+    """The replies lane reports later that Ben's offer will never reach him (he blocked
+    the bot while it waited out a storm): the seat goes to Cem at once."""
+    aylin = await book(world, AYLIN)
+    for user_id in (BEN, CEM):
+        await world.service.join_waitlist(user_id, "consult", None)
+    await world.service.cancel_by_resident(aylin.id, AYLIN)
+    [ben_hold] = await world.storage.bookings.holds()
+    assert ben_hold.user_id == BEN
+    assert await world.service.hold_not_delivered(ben_hold.id) is not None
+    [cem_hold] = await world.storage.bookings.holds()
+    assert cem_hold.user_id == CEM
+    assert list(world.jobs.pending("booking-hold:")) == [hold_job(cem_hold.id)]
+    assert await world.service.hold_not_delivered(ben_hold.id) is None, "once"
+
+
 async def test_a_closure_cancels_the_day_and_drops_its_holds(world: World) -> None:
     aylin = await book(world, AYLIN, FRIDAY_10)
     ben = await book(world, BEN, FRIDAY_1030)

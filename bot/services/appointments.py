@@ -66,7 +66,9 @@ class AppointmentNotifier(Protocol):
 
     async def hold_offered(self, hold: Booking, until: datetime) -> bool:
         """Offer a held seat; False if the resident cannot be reached (the seat then
-        goes to the next in line at once)."""
+        goes to the next in line at once). An offer that turns out later never to reach
+        them (it waited out a 429 storm, then Telegram refused it) is reported with
+        :meth:`AppointmentsService.hold_not_delivered`."""
         ...
 
     async def hold_expired(self, released: Booking) -> None: ...
@@ -402,6 +404,18 @@ class AppointmentsService:
                 return hold
             # Unreachable: pass the seat on at once.
             await self.storage.bookings.release_hold(hold.id, now=now, force=True)
+
+    async def hold_not_delivered(self, hold_id: int) -> Booking | None:
+        """The offer of a held seat will never reach its resident (blocked, refused): the
+        seat goes to the next in line at once, as if the offer had failed right away."""
+        released = await self.storage.bookings.release_hold(
+            hold_id, now=self.clock.now(), force=True
+        )
+        if released is None:  # taken, declined or expired meanwhile
+            return None
+        self.scheduler.cancel(hold_job(hold_id))
+        await self.seat_freed(released)
+        return released
 
     async def expire_hold(self, booking_id: int) -> Booking | None:
         """The hold ran out: the resident is told and the seat goes to the next in line."""

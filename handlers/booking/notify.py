@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 CALENDAR = "booking-calendar"
 """The replies lane's record kind: a message about a booking was accepted; its calendar file
 (the event, or its cancellation) follows, so it never overtakes the message."""
+HOLD = "booking-hold-offer"
+"""The replies lane's record kind for a held seat's offer: if it never arrives, the seat goes
+to the next in line."""
 NOTICE = "booking-notice"
 """The replies lane's record kind for a notice that only needs logging when it fails."""
 
@@ -39,22 +42,6 @@ def not_delivered(exc: TelegramError, what: str, user_id: int) -> None:
     if not (failure.unreachable or failure.refused):
         raise exc
     log.info("%s not delivered to %s (%s): %s", what, user_id, failure.kind.value, failure.message)
-
-
-async def send_to_resident(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    user_id: int,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> bool:
-    """Outside a direct reply: a resident who blocked the bot is skipped, not an error.
-    True if the message was delivered."""
-    try:
-        await application.bot.send_message(user_id, text[:4096], reply_markup=markup)
-    except TelegramError as exc:
-        not_delivered(exc, "message", user_id)
-        return False
-    return True
 
 
 async def send_calendar_file(
@@ -93,6 +80,7 @@ class ResidentNotifier:
         replies = services_of(application).outbox.replies
         replies.on_sent(CALENDAR, self._calendar_file, failed=self._not_delivered)
         replies.on_sent(NOTICE, self._accepted, failed=self._not_delivered)
+        replies.on_sent(HOLD, self._accepted, failed=self._hold_not_delivered)
 
     @property
     def services(self) -> Services:
@@ -101,9 +89,6 @@ class ResidentNotifier:
     async def t_for(self, user_id: int) -> Translator:
         resident = await self.services.storage.residents.get(user_id)
         return self.services.i18n.get(resident.language if resident else None)
-
-    async def _send(self, user_id: int, text: str, markup: InlineKeyboardMarkup) -> bool:
-        return await send_to_resident(self.application, user_id, text, markup)
 
     async def _queue(
         self,
@@ -145,6 +130,10 @@ class ResidentNotifier:
             failure.message,
         )
 
+    async def _hold_not_delivered(self, arg: Any, failure: Failure) -> None:
+        await self._not_delivered(arg, failure)
+        await self.services.appointments.hold_not_delivered(int(arg["booking"]))
+
     def _translated(self, t: Translator, note: str) -> bool:
         """Whether ``office_note`` may have machine-translated staff's note: such a text is
         never stored (issue 16), so it goes out from memory only."""
@@ -163,9 +152,15 @@ class ResidentNotifier:
         await self._queue(booking, "reminder", text, views.reminder_markup(t, booking))
 
     async def hold_offered(self, hold: Booking, until: datetime) -> bool:
+        """Through the replies lane: always True here; an offer Telegram will never
+        deliver passes the seat on from the lane's failure callback (``HOLD``)."""
         t = await self.t_for(hold.user_id)
         text = views.hold_offer_text(t, self.services.directory, hold, until)
-        return await self._send(hold.user_id, text, views.hold_markup(t, hold))
+        arg = {"what": "hold offer", "user": hold.user_id, "booking": hold.id}
+        await self.services.outbox.replies.send(
+            hold.user_id, text, views.hold_markup(t, hold), after=After(HOLD, arg)
+        )
+        return True
 
     async def hold_expired(self, released: Booking) -> None:
         t = await self.t_for(released.user_id)
