@@ -956,3 +956,31 @@ async def test_deleting_data_passes_a_held_seat_to_the_next_in_line(small: Harne
 
 def held_seat_offered(bot: Harness, user: dict[str, object]) -> bool:
     return bool(data_of(bot.sandbox.last_bot_message(int(str(user["id"]))) or {}, "1:bkha:"))
+
+
+async def test_a_seat_offer_that_never_arrives_goes_to_the_next_in_line(small: Harness) -> None:
+    """Ben blocked the bot after joining the waiting list: the replies lane hears
+    Telegram refuse his offer and the seat is offered to Cem at once."""
+    bot = small
+    a, b, c, d = [await resident(bot, n, "en") for n in ("Aylin", "Ben", "Cem", "Dora")]
+    await book(bot, a, offer="consult", place=None)
+    await book(bot, d, offer="consult", place=None)  # both slots taken
+    for user in (b, c):
+        [offers] = await bot.send(user, "/book")
+        full = await bot.tap(user, offers, text="Consultation")
+        await bot.tap(user, full, data=data_of(full, "1:bkw:")[0])
+    bot.sandbox.block(b)
+    [mine] = await bot.send(a, "/appointments")
+    ask = await bot.tap(a, mine, data=data_of(mine, "1:bkc:")[0])
+    await bot.tap(a, ask, data=data_of(ask, "1:bkcy:")[0])
+    offer_c = await bot.sandbox.wait_for(
+        lambda: (
+            bot.sandbox.last_bot_message(c["id"])
+            if data_of(bot.sandbox.last_bot_message(c["id"]) or {}, "1:bkha:")
+            else None
+        )
+    )
+    assert "seat has become free" in offer_c["text"]
+    await bot.idle()
+    [hold] = await bot.storage.bookings.holds()
+    assert hold.user_id == c["id"]
