@@ -312,3 +312,33 @@ async def test_stats_show_translated_messages_per_language_with_small_cells_hidd
     assert "   • Arabisch: x, davon 3 maschinell übersetzt, 0 transkribiert" in lines, lines
     [kurdish] = [line for line in lines if line.startswith("   • Kurdisch: <3, ")]
     assert kurdish == "   • Kurdisch: <3, davon 0 maschinell übersetzt, 0 transkribiert"
+
+
+async def test_a_translated_answer_outlasts_a_storm_from_memory(bot: Harness) -> None:
+    """The translation waits out a 429 storm in memory (never in SQLite), reaches the
+    resident once after it, and staff's echo of it follows."""
+    user = await bot.onboard("Omar", "ar")
+    await bot.send(user, ARABIC_QUESTION)
+    thread = await topic_of(bot, user)
+    await staff_posts(bot, thread, 3)
+    storm = bot.sandbox.storm(3, retry_after=1)
+    bot.sandbox.send_text(staff_member(bot), GERMAN_ANSWER, chat_id=STAFF_CHAT, thread_id=thread)
+
+    def answers() -> list[Any]:
+        return [
+            c
+            for c in bot.sandbox.calls("sendMessage", chat_id=user["id"])
+            if c.ok and GERMAN_IN_ARABIC in c.params.get("text", "")
+        ]
+
+    await bot.sandbox.wait_for(answers, timeout=20, message="the translated answer")
+    rows = await bot.storage.db.fetchall("SELECT text FROM replies WHERE memo IS NOT NULL")
+    assert [r["text"] for r in rows] == [""]
+    await bot.sandbox.wait_for(
+        lambda: any(GERMAN_IN_ARABIC in m.get("text", "") for m in posted(bot, thread)),
+        timeout=20,
+        message="the echo in the topic",
+    )
+    await bot.idle()
+    [sent] = answers()
+    assert sent.monotonic >= storm.end
