@@ -206,6 +206,8 @@ class StaffLane(Lane):
         resident_id: int | None = None,
         reply_to: int | None = None,
         reply_to_resident_message: int | None = None,
+        markup: InlineKeyboardMarkup | ForceReply | None = None,
+        priority: bool = False,
     ) -> int:
         """Post a text that must not be stored (a machine translation, a transcript of what
         a resident said): the row in the outbox carries only a random key, the text stays
@@ -223,6 +225,8 @@ class StaffLane(Lane):
                 user_id=resident_id,
                 reply_to=reply_to,
                 reply_to_resident_message=reply_to_resident_message,
+                markup=_dump_markup(markup),
+                priority=priority,
             )
         finally:
             self._adding.discard(key)
