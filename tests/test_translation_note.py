@@ -5,6 +5,7 @@ Translated when shown, never stored."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, time
 
 import pytest
 
@@ -13,8 +14,8 @@ from bot.config import Config
 from bot.i18n import I18n
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
-from tests.conftest import Harness, running, with_config
-from tests.test_booking import book, resident, staff_posts, staff_says
+from tests.conftest import BERLIN, Harness, running, with_config
+from tests.test_booking import book, data_of, resident, staff_posts, staff_says
 from tests.test_questions import posted, topic_of
 
 NOTE_AR = "أحتاج إلى مترجم لأن لغتي الألمانية ليست جيدة"
@@ -32,7 +33,7 @@ async def engine() -> AsyncIterator[FakeLibreTranslate]:
 async def bot(
     sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n, engine: FakeLibreTranslate
 ) -> AsyncIterator[Harness]:
-    translating = with_config(config, translate_url=engine.url)
+    translating = with_config(config, translate_url=engine.url, agenda_at=time(7, 30))
     async for harness in running(Harness(sandbox, translating, clock, i18n)):
         yield harness
 
@@ -57,6 +58,14 @@ async def test_arabic_note_is_shown_with_its_translation_everywhere_staff_read_i
     await bot.idle()
     card = posted(bot, thread)[0]
     assert f"📝 {NOTE_AR}" in card["text"] and MARK in card["text"]
+
+    bot.clock.set(datetime(2026, 11, 26, 7, 30, 1, tzinfo=BERLIN))
+    await bot.sandbox.wait_for(
+        lambda: [m for m in staff_posts(bot) if m["text"].startswith("📅 Termine heute")]
+    )
+    [daily] = [m for m in staff_posts(bot) if m["text"].startswith("📅 Termine heute")]
+    assert f"📝 {NOTE_AR}" in daily["text"] and MARK in daily["text"]
+    assert data_of(daily, "1:bsat:")  # its buttons came along from memory
 
     # The translation never reached SQLite.
     rows = await bot.storage.db.fetchall("SELECT text FROM staff_outbox")
