@@ -84,4 +84,6 @@ async def test_a_short_note_or_a_failing_engine_shows_only_the_original(
     texts = [m["text"] for m in staff_posts(bot)]
     assert any("شكرا" in t for t in texts) and any(NOTE_AR in t for t in texts)
     assert not any("🌐" in t for t in texts)
+    # Shown again and again, a note leaves the conversation's once-per-cause marks alone.
+    assert lena["id"] not in bot.services.translator._told
     await engine.resume()

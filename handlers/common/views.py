@@ -40,7 +40,9 @@ async def note_translation(services: Services, t: Translator, booking: Booking) 
     resident = await services.storage.residents.get(booking.user_id)
     if resident is None:
         return ""
-    outcome = await services.translator.to_staff(booking.user_id, booking.note, resident.language)
+    outcome = await services.translator.to_staff(
+        booking.user_id, booking.note, resident.language, quiet=True
+    )
     if not isinstance(outcome, Translated):
         return ""
     return "🌐 " + t._(
