@@ -81,6 +81,11 @@ PHRASES: dict[tuple[str, str, str], str] = {
         "de",
         "I need help with a letter from the job centre",
     ): "Ich brauche Hilfe mit einem Brief vom Jobcenter",
+    (
+        "ar",
+        "de",
+        "أحتاج إلى مترجم لأن لغتي الألمانية ليست جيدة",
+    ): "Ich brauche einen Dolmetscher, weil mein Deutsch nicht gut ist.",
 }
 
 _ERRORS = {
