@@ -131,6 +131,14 @@ def build_application(
         file = await application.bot.get_file(file_id)
         return bytes(await file.download_as_bytearray())
 
+    interpreter = Interpreter(
+        translator=translator,
+        transcriber=transcriber,
+        staff=outbox.staff,
+        storage=storage,
+        clock=clock,
+        download=download,
+    )
     services = Services(
         config=config,
         storage=storage,
@@ -150,18 +158,12 @@ def build_application(
             topics=topics,
             retention=timedelta(days=config.retention_days),
             staff_group=outbox.staff,
+            memory=[interpreter],
         ),
         feedback=FeedbackService(storage=storage, clock=clock, config=config),
         translator=translator,
         transcriber=transcriber,
-        interpreter=Interpreter(
-            translator=translator,
-            transcriber=transcriber,
-            staff=outbox.staff,
-            storage=storage,
-            clock=clock,
-            download=download,
-        ),
+        interpreter=interpreter,
         health_probes=probes,
         flows=Flows(storage, clock),
     )

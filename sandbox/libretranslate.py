@@ -20,10 +20,11 @@ import logging
 import socket
 import unicodedata
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from sandbox.loopback import LoopbackServer
 
 __all__ = ["LANGUAGE_NAMES", "PHRASES", "FakeLibreTranslate", "Request"]
 
@@ -80,6 +81,11 @@ PHRASES: dict[tuple[str, str, str], str] = {
         "de",
         "I need help with a letter from the job centre",
     ): "Ich brauche Hilfe mit einem Brief vom Jobcenter",
+    (
+        "ar",
+        "de",
+        "أحتاج إلى مترجم لأن لغتي الألمانية ليست جيدة",
+    ): "Ich brauche einen Dolmetscher, weil mein Deutsch nicht gut ist.",
 }
 
 _ERRORS = {
@@ -97,7 +103,7 @@ class Request:
     body: dict[str, Any]
 
 
-class FakeLibreTranslate:
+class FakeLibreTranslate(LoopbackServer):
     """The test double; ``async with FakeLibreTranslate() as server`` then ``server.url``."""
 
     def __init__(
@@ -154,25 +160,6 @@ class FakeLibreTranslate:
 
     async def resume(self) -> None:
         await self.start(self._host, self._port or 0)
-
-    async def __aenter__(self) -> FakeLibreTranslate:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("not started")
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
 
     def requests_for(self, language: str) -> list[Request]:
         """Requests that named ``language`` as source or target."""

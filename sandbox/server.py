@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -33,6 +32,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.clock import Clock, FakeClock
+from sandbox.loopback import LoopbackServer
 from sandbox.methods import METHODS
 from sandbox.schema import SCHEMA_ENV, ApiSchema, Problem, Upload, decode_loose, find_schema
 from sandbox.world import (
@@ -112,7 +112,7 @@ class Hold:
         self.release.set()
 
 
-class Sandbox:
+class Sandbox(LoopbackServer):
     """A local Telegram: Bot API over HTTP on one side, people on the other."""
 
     def __init__(
@@ -210,25 +210,6 @@ class Sandbox:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
-
-    async def __aenter__(self) -> Sandbox:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("sandbox not started")
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
 
     @property
     def base_url(self) -> str:

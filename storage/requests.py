@@ -507,6 +507,14 @@ class StaffOutbox:
         )
         return row is not None
 
+    async def pending_memos(self) -> set[str]:
+        """Keys of the in-memory texts that unsent rows still wait for."""
+        rows = await self.db.fetchall(
+            "SELECT memo FROM staff_outbox"
+            " WHERE sent_at IS NULL AND failed IS NULL AND memo IS NOT NULL"
+        )
+        return {str(r[0]) for r in rows}
+
     async def pending_count(self) -> int:
         row = await self.db.fetchone(
             "SELECT count(*) FROM staff_outbox WHERE sent_at IS NULL AND failed IS NULL"

@@ -59,6 +59,9 @@ class Lane:
         self.log.append(f"delete {list(message_ids)}")
         return []
 
+    async def drop_orphan_memos(self) -> int:
+        return 0
+
     def topic_left(self, refs: Sequence[str]) -> str:
         return "left"
 

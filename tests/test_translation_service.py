@@ -53,6 +53,9 @@ class FakeEngine:
     async def refresh_languages(self, *, force: bool = False) -> bool:
         return True
 
+    def clear_cache(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 

@@ -144,6 +144,8 @@ class StaffLane(Lane):
         # key -> text of a post whose text must never reach SQLite; bounded, and lost
         # (with the post) in a restart.
         self._memory: OrderedDict[str, str] = OrderedDict()
+        self._adding: set[str] = set()
+        """Memo keys whose outbox row is being written (not yet in the outbox)."""
         self._blocked_until: datetime | None = None
         """The first row waits for room in the window until then; rows added behind it
         (not priority) cannot go first, so waking for them need not look at the rows."""
@@ -204,6 +206,8 @@ class StaffLane(Lane):
         resident_id: int | None = None,
         reply_to: int | None = None,
         reply_to_resident_message: int | None = None,
+        markup: InlineKeyboardMarkup | ForceReply | None = None,
+        priority: bool = False,
     ) -> int:
         """Post a text that must not be stored (a machine translation, a transcript of what
         a resident said): the row in the outbox carries only a random key, the text stays
@@ -212,14 +216,31 @@ class StaffLane(Lane):
         self._memory[key] = text[:4096]
         while len(self._memory) > MEMORY_SIZE:
             self._memory.popitem(last=False)
-        return await self._add(
-            "text",
-            memo=key,
-            thread_id=thread_id,
-            user_id=resident_id,
-            reply_to=reply_to,
-            reply_to_resident_message=reply_to_resident_message,
-        )
+        self._adding.add(key)
+        try:
+            return await self._add(
+                "text",
+                memo=key,
+                thread_id=thread_id,
+                user_id=resident_id,
+                reply_to=reply_to,
+                reply_to_resident_message=reply_to_resident_message,
+                markup=_dump_markup(markup),
+                priority=priority,
+            )
+        finally:
+            self._adding.discard(key)
+
+    async def drop_orphan_memos(self) -> int:
+        """Erasure: the texts held in memory for outbox rows that are gone (deleted with
+        the resident's rows, or already settled) go too. The memo keys carry no resident,
+        so the outbox decides which texts are still waited for. Run while :meth:`paused`,
+        so no item is being sent meanwhile."""
+        waiting = await self.storage.outbox.pending_memos()
+        gone = [k for k in self._memory if k not in waiting and k not in self._adding]
+        for key in gone:
+            del self._memory[key]
+        return len(gone)
 
     async def copy(
         self,

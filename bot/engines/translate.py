@@ -106,6 +106,10 @@ class TranslationEngine(Protocol):
         """Read the engine's languages if unknown and the back-off allows; True when known."""
         ...
 
+    def clear_cache(self) -> None:
+        """Forget every cached translation (an erasure: the cache holds no resident key)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -261,9 +261,13 @@ class Interpreter:
         )
 
     def forget(self, user_id: int) -> None:
-        """Erasure: no note marks stay about this resident."""
+        """Erasure: no note marks stay about this resident, and none of their texts in the
+        engine's cache. The cache is keyed by text, not by resident, so it is cleared as a
+        whole: a few repeated engine calls are a small price for not keeping their words."""
         self.translator.forget(user_id)
         self._voice_told = {told for told in self._voice_told if told[0] != user_id}
+        if self.translator.engine is not None:
+            self.translator.engine.clear_cache()
 
     async def close(self) -> None:
         for task in list(self._tasks):

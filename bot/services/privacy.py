@@ -79,6 +79,15 @@ class StaffGroup(Protocol):
 
     async def delete_copies(self, message_ids: Sequence[int]) -> list[int]: ...
 
+    async def drop_orphan_memos(self) -> int: ...
+
+
+class Forgetful(Protocol):
+    """Something holding in-memory traces of a resident (``Interpreter``: note marks and
+    the translation cache), told on erasure."""
+
+    def forget(self, user_id: int) -> None: ...
+
 
 class _NoStaffGroup:
     """Without a staff group there is nothing to delete there."""
@@ -94,6 +103,9 @@ class _NoStaffGroup:
 
     async def delete_copies(self, message_ids: Sequence[int]) -> list[int]:
         return []
+
+    async def drop_orphan_memos(self) -> int:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,7 @@ class PrivacyService:
         topics: Topics,
         retention: timedelta,
         staff_group: StaffGroup | None = None,
+        memory: Sequence[Forgetful] = (),
     ) -> None:
         self.storage = storage
         self.clock = clock
@@ -124,6 +137,7 @@ class PrivacyService:
         self.retention = retention
         self.staff_group: StaffGroup = staff_group or _NoStaffGroup()
         self.staff: ErasureNotifier | None = None
+        self.memory = tuple(memory)
 
     async def stores_anything(self, user_id: int) -> bool:
         return await self.storage.residents.get(user_id) is not None
@@ -142,6 +156,11 @@ class PrivacyService:
             traces = await self.storage.privacy.staff_traces(user_id)
             erased = await self.storage.privacy.erase(user_id)
             await self._clean_staff_group("erased", traces)
+            # Texts held in memory only (translations waiting in the staff lane, the
+            # engine's cache) and the once-per-cause marks go with the rows.
+            await self.staff_group.drop_orphan_memos()
+            for holder in self.memory:
+                holder.forget(user_id)
         log.info("resident data erased on request")
         return Erased(
             appointments=max(len(appointments.cancelled), erased.appointments),

@@ -96,8 +96,12 @@ class ConversationTranslator:
     def enabled(self) -> bool:
         return self.engine is not None
 
-    async def to_staff(self, resident_id: int, text: str, chosen: str) -> Outcome:
-        """A resident's text (or caption, or transcript) for the staff topic."""
+    async def to_staff(
+        self, resident_id: int, text: str, chosen: str, *, quiet: bool = False
+    ) -> Outcome:
+        """A resident's text (or caption, or transcript) for the staff topic. ``quiet`` for
+        a text shown again and again (a booking note in the agenda): its failures show the
+        original only and leave the once-per-cause marks of the conversation alone."""
         if self.engine is None:
             return Skipped(Skip.OFF)
         if not worth_translating(text):
@@ -110,7 +114,9 @@ class ConversationTranslator:
                 source = detected = found
         if _same(source, self.staff_language):
             return Skipped(Skip.SAME)
-        return await self._translate(resident_id, text, source, self.staff_language, detected)
+        return await self._translate(
+            resident_id, text, source, self.staff_language, detected, quiet=quiet
+        )
 
     async def to_resident(self, resident_id: int, text: str, language: str) -> Outcome:
         """Staff's free text for a resident: translated unless it starts with ``=``."""
@@ -125,10 +131,21 @@ class ConversationTranslator:
         return await self._translate(resident_id, text, self.staff_language, language, None)
 
     async def _translate(
-        self, resident_id: int, text: str, source: str, target: str, detected: str | None
+        self,
+        resident_id: int,
+        text: str,
+        source: str,
+        target: str,
+        detected: str | None,
+        *,
+        quiet: bool = False,
     ) -> Outcome:
         assert self.engine is not None
         outcome = await self.engine.translate(text, source, target)
+        if quiet:
+            if outcome.ok:
+                return Translated(outcome.text, source, target, detected)
+            return Failed(outcome.cause, source, target, tell_staff=False)
         if outcome.ok:
             # Working again: a later failure is news for staff once more.
             self._told.pop(resident_id, None)

@@ -83,6 +83,7 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         return
     parts: list[str] = []
     shown: list[Booking] = []
+    translated = False
     for offset in range(span):
         day = first + timedelta(days=offset)
         start, end = day_bounds(day, tz)
@@ -92,7 +93,9 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         shown += bookings
         parts.append(f"📅 {t.date(day, 'yMMMEd')}")
         if bookings:
-            parts += await agenda_lines(context.services, t, bookings)
+            lines, any_translated = await agenda_lines(context.services, t, bookings)
+            parts += lines
+            translated = translated or any_translated
         else:
             parts.append(t._(N_("No appointments.")))
         parts.append("")
@@ -110,7 +113,9 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         text = text[cut:].lstrip("\n")
     chunks.append(text)
     for i, chunk in enumerate(chunks):
-        await post_to_staff(context, chunk, markup if i == len(chunks) - 1 else None)
+        await post_to_staff(
+            context, chunk, markup if i == len(chunks) - 1 else None, from_memory=translated
+        )
 
 
 # -- staff actions --------------------------------------------------------------------------
@@ -134,6 +139,7 @@ async def ask_reason(context: BotContext, booking_id: int, note: str = "") -> No
         await post_to_staff(context, not_open_text(t, booking_id))
         return
     note = " ".join(note.split())[:NOTE_MAX]
+    line, translated = await staff_line(context.services, booking)
     parts = [
         f"🗑 #{booking.id} "
         + t._(
@@ -142,7 +148,7 @@ async def ask_reason(context: BotContext, booking_id: int, note: str = "") -> No
                 "language. To add a note for them, reply to this message with it."
             )
         ),
-        await staff_line(context.services, booking),
+        line,
     ]
     if note:
         parts.append(t._(N_("Note for the resident:")) + f"\n{NOTE_MARK}{note}")
@@ -154,7 +160,9 @@ async def ask_reason(context: BotContext, booking_id: int, note: str = "") -> No
         ]
         for key, msgid in CANCEL_REASONS.items()
     ]
-    await post_to_staff(context, "\n\n".join(parts), InlineKeyboardMarkup(rows))
+    await post_to_staff(
+        context, "\n\n".join(parts), InlineKeyboardMarkup(rows), from_memory=translated
+    )
 
 
 def not_open_text(t: Translator, booking_id: int) -> str:

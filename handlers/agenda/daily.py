@@ -44,9 +44,13 @@ async def post_day(services: Services, day: date) -> bool:
         return False
     t = services.i18n.get(STAFF_LANGUAGE)
     head = "📅 " + t._(N_("Today's appointments: {date}"), date=t.date_long(day))
-    lines = await agenda_lines(services, t, bookings)
+    lines, translated = await agenda_lines(services, t, bookings)
     text = head + "\n" + "\n".join(lines).rstrip() + "\n\n" + t._(LEGEND)
-    await services.staffpost.send_text(text[:4096], markup=day_markup(t, bookings), priority=True)
+    markup = day_markup(t, bookings)
+    if translated:  # a machine translation of a note is in it: never in SQLite
+        await services.staffpost.send_from_memory(text, markup=markup, priority=True)
+    else:
+        await services.staffpost.send_text(text[:4096], markup=markup, priority=True)
     return True
 
 

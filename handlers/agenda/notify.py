@@ -12,7 +12,7 @@ from bot.context import Services
 from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.appointments import CANCEL_REASONS, CancelledBy
 from bot.services.translation import language_name
-from handlers.common import STAFF_LANGUAGE, details, join
+from handlers.common import STAFF_LANGUAGE, details, join, note_translation
 from storage import StoredClosure
 from storage.bookings import Booking
 
@@ -29,8 +29,9 @@ def interpreter_line(t: Translator, language: str) -> str:
     return "🗣 " + t._(N_("Interpreting: {language}"), language=language_name(language, t.code))
 
 
-async def staff_line(services: Services, booking: Booking) -> str:
-    """For staff: who (first name, language), what, when, where, note."""
+async def staff_line(services: Services, booking: Booking) -> tuple[str, bool]:
+    """For staff: who (first name, language), what, when, where, note (and its machine
+    translation: then True, and the text must be posted from memory)."""
     t = services.i18n.get(STAFF_LANGUAGE)
     resident = await services.storage.residents.get(booking.user_id)
     name = resident.first_name if resident and resident.first_name else "—"
@@ -43,8 +44,10 @@ async def staff_line(services: Services, booking: Booking) -> str:
     note = (
         "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""
     )
+    translation = await note_translation(services, t, booking)
     interpreter = interpreter_line(t, booking.interpreter) if booking.interpreter else ""
-    return join(head, details(t, services.directory, booking), interpreter, note)
+    text = join(head, details(t, services.directory, booking), interpreter, note, translation)
+    return text, bool(translation)
 
 
 def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
@@ -90,10 +93,17 @@ class StaffNotifier:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def post(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    async def post(
+        self, text: str, markup: InlineKeyboardMarkup | None = None, *, from_memory: bool = False
+    ) -> None:
+        """``from_memory`` when a machine translation is in the text: never in SQLite."""
         if self.services.config.staff_chat is None:
             return
-        await self.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+        lane = self.services.staffpost
+        if from_memory:
+            await lane.send_from_memory(text, markup=markup, priority=True)
+        else:
+            await lane.send_text(text[:4096], markup=markup, priority=True)
 
     async def booked(
         self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
@@ -114,7 +124,8 @@ class StaffNotifier:
         else:
             head = "🆕 " + t._(N_("New appointment:"))
         markup = request_markup(t, booking) if requested else attendance_markup(booking)
-        await self.post(join(head, await staff_line(self.services, booking)), markup)
+        line, translated = await staff_line(self.services, booking)
+        await self.post(join(head, line), markup, from_memory=translated)
 
     async def cancelled(
         self,
@@ -136,15 +147,17 @@ class StaffNotifier:
             head = t._(N_("Appointment cancelled because the resident deleted their data:"))
         else:
             head = t._(N_("Appointment cancelled by the resident:"))
-        await self.post(join("❌ " + head, await staff_line(self.services, booking)))
+        line, translated = await staff_line(self.services, booking)
+        await self.post(join("❌ " + head, line), from_memory=translated)
 
     async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
-        lines = [await staff_line(self.services, b) for b in cancelled]
+        rendered = [await staff_line(self.services, b) for b in cancelled]
+        lines = [line for line, _ in rendered]
         head = "⛔ " + t.n_(
             "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
             "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
             len(cancelled),
             id=closure.id,
         )
-        await self.post(join(head, *lines))
+        await self.post(join(head, *lines), from_memory=any(done for _, done in rendered))

@@ -16,7 +16,7 @@ from handlers.agenda.notify import (
     CB_STAFF_NO_SHOW,
     interpreter_line,
 )
-from handlers.common import tx
+from handlers.common import note_translation, tx
 from storage.bookings import Booking
 
 MAX_BUTTON_ROWS = 40
@@ -24,9 +24,13 @@ STATUS_ICONS = {"requested": "⏳", "confirmed": "🕒", "attended": "✅", "no_
 LEGEND = N_("⏳ requested · 🕒 booked · 👍 will come · ✅ attended · 🚫 no-show")
 
 
-async def agenda_lines(services: Services, t: Translator, bookings: list[Booking]) -> list[str]:
+async def agenda_lines(
+    services: Services, t: Translator, bookings: list[Booking]
+) -> tuple[list[str], bool]:
     """By place, then time: time, number, first name, language, who confirmed (👍), offer,
-    interpreter needs, note."""
+    interpreter needs, note (and its machine translation: then True, and the lines must be
+    posted from memory)."""
+    translated = False
     directory = services.directory
     lines: list[str] = []
     place_id: str | None = None
@@ -57,8 +61,11 @@ async def agenda_lines(services: Services, t: Translator, bookings: list[Booking
             line += "\n      " + interpreter_line(t, b.interpreter)
         if b.note:
             line += f"\n      📝 {b.note}"
+            if translation := await note_translation(services, t, b):
+                line += f"\n      {translation}"
+                translated = True
         lines.append(line)
-    return lines
+    return lines, translated
 
 
 def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup | None:

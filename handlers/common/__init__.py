@@ -30,6 +30,7 @@ from handlers.common.views import (
     example_note as example_note,
     join as join,
     news_topics as news_topics,
+    note_translation as note_translation,
     office_note as office_note,
     render_broadcast as render_broadcast,
     topic_title as topic_title,
@@ -260,13 +261,22 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
 
 
 async def post_to_staff(
-    context: BotContext, text: str, markup: InlineKeyboardMarkup | ForceReply | None = None
+    context: BotContext,
+    text: str,
+    markup: InlineKeyboardMarkup | ForceReply | None = None,
+    *,
+    from_memory: bool = False,
 ) -> None:
     """Answers and notices into the staff group (General topic): through the shared paced
-    outbox, so a burst of bookings never runs into Telegram's group limit."""
+    outbox, so a burst of bookings never runs into Telegram's group limit. ``from_memory``
+    for a text with a machine translation in it: it must not reach SQLite."""
     if context.config.staff_chat is None:
         return
-    await context.services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+    lane = context.services.staffpost
+    if from_memory:
+        await lane.send_from_memory(text, markup=markup, priority=True)
+    else:
+        await lane.send_text(text[:4096], markup=markup, priority=True)
 
 
 def parse_day(text: str) -> date | None:

@@ -14,7 +14,12 @@ from bot import callbacks
 from bot.context import BotContext, Services
 from bot.directory import Directory, Occurrence, Place, Text
 from bot.i18n import N_, Translator
-from bot.services.translation import ConversationTranslator, Translated, strip_verbatim
+from bot.services.translation import (
+    ConversationTranslator,
+    Translated,
+    language_name,
+    strip_verbatim,
+)
 from bot.slots import Slot
 from storage import StoredClosure
 from storage.bookings import Booking
@@ -22,6 +27,30 @@ from storage.broadcasts import GENERAL, Broadcast
 
 # Under every broadcast (sent by the broadcast lane); news handles it.
 CB_STOP = callbacks.kind("nwstop", 1)
+
+
+# -- a resident's note on a booking, as staff read it ---------------------------------------
+async def note_translation(services: Services, t: Translator, booking: Booking) -> str:
+    """ "🌐 <translation> (maschinell, Arabisch → Deutsch)" for the resident's note on a
+    booking, or "" (no note, a short one, already in the staff language, no translator, or
+    the engine failed: staff then read the original only). Translated at render time and
+    never stored: the engine's memory cache spares repeated calls for the same note."""
+    if not booking.note:
+        return ""
+    resident = await services.storage.residents.get(booking.user_id)
+    if resident is None:
+        return ""
+    outcome = await services.translator.to_staff(
+        booking.user_id, booking.note, resident.language, quiet=True
+    )
+    if not isinstance(outcome, Translated):
+        return ""
+    return "🌐 " + t._(
+        N_("{text} (machine translation, {source} → {target})"),
+        text=outcome.text,
+        source=language_name(outcome.source, t.code),
+        target=language_name(outcome.target, t.code),
+    )
 
 
 # -- opening hours, as residents read them (hours and questions) ----------------------------

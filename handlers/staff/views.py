@@ -17,7 +17,7 @@ from bot.i18n import LANGUAGES, N_, Translator
 from bot.services.requests import CardFacts
 from bot.services.topics import TopicInfo
 from bot.services.translation import Failed, Outcome, Translated, language_name as language_in
-from handlers.common import STAFF_LANGUAGE
+from handlers.common import STAFF_LANGUAGE, note_translation
 from storage import Resident
 from storage.bookings import Booking
 from storage.requests import QueueEntry, Request
@@ -84,9 +84,13 @@ def appointment_line(t: Translator, directory: Directory, booking: Booking) -> s
     return line
 
 
-def card(t: Translator, directory: Directory, facts: CardFacts) -> TopicInfo:
+def card(
+    t: Translator, directory: Directory, facts: CardFacts, notes: dict[int, str] | None = None
+) -> TopicInfo:
     """The topic name and the card that opens it: language, known since, open
-    appointments, previous requests, and how to answer."""
+    appointments (with the resident's note and its machine translation, ``notes`` by
+    booking id), previous requests, and how to answer."""
+    notes = notes or {}
     resident = facts.resident
     name = topic_name(resident, facts.request)
     lines = [f"👤 {name}"]
@@ -101,9 +105,12 @@ def card(t: Translator, directory: Directory, facts: CardFacts) -> TopicInfo:
         lines.append("🗣 " + t._(N_("Interpreting: {language}"), language=language_in(code, t.code)))
     if facts.appointments:
         lines.append("🗓 " + t._(N_("Open appointments:")))
-        lines.extend(
-            f"   • {appointment_line(t, directory, booking)}" for booking in facts.appointments
-        )
+        for booking in facts.appointments:
+            lines.append(f"   • {appointment_line(t, directory, booking)}")
+            if booking.note:
+                lines.append(f"      📝 {booking.note}")
+            if booking.id in notes:
+                lines.append(f"      {notes[booking.id]}")
     else:
         lines.append("🗓 " + t._(N_("Open appointments: none")))
     previous = facts.previous
@@ -280,7 +287,12 @@ class TopicCards:
     async def topic_info(self, user_id: int) -> TopicInfo:
         services = self.services
         facts = await services.requests.card(user_id)
-        return card(services.i18n.get(STAFF_LANGUAGE), services.directory, facts)
+        t = services.i18n.get(STAFF_LANGUAGE)
+        notes: dict[int, str] = {}
+        for booking in facts.appointments:
+            if translation := await note_translation(services, t, booking):
+                notes[booking.id] = translation
+        return card(t, services.directory, facts, notes)
 
 
 # -- machine translation and transcripts ----------------------------------------------------
