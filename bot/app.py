@@ -158,7 +158,7 @@ def build_application(
             topics=topics,
             retention=timedelta(days=config.retention_days),
             staff_group=outbox.staff,
-            memory=[interpreter],
+            memory=[interpreter, outbox.replies],
         ),
         feedback=FeedbackService(storage=storage, clock=clock, config=config),
         translator=translator,

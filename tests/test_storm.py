@@ -470,3 +470,18 @@ async def test_a_cancellation_by_staff_outlasts_a_storm_with_its_calendar_file_a
     [notice] = told()
     [calendar] = documents(bot, user)[before:]
     assert storm.end <= notice.monotonic <= calendar.monotonic
+
+
+async def test_a_text_held_in_memory_is_forgotten_with_its_resident(bot: Harness) -> None:
+    """Erasure tells the replies lane to forget a translation waiting in memory: it is
+    never sent, even when Telegram accepts again."""
+    lane = bot.app.bot_data["services"].outbox.replies if bot.app else None
+    assert lane is not None
+    user = bot.user("Mia", "en")
+    storm = bot.sandbox.storm(2, retry_after=1)
+    await lane.send(user["id"], "Eine Übersetzung", in_memory=True)
+    lane.forget(user["id"])
+    await asyncio.sleep(max(0.0, storm.end - time.monotonic()) + 0.5)
+    await bot.idle()
+    assert not [c for c in bot.sandbox.calls("sendMessage", chat_id=user["id"]) if c.ok]
+    assert await lane.pending() == 0

@@ -105,7 +105,7 @@ class RepliesLane(Lane):
         self._failed_after: dict[str, AfterFailed] = {}
         self._not_before: dict[int, float] = {}
         self._timer: asyncio.TimerHandle | None = None
-        self._memory: OrderedDict[str, str] = OrderedDict()
+        self._memory: OrderedDict[str, tuple[int, str]] = OrderedDict()
 
     # -- the API ----------------------------------------------------------------------------
     def on_sent(self, kind: str, callback: AfterSent, failed: AfterFailed | None = None) -> None:
@@ -173,7 +173,7 @@ class RepliesLane(Lane):
         memo: str | None = None
         if in_memory and text is not None:
             memo = uuid.uuid4().hex
-            self._memory[memo] = text
+            self._memory[memo] = (chat_id, text)
             while len(self._memory) > MEMORY_SIZE:
                 self._memory.popitem(last=False)
             text = ""
@@ -193,6 +193,11 @@ class RepliesLane(Lane):
             self._memory.pop(memo, None)
         self.wake()
         return reply_id
+
+    def forget(self, user_id: int) -> None:
+        """Erasure: the texts held in memory for this resident go with their rows."""
+        for memo in [m for m, (chat, _) in self._memory.items() if chat == user_id]:
+            del self._memory[memo]
 
     async def pending(self) -> int:
         counts = await self.storage.replies.counts()
@@ -244,7 +249,8 @@ class RepliesLane(Lane):
         markup = load_markup(reply.markup, self.bot)
         text = reply.text
         if reply.memo is not None:
-            text = self._memory.get(reply.memo)
+            held = self._memory.get(reply.memo)
+            text = held[1] if held is not None else None
             if text is None:
                 # Its text lived in memory only and did not survive a restart.
                 log.info("reply %s was held in memory only; not sent", reply.id)
