@@ -139,6 +139,11 @@ class PrivacyService:
         self.staff: ErasureNotifier | None = None
         self.memory = tuple(memory)
 
+    def holds_memory(self, holder: Forgetful) -> None:
+        """A capability that keeps a resident's texts in memory (at build time) hears of
+        their erasure too."""
+        self.memory = (*self.memory, holder)
+
     async def stores_anything(self, user_id: int) -> bool:
         return await self.storage.residents.get(user_id) is not None
 

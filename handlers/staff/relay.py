@@ -28,8 +28,18 @@ from handlers.staff.views import NOTE_MARKER
 ANSWERED = "answered"
 """The replies lane's record kind: a staff answer was accepted by Telegram."""
 MEMORY_SIZE = 1000
-_ECHOES: OrderedDict[str, Translated] = OrderedDict()
-"""Translations waiting for their answer to be accepted, for the echo in the topic."""
+
+
+class Echoes(OrderedDict[str, tuple[int, Translated]]):
+    """Translations waiting for their answer to be accepted, for the echo in the topic:
+    in memory only, bounded, and forgotten with the resident (erasure)."""
+
+    def forget(self, user_id: int) -> None:
+        for key in [k for k, (user, _) in self.items() if user == user_id]:
+            del self[key]
+
+
+_ECHOES = Echoes()
 
 
 def staff_name(update: Update) -> str:
@@ -113,7 +123,7 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     replies = context.services.outbox.replies
     echo: str | None = None
     if isinstance(outcome, Translated):
-        echo = remember(outcome)
+        echo = remember(user_id, outcome)
     after = answered_after(user_id, user.id, user.first_name, message, echo=echo)
     if isinstance(outcome, Translated):
         # A machine translation is never stored (issue 16): the lane keeps it in memory.
@@ -181,11 +191,11 @@ def answered_after(
     )
 
 
-def remember(outcome: Translated) -> str:
+def remember(user_id: int, outcome: Translated) -> str:
     """Keep a translation for the echo in the topic, in memory only, until the answer is
     accepted (or will never be)."""
     key = uuid.uuid4().hex
-    _ECHOES[key] = outcome
+    _ECHOES[key] = (user_id, outcome)
     while len(_ECHOES) > MEMORY_SIZE:
         _ECHOES.popitem(last=False)
     return key
@@ -197,9 +207,9 @@ def register(services: Services) -> None:
 
     async def answered(arg: Any, at: datetime) -> None:
         await services.requests.answered(int(arg["user"]), int(arg["staff"]), str(arg["name"]))
-        outcome = _ECHOES.pop(arg.get("echo") or "", None)
-        if outcome is not None:
-            await services.interpreter.show_sent(outcome, arg["thread"], int(arg["message"]))
+        held = _ECHOES.pop(arg.get("echo") or "", None)
+        if held is not None:
+            await services.interpreter.show_sent(held[1], arg["thread"], int(arg["message"]))
         if arg.get("note"):
             await services.staffpost.send_text(
                 str(arg["note"]), thread_id=arg["thread"], reply_to=int(arg["message"]),
@@ -216,3 +226,4 @@ def register(services: Services) -> None:
         )
 
     services.outbox.replies.on_sent(ANSWERED, answered, failed=not_delivered)
+    services.privacy.holds_memory(_ECHOES)
