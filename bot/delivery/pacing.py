@@ -247,31 +247,32 @@ class SharedRateLimiter(AIORateLimiter):
         # After a 429 pause, what waited leaves evenly spaced for a while, not as one burst
         # that a network's jitter could squeeze into less than one of Telegram's seconds.
         # In ordinary times replies leave as soon as the window has room.
-        self.grid = Spacing(1.0 / (RATE - 1), burst=1 + GRID_SLACK)
+        self.grid = Spacing(1.0 / RATE, burst=1 + GRID_SLACK)
         self._turn = asyncio.Lock()
         self.throttled_log = Throttled(logging.getLogger(__name__), 30.0)
 
-    async def wait_turn(self, paced: bool) -> None:
-        """Wait out a 429 pause, then (for a request to a chat) a free slot in the window."""
+    async def wait_turn(self, paced: bool, smooth: bool = False) -> None:
+        """Wait out a 429 pause, then (for a request to a chat) a free slot in the window.
+        Evenly spaced on the grid: a lane's requests always (a broadcast is a long stream,
+        and a stream of bursts meets Telegram's limit at the edges of its seconds), everyone's
+        in the seconds after a pause; an interactive reply in ordinary times leaves as soon
+        as the window has room."""
         async with self._turn:
             while True:
                 now = self.log.now()
                 wait = self.log.paused_until - now
-                recovering = now < self.log.paused_until + RECOVERY
+                on_grid = smooth or now < self.log.paused_until + RECOVERY
                 if paced:
                     wait = max(wait, self.window.wait(now))
-                    if recovering:
+                    if on_grid:
                         wait = max(wait, self.grid.wait(now))
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
             if paced:
-                now = self.log.now()
                 self.window.spend(now)
-                if now < self.log.paused_until + RECOVERY:
+                if on_grid:
                     self.grid.take(now)
-                else:
-                    self.grid.due = None  # the next pause starts a fresh grid
 
     async def process_request(
         self,
@@ -290,7 +291,7 @@ class SharedRateLimiter(AIORateLimiter):
         chat_id = data.get("chat_id")
         attempt = 0
         while True:
-            await self.wait_turn(chat_id is not None)
+            await self.wait_turn(chat_id is not None, smooth=own)
             if departure is not None:
                 await departure.leave()
             self.log.record(chat_id, own=own)
