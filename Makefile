@@ -25,7 +25,7 @@ check: $(STAMP) catalogs
 # Every core: tests share nothing but immutable data (each has its own sandbox, port,
 # database and clock).
 test: $(STAMP) catalogs
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
