@@ -290,12 +290,6 @@ class Translator:
             return text
         return RLM + text
 
-    def rtl_lines(self, text: str) -> str:
-        """:meth:`paragraph` for every line: Telegram decides the direction per line."""
-        if not self.language.rtl:
-            return text
-        return "\n".join(self.paragraph(line) for line in text.split("\n"))
-
     def ltr(self, text: str) -> str:
         """Force left-to-right for things that are always read that way (phone numbers)."""
         return f"{LRI}{text}{PDI}" if self.language.rtl else text
