@@ -187,8 +187,8 @@ async def test_daily_agenda_once_at_the_set_time(daily: Harness) -> None:
     [text] = agendas(bot)
     assert text.startswith("📅 Termine heute: Donnerstag, 26. November 2026")
     assert "📍 Kom.ZFB in der Fabrik Heeder" in text
-    assert "Omar (العربية)" in text and "🗣 Dolmetschen: Arabisch" in text
-    assert "Aylin (English) 👍" in text
+    assert "Omar (Arabisch)" in text and "🗣 Dolmetschen: Arabisch" in text
+    assert "Aylin (Englisch) 👍" in text and "العربية" not in text
     [post] = [m for m in staff_posts(bot) if m["text"] == text]
     assert "message_thread_id" not in post, "the General topic"
     assert data_of(post, "1:bsat:")

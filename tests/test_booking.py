@@ -249,7 +249,7 @@ async def test_full_booking_in_english_with_calendar_file(bot: Harness) -> None:
     ]
     [notice] = staff_posts(bot)
     assert (
-        f"#{stored.id} Aylin (Sprache: English)" in notice["text"]
+        f"#{stored.id} Aylin (Sprache: Englisch)" in notice["text"]
         and "Letter from the Jobcenter" in notice["text"]
     )
     assert "message_thread_id" not in notice
@@ -270,6 +270,10 @@ async def test_full_booking_in_arabic(bot: Harness) -> None:
     [event] = calendar.walk("VEVENT")
     assert event.decoded("dtstart") == THURSDAY_14
     assert doc.result["document"]["file_name"] == f"موعد-{stored.id}.ics"  # in their language
+    # Staff read the language in German, not in Arabic script.
+    [notice] = staff_posts(bot)
+    assert f"#{stored.id} Omar (Sprache: Arabisch)" in notice["text"]
+    assert "العربية" not in notice["text"]
 
 
 async def test_german_dates(bot: Harness) -> None:
@@ -382,7 +386,8 @@ async def test_staff_agenda_and_attendance(bot: Harness) -> None:
     staff = bot.sandbox.add_user("Petra", language_code="de")
     agenda = await staff_says(bot, staff, "/agenda 2026-11-26")
     text = agenda["text"]
-    assert "Kom.ZFB" in text and "Aylin (English)" in text and "Omar (العربية)" in text
+    assert "Kom.ZFB" in text and "Aylin (Englisch)" in text and "Omar (Arabisch)" in text
+    assert "العربية" not in text and "English" not in text
     assert text.index("Aylin") < text.index("Omar") and "Jobcenter letter" in text
     week = await staff_says(bot, staff, "/agenda week")
     assert "Aylin" in week["text"] and "Omar" in week["text"]

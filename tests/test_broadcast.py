@@ -130,6 +130,7 @@ async def test_three_languages_reach_exactly_the_subscribers_in_their_language(
     }
     summary = await compose(bot, admin, texts)
     assert "Subscribers now: 4" in summary["text"]
+    assert "Languages: German, English, Turkish" in summary["text"]  # in the reader's words
     previews = [
         m for m in bot.sandbox.bot_messages(admin["id"]) if m.get("text", "").startswith("📢")
     ]

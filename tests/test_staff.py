@@ -243,7 +243,7 @@ async def test_canned_reply_in_the_residents_language(bot: Harness) -> None:
     [confirmation] = await staff_says(bot, jana, "/reply docs", thread)
     [canned] = await new_for(bot, user, before)
     assert canned["text"] == bot.i18n.get("tr")._(CANNED["docs"])
-    assert "Türkçe" in confirmation["text"]
+    assert "Türkisch" in confirmation["text"] and "Türkçe" not in confirmation["text"]
     assert known(await bot.storage.requests.latest(user["id"])).state == "answered"
     [unknown] = await staff_says(bot, jana, "/reply nonsense", thread)
     assert "• call:" in unknown["text"]

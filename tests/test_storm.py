@@ -433,7 +433,7 @@ async def test_a_canned_reply_outlasts_a_storm_and_staff_hear_of_it_after(bot: H
     confirmations = [
         m for m in bot.sandbox.bot_messages(STAFF_CHAT, thread) if "📨" in m.get("text", "")
     ]
-    assert len(confirmations) == 1 and "Türkçe" in confirmations[0]["text"]
+    assert len(confirmations) == 1 and "Türkisch" in confirmations[0]["text"]
     request = await bot.storage.requests.latest(user["id"])
     assert request is not None and request.answered_at is not None
 

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.context import Services
-from bot.i18n import LANGUAGES, N_, Translator
+from bot.i18n import N_, Translator
 from bot.services.appointments import CANCEL_REASONS, CancelledBy
 from bot.services.translation import language_name
 from handlers.common import STAFF_LANGUAGE, details, join, note_translation
@@ -35,11 +35,7 @@ async def staff_line(services: Services, booking: Booking) -> tuple[str, bool]:
     t = services.i18n.get(STAFF_LANGUAGE)
     resident = await services.storage.residents.get(booking.user_id)
     name = resident.first_name if resident and resident.first_name else "—"
-    language = (
-        LANGUAGES[resident.language].native_name
-        if resident and resident.language in LANGUAGES
-        else "?"
-    )
+    language = language_name(resident.language, t.code) if resident else "?"
     head = t._(N_("#{id} {name} ({language})"), id=booking.id, name=name, language=language)
     note = (
         "📝 " + t._(N_("Note from the resident: {note}"), note=booking.note) if booking.note else ""

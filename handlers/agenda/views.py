@@ -7,7 +7,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.context import Services
-from bot.i18n import LANGUAGES, N_, Translator
+from bot.i18n import N_, Translator
+from bot.services.translation import language_name
 from handlers.agenda.notify import (
     CB_STAFF_ATTENDED,
     CB_STAFF_CANCEL,
@@ -44,11 +45,7 @@ async def agenda_lines(
             lines.append(f"\n📍 {place}")
         resident = await services.storage.residents.get(b.user_id)
         name = resident.first_name if resident and resident.first_name else "—"
-        language = (
-            LANGUAGES[resident.language].native_name
-            if resident and resident.language in LANGUAGES
-            else "?"
-        )
+        language = language_name(resident.language, t.code) if resident else "?"
         try:
             offer = tx(t, directory.offer(b.offer_id).title)
         except KeyError:

@@ -63,7 +63,7 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
     scheduled = await repo.with_status("scheduled")
     for b in scheduled:
         title, _ = topic_title(t, services.directory, b.topic)
-        languages = ", ".join(language_name(c) for c in LANGUAGES if c in b.texts)
+        languages = ", ".join(language_name(t, c) for c in LANGUAGES if c in b.texts)
         lines.append(
             "🕒 "
             + t._(

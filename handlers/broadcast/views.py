@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.context import Services
 from bot.i18n import LANGUAGES, N_, Translator
+from bot.services.translation import language_name as name_in
 from handlers.common import render_broadcast, topic_title
 from storage.broadcasts import BLOCKED, FAILED, LEFT, SENT, SKIPPED, UNKNOWN, Broadcast, Draft
 
@@ -22,8 +23,9 @@ CB_CANCEL = callbacks.kind("bcx", 1)
 
 
 # -- texts ----------------------------------------------------------------------------------
-def language_name(code: str) -> str:
-    return LANGUAGES[code].native_name
+def language_name(t: Translator, code: str) -> str:
+    """As the coordinator reads it ("Arabisch"), like every language name staff read."""
+    return name_in(code, t.code)
 
 
 def discard_row(t: Translator) -> list[InlineKeyboardButton]:
@@ -44,11 +46,11 @@ def moment(t: Translator, when: datetime) -> str:
 def text_prompt(t: Translator, code: str) -> str:
     if code == "de":
         return t._(N_("Now send me the text of the announcement in German."))
-    return t._(N_("Send me the text in {language}."), language=language_name(code))
+    return t._(N_("Send me the text in {language}."), language=language_name(t, code))
 
 
 def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
-    given = ", ".join(language_name(c) for c in LANGUAGES if c in draft.texts)
+    given = ", ".join(language_name(t, c) for c in LANGUAGES if c in draft.texts)
     text = t._(
         N_(
             "Texts so far: {languages}.\n\nAdd the announcement in another language? Residents "
@@ -57,7 +59,7 @@ def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup
         languages=given,
     )
     missing = [
-        InlineKeyboardButton(f"+ {language_name(c)}", callback_data=callbacks.make(CB_LANG, c))
+        InlineKeyboardButton(f"+ {language_name(t, c)}", callback_data=callbacks.make(CB_LANG, c))
         for c in LANGUAGES
         if c not in draft.texts
     ]
@@ -115,7 +117,7 @@ def summary_prompt(
     t: Translator, draft: Draft, title: str, audience: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     """After the preview: what happens next, and the button to confirm it."""
-    languages = ", ".join(language_name(c) for c in LANGUAGES if c in draft.texts)
+    languages = ", ".join(language_name(t, c) for c in LANGUAGES if c in draft.texts)
     lines = [
         t._(N_("Topic: {topic}"), topic=title),
         t._(N_("Subscribers now: {n}"), n=audience),

@@ -251,7 +251,7 @@ def canned_sent(t: Translator, key: str, language: str, text: str) -> str:
     return "📨 " + t._(
         N_("Sent “{key}” in {language}: {text}"),
         key=key,
-        language=language_name(language),
+        language=language_in(language, t.code),
         text=text,
     )
 
