@@ -96,7 +96,8 @@ def test_same_script_needs_strong_evidence_and_length() -> None:
 
 
 def test_another_script_cannot_be_the_chosen_language() -> None:
-    assert choose("Hallo, ich bin Aylin", "ar", lambda t: [("de", 0.4), ("en", 0.35)]) == "de"
+    assert choose("Hallo, ich bin Aylin", "ar", lambda t: [("de", 0.6), ("en", 0.35)]) == "de"
+    assert choose("وصلتني رسالة من المدرسة", "de", lambda t: [("fa", 0.3), ("ar", 0.2)]) == "ar"
     # The Latin office word does not make an Arabic note Latin, nor reach lingua.
     seen: list[str] = []
 
@@ -124,3 +125,17 @@ def test_kurmanji() -> None:
     assert choose(german, "ku", lambda t: [("de", 0.99)]) == "de"
     # Kurmanji from a resident who chose Turkish is Kurmanji, not Turkish.
     assert choose("zarokê min nexweş e sibê nikarim werim", "tr", lambda t: [("tr", 1.0)]) == "ku"
+
+
+def test_latin_readings_need_a_word_or_letter_of_their_language() -> None:
+    # Low-accuracy lingua is sure of Romanian for Persian in Latin letters: no Romanian word.
+    finglish = "salam man ye soal daram dar mored kar"
+    assert choose(finglish, "fa", lambda t: [("ro", 0.96), ("en", 0.04)]) is None
+    assert choose("Hallo ich habe morgen einen Termin", "fa", lambda t: [("de", 1.0)]) == "de"
+    # Arabic in Latin letters, digits for its sounds: the chosen Arabic stands.
+    arabizi = "marhaba 3andi maw3ed bukra bas ma ba2dar ejy"
+    assert choose(arabizi, "ar", lambda t: [("pl", 1.0)]) is None
+    # ...but one digit in a word is a time, not Arabizi.
+    assert choose("Termin um 5uhr geht klar danke", "ar", lambda t: [("de", 0.9)]) == "de"
+    # Within Latin too: Kurmanji without its letters is no Turkish reading for lingua's word.
+    assert choose("ez dixwazim bi we re biaxivim", "de", lambda t: [("tr", 1.0)]) != "tr"

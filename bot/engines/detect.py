@@ -9,43 +9,53 @@ is off and the resident's chosen language is used, which is said once at start.
 A wrong switch is worse than none: an Arabic note sent to a Farsi model comes back as
 nonsense, while a note kept in the chosen language at worst translates a close neighbour
 imperfectly. So :func:`choose` trusts the chosen language and asks for more evidence the
-closer the other language is. Measured on tests/data/detect/messages.tsv (``python -m
-bench.detect``; README, "Translation") — the rules, and why:
+closer the other language is. Measured on tests/data/detect/messages.tsv (``python bench/detect.py``;
+README, "Translation") — the rules, and why:
 
 - **The script first.** A text is read in the script most of its words are written in
   (an Arabic note with "Jobcenter" in it is Arabic script), and lingua only sees those
   words. If the chosen language cannot be written in that script (Latin text from a resident
-  who chose Arabic), the chosen language is impossible and the best reading of that script
-  is taken, however unsure lingua is.
+  who chose Arabic), the chosen language is impossible and lingua's best reading of that
+  script is taken (in Latin script at :data:`MIN_CONFIDENCE`, and see below).
 - **Letters rule languages out** (:data:`FOREIGN`): a letter a language never uses is proof
   lingua's trigrams cannot outvote. Persian keyboards write ی and ک (and پ ژ), Arabic ones
   ي ك ة ى: "لدي سؤال عن طلب عمل" has ي and cannot be Farsi, whatever the 0.83 of
   low-accuracy lingua says. Ukrainian has no ы э ъ ё, Russian and Bulgarian no і ї є ґ,
   Kurmanji no ı ğ ö ü ä ß, Turkish and German no ê. These are the pairs that share a script
-  and that lingua confuses on short texts; the letters decide them.
+  and that lingua confuses on short texts; the letters decide them. The other way round
+  (:data:`OWN`), a switch to Arabic, Farsi or Ukrainian within the script needs one of that
+  language's own letters, which nearly every sentence of it has.
 - **Same script, not ruled out: the chosen language stands** unless the text has at least
   :data:`SHORT_WORDS` words and lingua gives another language :data:`STRONG` or more. Short
   notes in the chosen script keep the chosen language (unless their letters rule it out, when
   lingua's best allowed reading at :data:`MIN_CONFIDENCE` is taken).
+- **A Latin-script reading needs a word or letter of its language** (:data:`COMMON_WORDS`):
+  residents write Arabic, Persian and Russian in Latin letters too, and low-accuracy lingua
+  calls "salam man ye soal daram" Romanian with 0.96. Without one of Romanian's frequent
+  words or letters, the chosen language stands; so it does for two words with digits for
+  Arabic sounds ("3andi", "ba2dar"). Such a text is at least labelled with the right
+  language, and staff see the original beside whatever the engine makes of it.
 - **Kurmanji**: lingua has no Kurdish and reads Kurmanji as Turkish, Romanian, Polish or
   English with confidence up to 1.0. So for a resident who chose Kurmanji only letters can
   rule Kurmanji out (a Turkish ı, a German ä), and Latin text with Kurmanji's ê/û/î or its
   everyday words (:data:`KURMANJI_WORDS`) from anyone is taken as Kurmanji — which the
   translation server then says it cannot translate, instead of turning it into nonsense.
 - **Low-accuracy mode** (trigrams only), measured with ``bench/detect.py`` on this 2-core
-  machine: a 40 MB process, models loaded in 0.04 s CPU, 0.2 ms per message — against a
-  200 MB process, 1 s to load and 3 ms per message for high accuracy. With the rules above,
-  low accuracy is wrong on 1 message of the set of 292 (0.3 %), high accuracy on 3 (1.0 %):
+  machine: a 38 MB process, models loaded in 0.05 s CPU, 0.25 ms per message — against a
+  200 MB process, 1 s to load and 3.5 ms per message for high accuracy. With the rules
+  above, low accuracy is wrong on 1 message of the 308 (0.3 %), high accuracy on 4 (1.3 %):
   the letters settle what high accuracy would have helped with (short Arabic/Farsi and
-  Russian/Ukrainian notes), and high accuracy is less sure of Bulgarian. Only on the harder
-  view (every message as if the resident had chosen each other language) high accuracy
-  takes fewer messages for a third language (5 against 56 of 2920), mostly short notes from
-  a resident whose chosen language cannot be written in that script. The small mode stays.
+  Russian/Ukrainian notes), and high accuracy is less sure of Bulgarian and of English with
+  a German office word in it. Only on the harder view (every message as if the resident had
+  chosen each other language) high accuracy takes fewer messages for a third language (10
+  against 51 of 3080), mostly short notes from a resident whose chosen language cannot be
+  written in that script — at five times the memory. The small mode stays.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -148,6 +158,35 @@ KURMANJI_WORDS = frozenset(
 """Everyday Kurmanji words no other language of ours writes; two of them mark Kurmanji."""
 
 
+COMMON_WORDS: dict[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "de": "ich wir sie und oder nicht ist bin sind habe hab hat haben ein eine einen der das"
+        " den dem mit von vom für zu zum zur bitte danke hallo wann wo was wie kann können muss"
+        " mein meine meinen brauche morgen heute kein keine noch auch",
+        "en": "i you we the and is are am my me to for of with have has can need help please"
+        " when what where how thank thanks hello hi not dont don't will this it from at",
+        "pl": "nie jest się sie mam mój moj moja mnie czy jak kiedy gdzie proszę prosze dziękuję"
+        " dziekuje dzień dzien dobry na do że ze to co jestem potrzebuję potrzebuje pomoc"
+        " pomocy przepraszam jutro dla od tak ale",
+        "ro": "nu și si în de la pe cu am un o este e sunt mă ma vă va să sa ce pentru bună buna"
+        " ziua mulțumesc multumesc ajutor când cand unde cum mâine maine azi nevoie rog pot",
+        "tr": "ve bir bu ne mi mı mu mü için icin var yok ben benim siz lazım lazim merhaba"
+        " teşekkür tesekkur yardım yardim gün gun yarın yarin bugün bugun saat nasıl nasil"
+        " nerede zaman istiyorum değil degil ama çok cok da de",
+    }.items()
+}
+"""A language's most frequent words (typed with and without its marks): a Latin-script
+reading needs one of them or one of the language's own letters. Low-accuracy lingua reads
+romanised Arabic, Persian or Russian ("salam man ye soal daram", "privet mne nuzhna
+pomosh") as Romanian, English or Polish with confidence up to 1.0; these words are what
+that reading lacks, and the resident's own language stands."""
+
+_ARABIZI = re.compile(r"[^\W\d_][2-9][^\W\d_]|(?<!\w)[2-9][^\W\d_]{2,}")
+"""Digits for Arabic sounds inside words ("3andi", "ba2dar"); two such words are Arabic
+written in Latin letters (one could be "um 5uhr")."""
+
+
 def worth_translating(text: str) -> bool:
     """Whether a text says enough to be worth a machine translation (and a detection)."""
     letters = sum(1 for c in text if c.isalpha())
@@ -183,6 +222,20 @@ def focus(text: str) -> tuple[str | None, list[str]]:
     return script, [word for word, found in scripts if found == script]
 
 
+def shows(code: str, words: list[str], letters: set[str]) -> bool:
+    """Whether a Latin-script text has something of ``code`` itself: one of its own letters
+    or one of its most frequent words (always true in the other scripts)."""
+    if code not in COMMON_WORDS:
+        return True
+    if not letters.isdisjoint(_LATIN_MARKS[code]):
+        return True
+    return not COMMON_WORDS[code].isdisjoint(_bare(word) for word in words)
+
+
+def _bare(word: str) -> str:
+    return word.strip(".,!?;:()\"'«»„“”…").casefold()
+
+
 def ruled_out(code: str, letters: set[str]) -> bool:
     return not FOREIGN.get(engine_code(code), frozenset()).isdisjoint(letters)
 
@@ -194,7 +247,7 @@ def kurmanji_evidence(words: list[str], letters: set[str]) -> bool:
         return False
     if letters & {"ê", "û"}:
         return True
-    found = {word.strip(".,!?;:()\"'").casefold() for word in words} & KURMANJI_WORDS
+    found = {_bare(word) for word in words} & KURMANJI_WORDS
     return len(found) >= 2 or bool(found and "î" in letters and not letters & set("ăâșțşţ"))
 
 
@@ -216,14 +269,21 @@ def choose(
     allowed = [
         (code, confidence)
         for code, confidence in confidences(" ".join(words))
-        if SCRIPTS.get(code) == script and not ruled_out(code, letters)
+        if SCRIPTS.get(code) == script
+        and not ruled_out(code, letters)
+        and shows(code, words, letters)
     ]
     kurmanji = script == "LATIN" and kurmanji_evidence(words, letters)
     if own_script != script:
-        # The chosen language cannot be written in this script: take the best reading.
+        # The chosen language cannot be written in this script: the best reading that shows
+        # something of its language, else the chosen language written in Latin letters.
         if kurmanji:
             return KURMANJI
-        return allowed[0][0] if allowed else None
+        if script != "LATIN":
+            return allowed[0][0] if allowed else None
+        if len(_ARABIZI.findall(" ".join(words))) >= 2:
+            return None
+        return allowed[0][0] if allowed and allowed[0][1] >= MIN_CONFIDENCE else None
     if kurmanji:
         return None if chosen == KURMANJI else KURMANJI
     if ruled_out(chosen, letters):
