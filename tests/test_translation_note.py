@@ -87,3 +87,19 @@ async def test_a_short_note_or_a_failing_engine_shows_only_the_original(
     # Shown again and again, a note leaves the conversation's once-per-cause marks alone.
     assert lena["id"] not in bot.services.translator._told
     await engine.resume()
+
+
+async def test_a_short_arabic_note_is_translated_from_arabic(
+    bot: Harness, engine: FakeLibreTranslate
+) -> None:
+    """Issue 22: low-accuracy lingua scores this note Farsi 0.83; its ي says Arabic, and so
+    does the resident's choice."""
+    note = "لدي سؤال عن طلب عمل"
+    omar = await resident(bot, "Omar", "ar")
+    await book(bot, omar, note=note)
+    await bot.idle()
+    [notice] = [m for m in staff_posts(bot) if note in m["text"]]
+    assert "(maschinell, Arabisch → Deutsch)" in notice["text"]
+    assert "Persisch" not in notice["text"]
+    sources = {r.body["source"] for r in engine.requests if r.path == "/translate"}
+    assert sources == {"ar"}
