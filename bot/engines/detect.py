@@ -21,7 +21,7 @@ README, "Translation") — the rules, and why:
   lingua's trigrams cannot outvote. Persian keyboards write ی and ک (and پ ژ), Arabic ones
   ي ك ة ى: "لدي سؤال عن طلب عمل" has ي and cannot be Farsi, whatever the 0.83 of
   low-accuracy lingua says. Ukrainian has no ы э ъ ё, Russian and Bulgarian no і ї є ґ,
-  Kurmanji no ı ğ ö ü ä ß, Turkish and German no ê. These are the pairs that share a script
+  Kurmanji no ı ğ, Turkish and German no ê. These are the pairs that share a script
   and that lingua confuses on short texts; the letters decide them. The other way round
   (:data:`OWN`), a switch to Arabic, Farsi or Ukrainian within the script needs one of that
   language's own letters, which nearly every sentence of it has.
@@ -36,10 +36,11 @@ README, "Translation") — the rules, and why:
   Arabic sounds ("3andi", "ba2dar"). Such a text is at least labelled with the right
   language, and staff see the original beside whatever the engine makes of it.
 - **Kurmanji**: lingua has no Kurdish and reads Kurmanji as Turkish, Romanian, Polish or
-  English with confidence up to 1.0. So for a resident who chose Kurmanji only letters can
-  rule Kurmanji out (a Turkish ı, a German ä), and Latin text with Kurmanji's ê/û/î or its
-  everyday words (:data:`KURMANJI_WORDS`) from anyone is taken as Kurmanji — which the
-  translation server then says it cannot translate, instead of turning it into nonsense.
+  English with confidence up to 1.0 (never as German, in the set). So for a resident who
+  chose Kurmanji only a letter Kurmanji lacks (a Turkish ı or ğ) or a sure German reading
+  changes the language, and Latin text with Kurmanji's ê/û/î or its everyday words
+  (:data:`KURMANJI_WORDS`) from anyone is taken as Kurmanji — which the translation server
+  then says it cannot translate, instead of turning it into nonsense.
 - **Low-accuracy mode** (trigrams only), measured with ``bench/detect.py`` on this 2-core
   machine: a 38 MB process, models loaded in 0.05 s CPU, 0.25 ms per message — against a
   200 MB process, 1 s to load and 3.5 ms per message for high accuracy. With the rules
