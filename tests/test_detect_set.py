@@ -139,3 +139,13 @@ def test_latin_readings_need_a_word_or_letter_of_their_language() -> None:
     assert choose("Termin um 5uhr geht klar danke", "ar", lambda t: [("de", 0.9)]) == "de"
     # Within Latin too: Kurmanji without its letters is no Turkish reading for lingua's word.
     assert choose("ez dixwazim bi we re biaxivim", "de", lambda t: [("tr", 1.0)]) != "tr"
+
+
+def test_a_reading_must_show_its_language() -> None:
+    # No Persian letter, but Persian words ("از"): lingua's sure Farsi is taken...
+    persian = "نامه از Ausländerbehörde آمده درباره اقامت"
+    assert choose(persian, "ar", lambda t: [("fa", 1.0), ("ar", 0.0)]) == "fa"
+    # ...while a Ukrainian reading of Russian words without і is not.
+    assert choose("можно прийти завтра утром", "ru", lambda t: [("uk", 0.99)]) is None
+    # In Arabic and Cyrillic script lingua's best stands when no reading shows itself.
+    assert choose("завтра прийти утром рано", "de", lambda t: [("uk", 0.6), ("ru", 0.4)]) == "uk"

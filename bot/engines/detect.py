@@ -15,26 +15,28 @@ README, "Translation") — the rules, and why:
 - **The script first.** A text is read in the script most of its words are written in
   (an Arabic note with "Jobcenter" in it is Arabic script), and lingua only sees those
   words. If the chosen language cannot be written in that script (Latin text from a resident
-  who chose Arabic), the chosen language is impossible and lingua's best reading of that
-  script is taken (in Latin script at :data:`MIN_CONFIDENCE`, and see below).
+  who chose Arabic), the chosen language is out and lingua's best reading of that script is
+  taken (in Latin script only at :data:`MIN_CONFIDENCE`, see below).
 - **Letters rule languages out** (:data:`FOREIGN`): a letter a language never uses is proof
   lingua's trigrams cannot outvote. Persian keyboards write ی and ک (and پ ژ), Arabic ones
   ي ك ة ى: "لدي سؤال عن طلب عمل" has ي and cannot be Farsi, whatever the 0.83 of
   low-accuracy lingua says. Ukrainian has no ы э ъ ё, Russian and Bulgarian no і ї є ґ,
-  Kurmanji no ı ğ, Turkish and German no ê. These are the pairs that share a script
-  and that lingua confuses on short texts; the letters decide them. The other way round
-  (:data:`OWN`), a switch to Arabic, Farsi or Ukrainian within the script needs one of that
-  language's own letters, which nearly every sentence of it has.
-- **Same script, not ruled out: the chosen language stands** unless the text has at least
-  :data:`SHORT_WORDS` words and lingua gives another language :data:`STRONG` or more. Short
-  notes in the chosen script keep the chosen language (unless their letters rule it out, when
-  lingua's best allowed reading at :data:`MIN_CONFIDENCE` is taken).
-- **A Latin-script reading needs a word or letter of its language** (:data:`COMMON_WORDS`):
-  residents write Arabic, Persian and Russian in Latin letters too, and low-accuracy lingua
-  calls "salam man ye soal daram" Romanian with 0.96. Without one of Romanian's frequent
-  words or letters, the chosen language stands; so it does for two words with digits for
-  Arabic sounds ("3andi", "ba2dar"). Such a text is at least labelled with the right
-  language, and staff see the original beside whatever the engine makes of it.
+  Kurmanji no ı ğ, Turkish and German no ê. These are the pairs that share a script and that
+  lingua confuses on short texts; the letters decide them. German's ä ö ü ß rule nothing
+  out: Ausländerbehörde turns up in every language's notes.
+- **A reading must show its language**: one of its own letters (:data:`OWN`: ی for Farsi,
+  і for Ukrainian, ş for Turkish…) or one of its most frequent words (:data:`COMMON_WORDS`).
+  Low-accuracy lingua reads "можно прийти завтра" as Ukrainian, romanised Persian ("salam
+  man ye soal daram") as Romanian with 0.96; neither reading shows anything of its language.
+  In Latin script a text with no reading that shows itself keeps the resident's language
+  (romanised Persian or Russian is at least labelled right; staff see the original beside
+  whatever the engine makes of it), and so do two words with digits for Arabic sounds
+  ("3andi", "ba2dar"). In Arabic and Cyrillic script the keyboard already says the script is
+  meant, so lingua's best reading stands when none shows itself.
+- **Within the chosen language's script the choice stands** unless the text has at least
+  :data:`SHORT_WORDS` words and lingua gives another language that shows itself
+  :data:`STRONG` or more. Short notes keep the chosen language (unless their letters rule it
+  out).
 - **Kurmanji**: lingua has no Kurdish and reads Kurmanji as Turkish, Romanian, Polish or
   English with confidence up to 1.0 (never as German, in the set). So for a resident who
   chose Kurmanji only a letter Kurmanji lacks (a Turkish ı or ğ) or a sure German reading
@@ -42,15 +44,16 @@ README, "Translation") — the rules, and why:
   (:data:`KURMANJI_WORDS`) from anyone is taken as Kurmanji — which the translation server
   then says it cannot translate, instead of turning it into nonsense.
 - **Low-accuracy mode** (trigrams only), measured with ``bench/detect.py`` on this 2-core
-  machine: a 38 MB process, models loaded in 0.05 s CPU, 0.25 ms per message — against a
-  200 MB process, 1 s to load and 3.5 ms per message for high accuracy. With the rules
+  machine: a 40 MB process, models loaded in 0.06 s CPU, 0.3 ms per message — against a
+  200 MB process, 1.1 s to load and 3.6 ms per message for high accuracy. With the rules
   above, low accuracy is wrong on 1 message of the 308 (0.3 %), high accuracy on 4 (1.3 %):
   the letters settle what high accuracy would have helped with (short Arabic/Farsi and
   Russian/Ukrainian notes), and high accuracy is less sure of Bulgarian and of English with
-  a German office word in it. Only on the harder view (every message as if the resident had
-  chosen each other language) high accuracy takes fewer messages for a third language (10
-  against 51 of 3080), mostly short notes from a resident whose chosen language cannot be
-  written in that script — at five times the memory. The small mode stays.
+  a German office word in it. On the harder view (every message as if the resident had
+  chosen each other language) both modes take none for a third language. The small mode
+  stays. Without the letter checks the rules miss 5 of the set (Turkish from residents who
+  chose Kurmanji; an Arabic sentence from a resident who chose Farsi stays Farsi), and on
+  the harder view mix up Arabic and Farsi in Arabic script 22 times, against once with them.
 """
 
 from __future__ import annotations
@@ -126,9 +129,13 @@ OWN: dict[str, frozenset[str]] = {
     "ar": frozenset("يكةى"),
     "fa": frozenset("یکپژچگ"),
     "uk": frozenset("іїєґ"),
+    "ru": frozenset("ыэё"),
+    "bg": frozenset("ъѝ"),
+    # Not German's ä ö ü ß: they come with the office words every language's notes carry.
+    **{code: frozenset(marks) for code, marks in _LATIN_MARKS.items() if code != "de"},
 }
-"""Letters nearly every sentence of a language has and its script neighbours lack: a switch
-to it within the script needs one (lingua reads "можно прийти завтра" as Ukrainian)."""
+"""Letters that show a language among its script neighbours (most of its sentences have
+one); with :data:`COMMON_WORDS`, what a reading must show."""
 
 KURMANJI_WORDS = frozenset(
     [
@@ -162,10 +169,10 @@ KURMANJI_WORDS = frozenset(
 COMMON_WORDS: dict[str, frozenset[str]] = {
     code: frozenset(words.split())
     for code, words in {
-        "de": "ich wir sie und oder nicht ist bin sind habe hab hat haben ein eine einen der das"
+        "de": "ich wir sie und oder nicht ist bin sind habe hab hat haben ein eine einen der die das"
         " den dem mit von vom für zu zum zur bitte danke hallo wann wo was wie kann können muss"
         " mein meine meinen brauche morgen heute kein keine noch auch",
-        "en": "i you we the and is are am my me to for of with have has can need help please"
+        "en": "i you we the and is are my me to for of with have has can need help please"
         " when what where how thank thanks hello hi not dont don't will this it from at",
         "pl": "nie jest się sie mam mój moj moja mnie czy jak kiedy gdzie proszę prosze dziękuję"
         " dziekuje dzień dzien dobry na do że ze to co jestem potrzebuję potrzebuje pomoc"
@@ -175,13 +182,22 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
         "tr": "ve bir bu ne mi mı mu mü için icin var yok ben benim siz lazım lazim merhaba"
         " teşekkür tesekkur yardım yardim gün gun yarın yarin bugün bugun saat nasıl nasil"
         " nerede zaman istiyorum değil degil ama çok cok da de",
+        "ru": "что как мне меня это или есть спасибо пожалуйста можно нужно нужна нужен когда"
+        " где здравствуйте помогите помощь хочу могу сегодня письмо ребенок",
+        "uk": "що як мені мене це або є дякую будь ласка можна потрібно потрібна коли де"
+        " допомога допоможіть сьогодні лист дитина",
+        "bg": "какво къде кога може трябва искам благодаря ми се е съм сме писмо помощ утре"
+        " днес здравейте добър ден",
+        # Not "من" (Arabic "from", Persian "I"), "ما" (Persian "we") or "به".
+        "ar": "في على إلى الى عن هل لا أنا انا هذا هذه مع أريد اريد عندي شكرا ممكن بدي",
+        "fa": "در از را است که این با برای می هست دارم نمی ممنون",
     }.items()
 }
-"""A language's most frequent words (typed with and without its marks): a Latin-script
-reading needs one of them or one of the language's own letters. Low-accuracy lingua reads
-romanised Arabic, Persian or Russian ("salam man ye soal daram", "privet mne nuzhna
-pomosh") as Romanian, English or Polish with confidence up to 1.0; these words are what
-that reading lacks, and the resident's own language stands."""
+"""A language's most frequent words (Latin ones typed with and without their marks): a
+reading needs one of them or one of the language's own letters (:data:`OWN`). Low-accuracy
+lingua reads romanised Arabic, Persian or Russian ("salam man ye soal daram", "privet mne
+nuzhna pomosh") as Romanian, English or Polish with confidence up to 1.0, and "можно
+прийти завтра" as Ukrainian; these words and letters are what such a reading lacks."""
 
 _ARABIZI = re.compile(r"[^\W\d_][2-9][^\W\d_]|(?<!\w)[2-9][^\W\d_]{2,}")
 """Digits for Arabic sounds inside words ("3andi", "ba2dar"); two such words are Arabic
@@ -224,13 +240,11 @@ def focus(text: str) -> tuple[str | None, list[str]]:
 
 
 def shows(code: str, words: list[str], letters: set[str]) -> bool:
-    """Whether a Latin-script text has something of ``code`` itself: one of its own letters
-    or one of its most frequent words (always true in the other scripts)."""
-    if code not in COMMON_WORDS:
+    """Whether a text has something of ``code`` itself: one of its own letters or one of
+    its most frequent words."""
+    if not letters.isdisjoint(OWN.get(code, ())):
         return True
-    if not letters.isdisjoint(_LATIN_MARKS[code]):
-        return True
-    return not COMMON_WORDS[code].isdisjoint(_bare(word) for word in words)
+    return not COMMON_WORDS.get(code, frozenset()).isdisjoint(_bare(word) for word in words)
 
 
 def _bare(word: str) -> str:
@@ -267,36 +281,29 @@ def choose(
     if script is None:
         return None
     letters = {c for c in " ".join(words).casefold() if c.isalpha()}
-    allowed = [
+    possible = [
         (code, confidence)
         for code, confidence in confidences(" ".join(words))
-        if SCRIPTS.get(code) == script
-        and not ruled_out(code, letters)
-        and shows(code, words, letters)
+        if SCRIPTS.get(code) == script and not ruled_out(code, letters)
     ]
+    allowed = [pair for pair in possible if shows(pair[0], words, letters)]
     kurmanji = script == "LATIN" and kurmanji_evidence(words, letters)
-    if own_script != script:
-        # The chosen language cannot be written in this script: the best reading that shows
-        # something of its language, else the chosen language written in Latin letters.
-        if kurmanji:
-            return KURMANJI
-        if script != "LATIN":
-            return allowed[0][0] if allowed else None
-        if len(_ARABIZI.findall(" ".join(words))) >= 2:
-            return None
-        return allowed[0][0] if allowed and allowed[0][1] >= MIN_CONFIDENCE else None
     if kurmanji:
         return None if chosen == KURMANJI else KURMANJI
-    if ruled_out(chosen, letters):
-        if not allowed:
-            return None
-        best, confidence = allowed[0]
+    if own_script != script or ruled_out(chosen, letters):
+        # Not the chosen language: the best reading that shows something of its language.
         if script != "LATIN":
-            # Arabic and Cyrillic letters come from the keyboard, every word of the text:
-            # the neighbour is meant, lingua only says which one.
-            return best
-        # A Latin letter can come with a name (Gülşen in a German note): lingua must agree.
-        return best if confidence >= MIN_CONFIDENCE else None
+            # Arabic and Cyrillic letters come from the keyboard: this script is meant,
+            # lingua only says which of its languages (its best, if none shows itself).
+            readings = allowed or possible
+            return readings[0][0] if readings and readings[0][0] != chosen else None
+        if len(_ARABIZI.findall(" ".join(words))) >= 2:
+            return None  # Arabic in Latin letters: the resident's language stands
+        # Lingua must agree: a Latin letter can come with a name (Gülşen in a German note),
+        # and without a word of its own a reading is likely romanised Persian or Russian.
+        if allowed and allowed[0][1] >= MIN_CONFIDENCE and allowed[0][0] != chosen:
+            return allowed[0][0]
+        return None
     if len(words) < SHORT_WORDS or not allowed:
         return None
     best, confidence = allowed[0]
@@ -305,7 +312,7 @@ def choose(
     if chosen == KURMANJI and best != "de":
         # lingua reads Kurmanji as Turkish, Romanian, Polish or English, never as German.
         return None
-    return None if best in OWN and OWN[best].isdisjoint(letters) else best
+    return best
 
 
 class Detector(Protocol):
