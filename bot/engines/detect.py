@@ -248,7 +248,7 @@ def shows(code: str, words: list[str], letters: set[str]) -> bool:
 
 
 def _bare(word: str) -> str:
-    return word.strip(".,!?;:()\"'«»„“”…").casefold()
+    return word.strip(".,!?;:()\"'«»„“”…؟،؛").casefold()
 
 
 def ruled_out(code: str, letters: set[str]) -> bool:
