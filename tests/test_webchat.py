@@ -58,7 +58,14 @@ BOOKING_STEPS = ("1:bko:", "1:bkp:", "1:bkd:", "1:bkt:", "1:bkn:", "1:bkok:")
 STAFF_CONFIRM = ("1:bsok:",)
 
 try:
-    from playwright.async_api import FilePayload, Locator, Page, async_playwright
+    from playwright.async_api import (
+        FilePayload,
+        FloatRect,
+        Locator,
+        Page,
+        ViewportSize,
+        async_playwright,
+    )
 except ImportError:  # pragma: no cover - depends on the machine
     async_playwright = None  # type: ignore[assignment]  # without playwright the tests skip
 
@@ -472,13 +479,13 @@ async def test_new_resident_voice_sticker_document_toast_and_double_tap(
     assert row is not None and row[0] == 1
 
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
-async def box_of(page: Page, selector: str) -> dict[str, float]:
+async def box_of(page: Page, selector: str) -> FloatRect:
     box = await page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not on the page"
-    return dict(box)
+    return box
 
 
 async def fits_on_screen(page: Page, *selectors: str) -> None:
