@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
@@ -238,6 +238,11 @@ async def reply(
     text = context.t.paragraph(text)
     query = update.callback_query
     if query is not None and query.message is not None and query.message.is_accessible:
+        shown = query.message
+        if isinstance(shown, Message) and shown.text == text and shown.reply_markup == markup:
+            # A tap that changes nothing (the language that is already ticked): Telegram
+            # refuses the edit ("message is not modified"), so do not ask.
+            return
         try:
             await query.edit_message_text(text, reply_markup=markup)
             return
