@@ -984,3 +984,21 @@ async def test_a_seat_offer_that_never_arrives_goes_to_the_next_in_line(small: H
     await bot.idle()
     [hold] = await bot.storage.bookings.holds()
     assert hold.user_id == c["id"]
+
+
+async def test_staff_buttons_say_what_they_do(bot: Harness) -> None:
+    """✅ alone under a booking notice reads like "confirm" although it marks "attended":
+    every staff button carries a word (in the staff language), not only an icon."""
+    aylin = await resident(bot, "Aylin", "en")
+    await book(bot, aylin)
+    [booking] = await open_bookings(bot)
+    notice = next(m for m in staff_posts(bot) if buttons(m))
+    n = booking.id
+    assert button_texts(notice) == [
+        f"✅ #{n} Erschienen",
+        f"🚫 #{n} Nicht erschienen",
+        f"🗑 #{n} Absagen",
+    ]
+    staff = bot.sandbox.add_user("Petra", language_code="de")
+    agenda = await staff_says(bot, staff, "/agenda 2026-11-26")
+    assert button_texts(agenda) == button_texts(notice)

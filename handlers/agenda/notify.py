@@ -67,23 +67,32 @@ def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
     )
 
 
-def attendance_markup(booking: Booking) -> InlineKeyboardMarkup:
-    """Attended / no-show (counted once the appointment has begun) and cancel."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    f"✅ #{booking.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, booking.id)
-                ),
-                InlineKeyboardButton(
-                    f"🚫 #{booking.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, booking.id)
-                ),
-                InlineKeyboardButton(
-                    f"🗑 #{booking.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, booking.id)
-                ),
-            ]
-        ]
-    )
+ATTENDED = N_("Attended")
+NO_SHOW = N_("No-show")
+"""Words on the staff buttons: ✅ alone reads like "confirm", 🗑 like "delete the message"."""
+
+
+def attendance_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButton]:
+    """Attended / no-show (counted once the appointment has begun) and cancel, each with
+    the appointment's number and a word that says what it does."""
+    return [
+        InlineKeyboardButton(
+            f"✅ #{booking.id} " + t._(ATTENDED),
+            callback_data=callbacks.make(CB_STAFF_ATTENDED, booking.id),
+        ),
+        InlineKeyboardButton(
+            f"🚫 #{booking.id} " + t._(NO_SHOW),
+            callback_data=callbacks.make(CB_STAFF_NO_SHOW, booking.id),
+        ),
+        InlineKeyboardButton(
+            f"🗑 #{booking.id} " + t.p_("appointment", "Cancel"),
+            callback_data=callbacks.make(CB_STAFF_CANCEL, booking.id),
+        ),
+    ]
+
+
+def attendance_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([attendance_buttons(t, booking)])
 
 
 class StaffNotifier:
@@ -123,7 +132,7 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment from the waiting list:"))
         else:
             head = "🆕 " + t._(N_("New appointment:"))
-        markup = request_markup(t, booking) if requested else attendance_markup(booking)
+        markup = request_markup(t, booking) if requested else attendance_markup(t, booking)
         line, translated = await staff_line(self.services, booking)
         await self.post(join(head, line), markup, from_memory=translated)
 
