@@ -8,7 +8,7 @@ reload the directory file and add or lift closures from the chat.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
@@ -53,6 +53,9 @@ CB_OFFER = callbacks.kind("hro", 1)
 CB_PLACE = callbacks.kind("hrp", 2)
 CB_GLANCE = callbacks.kind("hrg", 1)
 
+LOOK_AHEAD = timedelta(days=60)
+"""How far /today and "this week" look for the next opening when nothing is open (the
+summer holidays close some places for six weeks)."""
 DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})$")
 
 
@@ -306,14 +309,34 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
             day = occ_day
             parts.append(f"\n{t.date(occ_day, 'MMMMEEEEd')}")
         parts.append(occurrence_line(t, texts, directory, occ, now, notes))
-    if len(parts) == 1:
-        parts.append(
-            t._(
-                N_(
-                    "Nothing is open on these days. Please look at the next days or call the office."
+    if not any(occ.is_open for occ in shown):
+        upcoming = open_between(
+            directory,
+            max(now, datetime.combine(last + timedelta(days=1), time(0), tzinfo=context.config.tz)),
+            now + LOOK_AHEAD,
+            closures,
+            tz=context.config.tz,
+        )
+        if upcoming:
+            first = upcoming[0]
+            parts.append(
+                "\n"
+                + t._(
+                    N_("Nothing is open on these days. The next opening: {date}"),
+                    date=t.date_long(first.start),
                 )
             )
-        )
+            parts.append(occurrence_line(t, texts, directory, first, now, notes))
+            shown.append(first)  # for the note on example times below
+        else:
+            parts.append(
+                t._(
+                    N_(
+                        "Nothing is open on these days. Please look at the next days or call "
+                        "the office."
+                    )
+                )
+            )
     if any(occ.example and occ.is_open for occ in shown):
         parts.append("\n" + example_note(t, directory.office_phone()))
     other = "week" if span == "today" else "today"
