@@ -8,7 +8,7 @@ reload the directory file and add or lift closures from the chat.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
@@ -27,6 +27,7 @@ from bot.directory import (
     Place,
     Text,
     load_directory,
+    next_open,
     open_between,
     status_now,
 )
@@ -40,6 +41,7 @@ from handlers.common import (
     closure_notes,
     closures_now,
     example_note,
+    nothing_open,
     on_callback,
     parse_day,
     refuse_coordinator,
@@ -53,9 +55,6 @@ CB_OFFER = callbacks.kind("hro", 1)
 CB_PLACE = callbacks.kind("hrp", 2)
 CB_GLANCE = callbacks.kind("hrg", 1)
 
-LOOK_AHEAD = timedelta(days=60)
-"""How far /today and "this week" look for the next opening when nothing is open (the
-summer holidays close some places for six weeks)."""
 DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})$")
 
 
@@ -310,33 +309,11 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
             parts.append(f"\n{t.date(occ_day, 'MMMMEEEEd')}")
         parts.append(occurrence_line(t, texts, directory, occ, now, notes))
     if not any(occ.is_open for occ in shown):
-        upcoming = open_between(
-            directory,
-            max(now, datetime.combine(last + timedelta(days=1), time(0), tzinfo=context.config.tz)),
-            now + LOOK_AHEAD,
-            closures,
-            tz=context.config.tz,
-        )
-        if upcoming:
-            first = upcoming[0]
-            parts.append(
-                "\n"
-                + t._(
-                    N_("Nothing is open on these days. The next opening: {date}"),
-                    date=t.date_long(first.start),
-                )
-            )
+        first = next_open(directory, now, last, closures, context.config.tz)
+        parts.append(nothing_open(t, first.start if first else None))
+        if first is not None:
             parts.append(occurrence_line(t, texts, directory, first, now, notes))
             shown.append(first)  # for the note on example times below
-        else:
-            parts.append(
-                t._(
-                    N_(
-                        "Nothing is open on these days. Please look at the next days or call "
-                        "the office."
-                    )
-                )
-            )
     if any(occ.example and occ.is_open for occ in shown):
         parts.append("\n" + example_note(t, directory.office_phone()))
     other = "week" if span == "today" else "today"

@@ -30,6 +30,8 @@ class Request:
     claimed_name: str | None
     answered_at: datetime | None
     closed_at: datetime | None
+    answered_name: str | None = None
+    """Who answered last; taking a request (``claimed_*``) is only ever /claim."""
 
     @property
     def ref(self) -> str:
@@ -80,6 +82,7 @@ def _request(row: aiosqlite.Row) -> Request:
         claimed_name=row["claimed_name"],
         answered_at=from_db(row["answered_at"]),
         closed_at=from_db(row["closed_at"]),
+        answered_name=row["answered_name"],
     )
 
 
@@ -229,14 +232,15 @@ class Requests:
     async def mark_answered(
         self, user_id: int, staff_id: int, staff_name: str, now: datetime
     ) -> Request | None:
-        """Staff answered: nobody waits any more; whoever answers first has claimed it."""
+        """Staff answered: the request now waits for the resident, not for us. It stays
+        open until /close, and answering does not take it: only /claim does."""
+        del staff_id  # who answered is in the audit trail; the queue shows the first name
         row = await self.db.fetchone(
             "UPDATE requests SET state = 'answered', waiting_since = NULL, answered_at = ?,"
-            " first_answered_at = coalesce(first_answered_at, ?),"
-            " claimed_by = coalesce(claimed_by, ?), claimed_name = coalesce(claimed_name, ?)"
+            " first_answered_at = coalesce(first_answered_at, ?), answered_name = ?"
             " WHERE id = (SELECT max(id) FROM requests WHERE user_id = ?) AND state != 'closed'"
             " RETURNING *",
-            (to_db(now), to_db(now), staff_id, staff_name[:64], user_id),
+            (to_db(now), to_db(now), staff_name[:64], user_id),
         )
         return _request(row) if row else None
 
@@ -261,12 +265,15 @@ class Requests:
         return _request(row) if row else None
 
     async def queue(self) -> list[QueueEntry]:
-        """Requests somebody is waiting on, oldest first."""
+        """Every open request, i.e. not closed: first those waiting for an answer from
+        staff (oldest wait first), then those answered and waiting for the resident (oldest
+        answer first), which are open until somebody closes them."""
         rows = await self.db.fetchall(
             "SELECT q.*, r.first_name AS r_first_name, r.language AS r_language"
             " FROM requests q JOIN residents r ON r.user_id = q.user_id"
-            " WHERE q.state IN ('open', 'claimed')"
-            " ORDER BY coalesce(q.waiting_since, q.opened_at), q.id"
+            " WHERE q.state != 'closed'"
+            " ORDER BY q.state = 'answered',"
+            " coalesce(q.waiting_since, q.answered_at, q.opened_at), q.id"
         )
         return [QueueEntry(_request(r), r["r_first_name"], r["r_language"]) for r in rows]
 

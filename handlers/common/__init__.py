@@ -31,6 +31,7 @@ from handlers.common.views import (
     join as join,
     news_topics as news_topics,
     note_translation as note_translation,
+    nothing_open as nothing_open,
     office_note as office_note,
     render_broadcast as render_broadcast,
     topic_title as topic_title,
