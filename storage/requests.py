@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from storage.db import Database, from_db, to_db
 
 STATES = ("open", "claimed", "answered", "closed")
+KEEP_BUTTONS = timedelta(days=90)
+"""How long the ids of messages with buttons to take away later are kept (appointments are
+booked at most weeks ahead)."""
 WAITING = ("open", "claimed")
 
 
@@ -413,6 +416,8 @@ class OutboxItem:
     attempts: int
     memo: str | None = None
     """Key of a text held in memory only (a translation): never its content."""
+    tag: str | None = None
+    """What the post's buttons belong to ("booking:12"), so they can be taken away later."""
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -434,6 +439,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
         memo=row["memo"],
+        tag=row["tag"],
     )
 
 
@@ -457,12 +463,13 @@ class StaffOutbox:
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
         memo: str | None = None,
+        tag: str | None = None,
     ) -> int:
         row = await self.db.fetchone(
             "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
             " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at, memo)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " created_at, due_at, memo, tag)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 int(priority),
@@ -478,10 +485,29 @@ class StaffOutbox:
                 to_db(now),
                 to_db(now),
                 memo,
+                tag,
             ),
         )
         assert row is not None
         return int(row[0])
+
+    # -- buttons to take away later ---------------------------------------------------------
+    async def tag_message(self, tag: str, message_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO staff_buttons (tag, message_id, created_at) VALUES (?, ?, ?)",
+            (tag, message_id, to_db(now)),
+        )
+
+    async def tagged(self, tag: str) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT message_id FROM staff_buttons WHERE tag = ? ORDER BY message_id", (tag,)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def untag(self, tag: str, message_id: int) -> None:
+        await self.db.execute(
+            "DELETE FROM staff_buttons WHERE tag = ? AND message_id = ?", (tag, message_id)
+        )
 
     async def next_due(self, now: datetime) -> OutboxItem | None:
         """Priority first (answers to staff commands), then in order of arrival."""
@@ -579,6 +605,9 @@ class StaffOutbox:
         return [(_dt(r, "sent_at"), int(r["cost"])) for r in rows]
 
     async def purge(self, before: datetime) -> int:
+        await self.db.execute(
+            "DELETE FROM staff_buttons WHERE created_at < ?", (to_db(before - KEEP_BUTTONS),)
+        )
         return await self.db.execute(
             "DELETE FROM staff_outbox WHERE (sent_at IS NOT NULL AND sent_at < ?)"
             " OR (failed IS NOT NULL AND created_at < ?)",

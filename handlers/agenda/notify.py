@@ -95,6 +95,12 @@ def attendance_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([attendance_buttons(t, booking)])
 
 
+def buttons_tag(booking: Booking) -> str:
+    """Every notice of one appointment carries this tag: the staff lane takes the buttons
+    off the earlier ones when a later one (moved, cancelled) is posted."""
+    return f"booking:{booking.id}"
+
+
 class StaffNotifier:
     """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
     installed on the service by :func:`handlers`."""
@@ -103,16 +109,21 @@ class StaffNotifier:
         self.services = services
 
     async def post(
-        self, text: str, markup: InlineKeyboardMarkup | None = None, *, from_memory: bool = False
+        self,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        from_memory: bool = False,
+        tag: str | None = None,
     ) -> None:
         """``from_memory`` when a machine translation is in the text: never in SQLite."""
         if self.services.config.staff_chat is None:
             return
         lane = self.services.staffpost
         if from_memory:
-            await lane.send_from_memory(text, markup=markup, priority=True)
+            await lane.send_from_memory(text, markup=markup, priority=True, tag=tag)
         else:
-            await lane.send_text(text[:4096], markup=markup, priority=True)
+            await lane.send_text(text[:4096], markup=markup, priority=True, tag=tag)
 
     async def booked(
         self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
@@ -134,7 +145,7 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment:"))
         markup = request_markup(t, booking) if requested else attendance_markup(t, booking)
         line, translated = await staff_line(self.services, booking)
-        await self.post(join(head, line), markup, from_memory=translated)
+        await self.post(join(head, line), markup, from_memory=translated, tag=buttons_tag(booking))
 
     async def cancelled(
         self,
@@ -157,7 +168,8 @@ class StaffNotifier:
         else:
             head = t._(N_("Appointment cancelled by the resident:"))
         line, translated = await staff_line(self.services, booking)
-        await self.post(join("❌ " + head, line), from_memory=translated)
+        # Tagged like the booking's notices: their buttons go before this one is posted.
+        await self.post(join("❌ " + head, line), from_memory=translated, tag=buttons_tag(booking))
 
     async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
@@ -169,4 +181,8 @@ class StaffNotifier:
             len(cancelled),
             id=closure.id,
         )
-        await self.post(join(head, *lines), from_memory=any(done for _, done in rendered))
+        await self.post(
+            join(head, *lines),
+            from_memory=any(done for _, done in rendered),
+            tag=" ".join(buttons_tag(b) for b in cancelled),
+        )
