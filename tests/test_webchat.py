@@ -414,6 +414,14 @@ async def test_new_resident_voice_sticker_document_toast_and_double_tap(
     which the bot answers and the page does not show as an error."""
     staff_member(bot)
     await open_page(bot, page)
+    # Nobody yet: the form to create a resident is open. When the demo's resident arrives
+    # (the demo creates Omar a moment after the page may have opened), the page opens on him.
+    await page.locator("#resident-form").wait_for(state="visible")
+    omar = bot.sandbox.add_user("Omar", language_code="ar")
+    await page.wait_for_function(
+        "id => document.querySelector('#resident-select').value === String(id)", arg=omar["id"]
+    )
+    await page.locator("#resident-form").wait_for(state="hidden")
     first = await new_resident(page, "Jonas", "de")
     second = await new_resident(page, "Mariam", "en")
     assert second != first
