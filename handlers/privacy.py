@@ -142,17 +142,21 @@ def readable_lines(t: Translator, directory: Directory, data: dict[str, Any]) ->
 
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 """How the database writes a moment (UTC, see ``storage.db.to_db``)."""
+TIME_KEYS = frozenset({"at", "last_seen", "unreachable_since", "waiting_since"})
+"""Export columns holding a moment besides the ``*_at`` ones (a note is never converted,
+whatever it looks like)."""
 
 
-def local_times(value: Any, tz: tzinfo) -> Any:
+def local_times(value: Any, tz: tzinfo, key: str = "") -> Any:
     """The export with every stored moment as ISO 8601 in the resident's local time with its
     offset ("2026-11-26T14:00:00+01:00"): the database's UTC without a zone reads as local
     time to anyone who opens the file, one hour off (two in summer)."""
     if isinstance(value, dict):
-        return {key: local_times(item, tz) for key, item in value.items()}
+        return {name: local_times(item, tz, name) for name, item in value.items()}
     if isinstance(value, list):
-        return [local_times(item, tz) for item in value]
-    if isinstance(value, str) and STORED_TIME.match(value):
+        return [local_times(item, tz, key) for item in value]
+    moment = key.endswith("_at") or key in TIME_KEYS
+    if moment and isinstance(value, str) and STORED_TIME.match(value):
         return _parse(value).astimezone(tz).isoformat()
     return value
 
