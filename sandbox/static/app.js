@@ -370,7 +370,8 @@ function renderResidentSide(state, first) {
   if (!people.some((u) => u.id === ui.resident) && !waitingForCreated) {
     ui.resident = people.length ? people[people.length - 1].id : null;
     ui.scrollResident = true;
-    if (ui.resident !== null && ui.autoForm) $("resident-form").hidden = true;
+    const typing = $("resident-form").contains(document.activeElement);
+    if (ui.resident !== null && ui.autoForm && !typing) $("resident-form").hidden = true;
   }
   const select = $("resident-select");
   const options = people.map((u) => {
