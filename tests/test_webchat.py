@@ -544,6 +544,7 @@ async def test_phone_layout(bot: Harness, page: Page) -> None:
     user_id = await new_resident(page, "Lena", "en")
     await page.locator("#start").wait_for()
     await fits_on_screen(page, "#resident-select", "#start")
+    await page.screenshot(path=ARTIFACTS / "webchat-phone-new.png")
     await page.click("#start")
     await tap(page, "1:consent:yes")
     await tap(page, "1:lang:en")
