@@ -27,6 +27,7 @@ from bot.directory import (
     Place,
     Text,
     load_directory,
+    next_open,
     open_between,
     status_now,
 )
@@ -40,6 +41,7 @@ from handlers.common import (
     closure_notes,
     closures_now,
     example_note,
+    nothing_open,
     on_callback,
     parse_day,
     refuse_coordinator,
@@ -306,14 +308,12 @@ async def glance_view(update: Update, context: BotContext, span: str) -> None:
             day = occ_day
             parts.append(f"\n{t.date(occ_day, 'MMMMEEEEd')}")
         parts.append(occurrence_line(t, texts, directory, occ, now, notes))
-    if len(parts) == 1:
-        parts.append(
-            t._(
-                N_(
-                    "Nothing is open on these days. Please look at the next days or call the office."
-                )
-            )
-        )
+    if not any(occ.is_open for occ in shown):
+        first = next_open(directory, now, last, closures, context.config.tz)
+        parts.append(nothing_open(t, first.start if first else None))
+        if first is not None:
+            parts.append(occurrence_line(t, texts, directory, first, now, notes))
+            shown.append(first)  # for the note on example times below
     if any(occ.example and occ.is_open for occ in shown):
         parts.append("\n" + example_note(t, directory.office_phone()))
     other = "week" if span == "today" else "today"

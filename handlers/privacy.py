@@ -5,8 +5,9 @@ trail of staff actions (/audit)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -32,7 +33,6 @@ from handlers.common import (
     topic_title,
     tx,
 )
-from storage.db import to_db
 
 PURGE_JOB = "privacy:purge"
 PURGE_AT = time(3, 0)
@@ -103,6 +103,7 @@ def readable_lines(t: Translator, directory: Directory, data: dict[str, Any]) ->
     """The export once more in the resident's language, for people rather than machines:
     the JSON keys stay English, this part of the file is what a resident can read."""
     lines = summary_text(t, data).split("\n")[:-1]  # without the "attached file" line
+    lines.append(t._(N_("Times are local time ({zone})."), zone=t.ltr(str(t.tz))))
     for row in data["appointments"]:
         try:
             offer = tx(t, directory.offer(row["offer_id"]).title)
@@ -139,6 +140,27 @@ def readable_lines(t: Translator, directory: Directory, data: dict[str, Any]) ->
     return [t.paragraph(line) for line in lines]
 
 
+STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+"""How the database writes a moment (UTC, see ``storage.db.to_db``)."""
+TIME_KEYS = frozenset({"at", "last_seen", "unreachable_since", "waiting_since"})
+"""Export columns holding a moment besides the ``*_at`` ones (a note is never converted,
+whatever it looks like)."""
+
+
+def local_times(value: Any, tz: tzinfo, key: str = "") -> Any:
+    """The export with every stored moment as ISO 8601 in the resident's local time with its
+    offset ("2026-11-26T14:00:00+01:00"): the database's UTC without a zone reads as local
+    time to anyone who opens the file, one hour off (two in summer)."""
+    if isinstance(value, dict):
+        return {name: local_times(item, tz, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [local_times(item, tz, key) for item in value]
+    moment = key.endswith("_at") or key in TIME_KEYS
+    if moment and isinstance(value, str) and STORED_TIME.match(value):
+        return _parse(value).astimezone(tz).isoformat()
+    return value
+
+
 def _parse(value: str) -> datetime:
     from storage.db import from_db
 
@@ -157,12 +179,14 @@ async def mydata_command(update: Update, context: BotContext) -> None:
             t.paragraph(t._(N_("We do not store anything about you.")))
         )
         return
+    tz = context.config.tz
     document = json.dumps(
         {
             "quartierbot": "data stored about you",
-            "exported_at": to_db(context.clock.now()),
+            "exported_at": context.clock.now().astimezone(tz).isoformat(),
+            "time_zone": str(tz),
             "in_your_language": readable_lines(t, context.services.directory, data),
-            **data,
+            **local_times(data, tz),
         },
         ensure_ascii=False,
         indent=2,

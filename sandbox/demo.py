@@ -90,9 +90,9 @@ async def run_sandbox(config: Config, *, explain: bool) -> None:
         await stand_in.start()
         sandbox_config = replace(sandbox_config, translate_url=stand_in.url)
         sandbox.world.engines["translation"] = (
-            "Machine translation: no translation server is configured"
-            " (QUARTIERBOT_TRANSLATE_URL), so this demo uses a demonstration engine that only"
-            " knows a few sentences and marks everything else as “[de] …”."
+            "Machine translation: a demonstration engine, not a real translation: it only knows"
+            " a few sentences and marks everything else as “[de] …” (no translation server is"
+            " configured, QUARTIERBOT_TRANSLATE_URL)."
         )
     sandbox.world.engines["voice"] = (
         f"Voice transcription: model {config.voice_model}."

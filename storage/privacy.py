@@ -180,7 +180,7 @@ class Privacy:
             # Their topics are deleted in the staff group (``expiring``): forget them first.
             "staff_topics": f"DELETE FROM staff_topics WHERE user_id IN ({_ALL_EXPIRED})",
             "requests": "UPDATE requests SET user_id = NULL, claimed_name = NULL,"
-            " claimed_by = NULL WHERE state = 'closed' AND closed_at < ? AND user_id IS NOT NULL",
+            " answered_name = NULL, claimed_by = NULL WHERE state = 'closed' AND closed_at < ? AND user_id IS NOT NULL",
             "booking_reminders": "DELETE FROM booking_reminders WHERE booking_id IN"
             " (SELECT id FROM bookings WHERE ends_at < ?)",
             "booking_waitlist": "DELETE FROM booking_waitlist WHERE status = 'done'"

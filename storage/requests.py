@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from storage.db import Database, from_db, to_db
 
 STATES = ("open", "claimed", "answered", "closed")
+KEEP_BUTTONS = timedelta(days=90)
+"""How long the ids of messages with buttons to take away later are kept (appointments are
+booked at most weeks ahead)."""
 WAITING = ("open", "claimed")
 
 
@@ -30,6 +33,8 @@ class Request:
     claimed_name: str | None
     answered_at: datetime | None
     closed_at: datetime | None
+    answered_name: str | None = None
+    """Who answered last; taking a request (``claimed_*``) is only ever /claim."""
 
     @property
     def ref(self) -> str:
@@ -80,6 +85,7 @@ def _request(row: aiosqlite.Row) -> Request:
         claimed_name=row["claimed_name"],
         answered_at=from_db(row["answered_at"]),
         closed_at=from_db(row["closed_at"]),
+        answered_name=row["answered_name"],
     )
 
 
@@ -229,14 +235,15 @@ class Requests:
     async def mark_answered(
         self, user_id: int, staff_id: int, staff_name: str, now: datetime
     ) -> Request | None:
-        """Staff answered: nobody waits any more; whoever answers first has claimed it."""
+        """Staff answered: the request now waits for the resident, not for us. It stays
+        open until /close, and answering does not take it: only /claim does."""
+        del staff_id  # who answered is in the audit trail; the queue shows the first name
         row = await self.db.fetchone(
             "UPDATE requests SET state = 'answered', waiting_since = NULL, answered_at = ?,"
-            " first_answered_at = coalesce(first_answered_at, ?),"
-            " claimed_by = coalesce(claimed_by, ?), claimed_name = coalesce(claimed_name, ?)"
+            " first_answered_at = coalesce(first_answered_at, ?), answered_name = ?"
             " WHERE id = (SELECT max(id) FROM requests WHERE user_id = ?) AND state != 'closed'"
             " RETURNING *",
-            (to_db(now), to_db(now), staff_id, staff_name[:64], user_id),
+            (to_db(now), to_db(now), staff_name[:64], user_id),
         )
         return _request(row) if row else None
 
@@ -261,12 +268,15 @@ class Requests:
         return _request(row) if row else None
 
     async def queue(self) -> list[QueueEntry]:
-        """Requests somebody is waiting on, oldest first."""
+        """Every open request, i.e. not closed: first those waiting for an answer from
+        staff (oldest wait first), then those answered and waiting for the resident (oldest
+        answer first), which are open until somebody closes them."""
         rows = await self.db.fetchall(
             "SELECT q.*, r.first_name AS r_first_name, r.language AS r_language"
             " FROM requests q JOIN residents r ON r.user_id = q.user_id"
-            " WHERE q.state IN ('open', 'claimed')"
-            " ORDER BY coalesce(q.waiting_since, q.opened_at), q.id"
+            " WHERE q.state != 'closed'"
+            " ORDER BY q.state = 'answered',"
+            " coalesce(q.waiting_since, q.answered_at, q.opened_at), q.id"
         )
         return [QueueEntry(_request(r), r["r_first_name"], r["r_language"]) for r in rows]
 
@@ -406,6 +416,8 @@ class OutboxItem:
     attempts: int
     memo: str | None = None
     """Key of a text held in memory only (a translation): never its content."""
+    tag: str | None = None
+    """What the post's buttons belong to ("booking:12"), so they can be taken away later."""
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -427,6 +439,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
         memo=row["memo"],
+        tag=row["tag"],
     )
 
 
@@ -450,12 +463,13 @@ class StaffOutbox:
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
         memo: str | None = None,
+        tag: str | None = None,
     ) -> int:
         row = await self.db.fetchone(
             "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
             " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at, memo)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " created_at, due_at, memo, tag)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 int(priority),
@@ -471,10 +485,29 @@ class StaffOutbox:
                 to_db(now),
                 to_db(now),
                 memo,
+                tag,
             ),
         )
         assert row is not None
         return int(row[0])
+
+    # -- buttons to take away later ---------------------------------------------------------
+    async def tag_message(self, tag: str, message_id: int, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO staff_buttons (tag, message_id, created_at) VALUES (?, ?, ?)",
+            (tag, message_id, to_db(now)),
+        )
+
+    async def tagged(self, tag: str) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT message_id FROM staff_buttons WHERE tag = ? ORDER BY message_id", (tag,)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def untag(self, tag: str, message_id: int) -> None:
+        await self.db.execute(
+            "DELETE FROM staff_buttons WHERE tag = ? AND message_id = ?", (tag, message_id)
+        )
 
     async def next_due(self, now: datetime) -> OutboxItem | None:
         """Priority first (answers to staff commands), then in order of arrival."""
@@ -572,6 +605,9 @@ class StaffOutbox:
         return [(_dt(r, "sent_at"), int(r["cost"])) for r in rows]
 
     async def purge(self, before: datetime) -> int:
+        await self.db.execute(
+            "DELETE FROM staff_buttons WHERE created_at < ?", (to_db(before - KEEP_BUTTONS),)
+        )
         return await self.db.execute(
             "DELETE FROM staff_outbox WHERE (sent_at IS NOT NULL AND sent_at < ?)"
             " OR (failed IS NOT NULL AND created_at < ?)",

@@ -989,3 +989,51 @@ async def test_a_seat_offer_that_never_arrives_goes_to_the_next_in_line(small: H
     await bot.idle()
     [hold] = await bot.storage.bookings.holds()
     assert hold.user_id == c["id"]
+
+
+async def test_staff_buttons_say_what_they_do(bot: Harness) -> None:
+    """✅ alone under a booking notice reads like "confirm" although it marks "attended":
+    every staff button carries a word (in the staff language), not only an icon."""
+    aylin = await resident(bot, "Aylin", "en")
+    await book(bot, aylin)
+    [booking] = await open_bookings(bot)
+    notice = next(m for m in staff_posts(bot) if buttons(m))
+    n = booking.id
+    assert button_texts(notice) == [
+        f"✅ #{n} Erschienen",
+        f"🚫 #{n} Nicht erschienen",
+        f"🗑 #{n} Absagen",
+    ]
+    staff = bot.sandbox.add_user("Petra", language_code="de")
+    agenda = await staff_says(bot, staff, "/agenda 2026-11-26")
+    assert button_texts(agenda) == button_texts(notice)
+
+
+async def test_a_moved_or_cancelled_appointment_takes_the_buttons_off_its_old_notice(
+    bot: Harness,
+) -> None:
+    """The buttons under a booking notice act on the appointment as it was: once it is
+    moved, the old notice loses them (the new notice has its own); once it is cancelled,
+    every notice of it does."""
+    user = await resident(bot, "Aylin", "en")
+    await book(bot, user)
+    first = next(m for m in staff_posts(bot) if buttons(m))
+    [mine] = await bot.send(user, "/appointments")
+    places = await bot.tap(user, mine, data=data_of(mine, "1:bkr:")[0])
+    days = await bot.tap(user, places, data=data_ending(places, "1:bkp:", ":fabrik-heeder"))
+    times = await bot.tap(user, days, data=data_of(days, "1:bkd:")[1])
+    note = await bot.tap(user, times, data=data_of(times, "1:bkt:")[0])
+    summary = await bot.tap(user, note, data=data_of(note, "1:bkn:")[0])
+    await bot.tap(user, summary, data=data_of(summary, "1:bkok:")[0])
+    await bot.idle()
+    moved = staff_posts(bot)[-1]
+    assert "verschoben" in moved["text"] and buttons(moved)
+    assert not buttons(bot.current(STAFF_CHAT, first["message_id"])), "the old notice kept them"
+    [mine] = await bot.send(user, "/appointments")
+    ask = await bot.tap(user, mine, data=data_of(mine, "1:bkc:")[0])
+    await bot.tap(user, ask, text="✖ Yes, cancel it")
+    await bot.idle()
+    assert "abgesagt" in staff_posts(bot)[-1]["text"]
+    assert [m for m in staff_posts(bot) if buttons(m)] == []
+    # What was kept to find the notices goes with the buttons.
+    assert await bot.storage.db.fetchall("SELECT * FROM staff_buttons") == []

@@ -62,6 +62,28 @@ async def test_today_at_a_glance(bot: Harness) -> None:
     assert week["text"].startswith("Diese Woche:")
 
 
+async def test_nothing_open_says_when_the_next_opening_is(bot: Harness) -> None:
+    """Sunday evening, and on a week with every place closed: not just "nothing is open",
+    but when and where the next opening is."""
+    bot.clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=BERLIN))  # a Sunday
+    user = await bot.onboard("Mia", "de")
+    [today] = await bot.send(user, "/today")
+    lines = today["text"].splitlines()
+    assert "Als Nächstes geöffnet: Montag, 30. November 2026" in today["text"], today["text"]
+    opening = lines[lines.index(next(x for x in lines if "Als Nächstes" in x)) + 1]
+    assert opening.startswith("🕒 ") and " — " in opening, opening
+    # English, and a whole week closed by the coordinators.
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    await bot.send(admin, "/closed all 2026-11-30..2026-12-06 holiday")
+    english = await bot.onboard("Sam", "en")
+    [today] = await bot.send(english, "/today")
+    week = await bot.tap(english, today, text="🗓 This week")
+    assert (
+        "Nothing is open on these days. The next opening: Monday, December 7, 2026"
+        in (week["text"])
+    ), week["text"]
+
+
 async def test_holiday_shows_as_closed(bot: Harness) -> None:
     bot.clock.set(datetime(2026, 12, 24, 18, 0, tzinfo=BERLIN))
     user = await bot.onboard("Mia", "de")

@@ -199,3 +199,21 @@ async def test_a_message_before_consent_gets_the_emergency_note(bot: Harness) ->
     [answer] = await bot.send(polish, "Dzień dobry")
     assert "110 (policja)" in answer["text"] and "Polizei" not in answer["text"]
     assert "✓ Polski" in button_texts(answer)
+
+
+async def test_tapping_the_ticked_language_answers_without_editing(bot: Harness) -> None:
+    """A tap on the language that is already ticked changes nothing on screen: the bot
+    answers the tap and leaves the message alone (Telegram refuses an edit to the same
+    content with 400 "message is not modified", and the sandbox does too)."""
+    user = bot.user("Aylin", "de")
+    [welcome] = await bot.send(user, "/start")
+    # Before consent: the first screen offers the languages; the chosen one gets ticked.
+    first = await bot.tap(user, welcome, data="1:lang:tr")
+    assert "✓ Türkçe" in button_texts(first)
+    edits = len(bot.sandbox.calls("editMessageText", user["id"]))
+    answers = len(bot.sandbox.callback_answers)
+    again = await bot.tap(user, first, data="1:lang:tr")
+    assert again["text"] == first["text"]
+    assert len(bot.sandbox.calls("editMessageText", user["id"])) == edits
+    assert len(bot.sandbox.callback_answers) == answers + 1
+    assert [c for c in bot.sandbox.calls(chat_id=user["id"]) if not c.ok] == []

@@ -94,3 +94,13 @@ def test_readme_example_settings_load_and_the_proxy_forwards_the_webhook(tmp_pat
     assert location is not None and listener_path(webhook.webhook_url).startswith(location.group(1))
     host, port = webhook.webhook_listen
     assert f"proxy_pass http://{host}:{port};" in nginx
+
+
+def test_the_quick_start_says_what_a_fresh_debian_needs_and_how_to_stop() -> None:
+    """A newcomer on a fresh Debian has Python without ``venv`` and no ``make``: the quick
+    start (before the first section) names both packages and how to stop the demo."""
+    quick_start = README.split("\n## ", 1)[0]
+    install = re.search(r"apt-get install ([^\n#]+)", quick_start)
+    assert install is not None, "the quick start does not say what to install"
+    assert {"python3-venv", "make"} <= set(install.group(1).split())
+    assert "make run" in quick_start and "Ctrl+C" in quick_start

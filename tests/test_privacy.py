@@ -51,6 +51,44 @@ async def test_mydata_exports_everything_readably(bot: Harness) -> None:
     assert "• News: General news" in readable
 
 
+def test_local_times_convert_moments_and_never_a_residents_words() -> None:
+    from zoneinfo import ZoneInfo
+
+    from handlers.privacy import local_times
+
+    berlin = ZoneInfo("Europe/Berlin")
+    row = {"starts_at": "2026-07-01 12:00:00", "note": "2026-07-01 12:00:00", "at": None}
+    assert local_times({"appointments": [row]}, berlin) == {
+        "appointments": [
+            {"starts_at": "2026-07-01T14:00:00+02:00", "note": "2026-07-01 12:00:00", "at": None}
+        ]
+    }
+
+
+async def test_mydata_gives_local_times_with_their_offset(bot: Harness) -> None:
+    """The database keeps UTC; the resident reads Krefeld's time, and the JSON says which
+    (ISO 8601 with the offset), so 14:00 is never read as 13:00."""
+    user, _ = await active_resident(bot)
+    bot.sandbox.send_text(user, "/mydata")
+    await bot.idle()
+    [call] = [
+        c
+        for c in bot.sandbox.calls("sendDocument", user["id"])
+        if c.ok and "my-data" in str(c.result)
+    ]
+    data = json.loads(bot.sandbox.file_bytes(call.result["document"]["file_id"]))
+    assert data["exported_at"] == "2026-11-25T10:00:00+01:00"
+    assert data["time_zone"] == "Europe/Berlin"
+    [appointment] = data["appointments"]
+    assert appointment["starts_at"] == "2026-11-26T14:00:00+01:00"
+    assert data["profile"]["consent_at"] == "2026-11-25T10:00:00+01:00"
+    assert data["requests"][0]["opened_at"] == "2026-11-25T10:00:00+01:00"
+    assert data["profile"]["last_seen"].endswith("+01:00")
+    readable = data["in_your_language"]
+    assert "Times are local time (Europe/Berlin)." in readable
+    assert any(line.startswith("• Appointment on ") and "14:00" in line for line in readable)
+
+
 async def test_mydata_readable_part_is_in_the_residents_language(bot: Harness) -> None:
     user, _ = await active_resident(bot, "Emre")
     await bot.storage.residents.save_language(user["id"], "tr", bot.clock.now())

@@ -185,7 +185,11 @@ async def test_whom_a_staff_message_is_about_and_answers(world: World) -> None:
     assert await world.service.accepts_answers(AYLIN)
     assert not await world.service.accepts_answers(4242)
     await world.service.answered(AYLIN, JANA, "Jana")
-    assert await world.service.queue() == []  # answered: nobody waits
+    # Answered: nobody on our side waits, but the request stays open (listed) until closed,
+    # and answering does not claim it.
+    [entry] = await world.service.queue()
+    assert entry.request.state == "answered" and entry.request.answered_name == "Jana"
+    assert entry.request.claimed_name is None
 
     world.clock.advance(KEEP_MAP + timedelta(minutes=1))
     assert await world.service.purge_map() == 1

@@ -89,7 +89,9 @@ async def test_answers_reach_the_resident_and_notes_do_not(bot: Harness) -> None
     assert "She called" not in everything and "priority case" not in everything
     assert "Jana" not in everything  # staff identities stay hidden by default
     request = known(await bot.storage.requests.latest(user["id"]))
-    assert request.state == "answered" and request.claimed_name == "Jana"
+    # Answering does not take the request (only /claim does); who answered is kept apart.
+    assert request.state == "answered" and request.answered_name == "Jana"
+    assert request.claimed_name is None
 
 
 async def test_staff_names_are_shown_when_configured(
@@ -191,6 +193,43 @@ async def test_claim_close_reopen_and_queue(bot: Harness) -> None:
     [hint] = await staff_says(bot, jana, "/claim", None)
     assert "/claim #" in hint["text"]
     del omar, thread_o
+
+
+async def test_queue_lists_answered_requests_until_closed_and_answering_does_not_claim(
+    bot: Harness,
+) -> None:
+    """Open means "not closed": a request staff answered is still open (waiting for the
+    resident) and listed; "claimed" is only ever /claim, never answering."""
+    aylin_r, thread_a = await asking(bot, "Nora")
+    bot.clock.advance(minutes=10)
+    omar, thread_o = await asking(bot, "Omar", "tr")
+    aylin = bot.sandbox.add_user("Aylin", language_code="de")
+    jana = bot.sandbox.add_user("Jana", language_code="de")
+    for thread in (thread_a, thread_o):
+        bot.sandbox.send_text(aylin, "Wir melden uns morgen.", chat_id=STAFF_CHAT, thread_id=thread)
+    await bot.idle()
+    for user in (aylin_r, omar):
+        assert known(await bot.storage.requests.latest(user["id"])).state == "answered"
+    [queue] = await staff_says(bot, jana, "/queue", None)
+    lines = queue["text"].splitlines()
+    assert lines[0].startswith("Offene Anfragen (noch nicht geschlossen)"), lines[0]
+    assert "/claim" in lines[0]
+    assert len(lines) == 3, lines
+    assert all(line.startswith("💬 ") and "beantwortet von Aylin" in line for line in lines[1:])
+    assert not any("übernommen" in line for line in lines[1:])
+    # Nora writes again: waiting for us, first in the list; Jana claims it.
+    bot.sandbox.send_text(aylin_r, "Danke, noch eine Frage")
+    await bot.idle()
+    await staff_says(bot, jana, "/claim", thread_a)
+    [queue] = await staff_says(bot, jana, "/queue", None)
+    lines = queue["text"].splitlines()
+    assert lines[1].startswith("⏳ ") and "Nora" in lines[1] and "übernommen von Jana" in lines[1]
+    assert lines[2].startswith("💬 ") and "Omar" in lines[2]
+    # Closed requests leave the queue; with none open, it says so.
+    for thread in (thread_a, thread_o):
+        await staff_says(bot, jana, "/close", thread)
+    [queue] = await staff_says(bot, jana, "/queue", None)
+    assert queue["text"] == "Keine offenen Anfragen: Alle Anfragen sind geschlossen."
 
 
 async def test_answer_to_a_command_in_a_closed_topic_goes_to_the_general_chat(bot: Harness) -> None:

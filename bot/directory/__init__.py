@@ -10,6 +10,7 @@ import path for the rest of the code base.
 
 from bot.directory.hours import (
     DEFAULT_HORIZON,
+    next_open,
     occurrences,
     open_between,
     public_holiday,
@@ -74,6 +75,7 @@ __all__ = [
     "Topic",
     "WeeklyHours",
     "load_directory",
+    "next_open",
     "occurrences",
     "open_between",
     "public_holiday",

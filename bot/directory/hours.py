@@ -409,3 +409,23 @@ def open_between(
     )
     occs = occurrences(directory, None, None, start, end, closures, tz)
     return occs if include_closed else [o for o in occs if o.is_open]
+
+
+NEXT_OPEN_WITHIN = timedelta(days=60)
+"""How far "when is the next opening?" looks (summer holidays close some places for six
+weeks)."""
+
+
+def next_open(
+    directory: Directory,
+    now: datetime,
+    last_day: date,
+    closures: Sequence[ClosureLike] = (),
+    tz: ZoneInfo = DEFAULT_TZ,
+) -> Occurrence | None:
+    """The first opening (any offer, the office too) after the local day ``last_day`` and
+    not before ``now``, or None within :data:`NEXT_OPEN_WITHIN`: what to say when nothing
+    is open on the days asked for."""
+    after = max(now, datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz))
+    found = open_between(directory, after, after + NEXT_OPEN_WITHIN, closures, tz)
+    return found[0] if found else None

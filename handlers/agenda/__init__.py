@@ -248,7 +248,7 @@ async def on_confirm(update: Update, context: BotContext, cb: Callback) -> None:
     await mark_done(
         tapped_message(update),
         t._(N_("✅ Confirmed by {name}."), name=tapped_by(update)),
-        attendance_markup(confirmed),
+        attendance_markup(t, confirmed),
     )
 
 

@@ -63,23 +63,38 @@ def request_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
     )
 
 
-def attendance_markup(booking: Booking) -> InlineKeyboardMarkup:
-    """Attended / no-show (counted once the appointment has begun) and cancel."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    f"✅ #{booking.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, booking.id)
-                ),
-                InlineKeyboardButton(
-                    f"🚫 #{booking.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, booking.id)
-                ),
-                InlineKeyboardButton(
-                    f"🗑 #{booking.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, booking.id)
-                ),
-            ]
-        ]
-    )
+ATTENDED = N_("Attended")
+NO_SHOW = N_("No-show")
+"""Words on the staff buttons: ✅ alone reads like "confirm", 🗑 like "delete the message"."""
+
+
+def attendance_buttons(t: Translator, booking: Booking) -> list[InlineKeyboardButton]:
+    """Attended / no-show (counted once the appointment has begun) and cancel, each with
+    the appointment's number and a word that says what it does."""
+    return [
+        InlineKeyboardButton(
+            f"✅ #{booking.id} " + t._(ATTENDED),
+            callback_data=callbacks.make(CB_STAFF_ATTENDED, booking.id),
+        ),
+        InlineKeyboardButton(
+            f"🚫 #{booking.id} " + t._(NO_SHOW),
+            callback_data=callbacks.make(CB_STAFF_NO_SHOW, booking.id),
+        ),
+        InlineKeyboardButton(
+            f"🗑 #{booking.id} " + t.p_("appointment", "Cancel"),
+            callback_data=callbacks.make(CB_STAFF_CANCEL, booking.id),
+        ),
+    ]
+
+
+def attendance_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([attendance_buttons(t, booking)])
+
+
+def buttons_tag(booking: Booking) -> str:
+    """Every notice of one appointment carries this tag: the staff lane takes the buttons
+    off the earlier ones when a later one (moved, cancelled) is posted."""
+    return f"booking:{booking.id}"
 
 
 class StaffNotifier:
@@ -90,16 +105,21 @@ class StaffNotifier:
         self.services = services
 
     async def post(
-        self, text: str, markup: InlineKeyboardMarkup | None = None, *, from_memory: bool = False
+        self,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        from_memory: bool = False,
+        tag: str | None = None,
     ) -> None:
         """``from_memory`` when a machine translation is in the text: never in SQLite."""
         if self.services.config.staff_chat is None:
             return
         lane = self.services.staffpost
         if from_memory:
-            await lane.send_from_memory(text, markup=markup, priority=True)
+            await lane.send_from_memory(text, markup=markup, priority=True, tag=tag)
         else:
-            await lane.send_text(text[:4096], markup=markup, priority=True)
+            await lane.send_text(text[:4096], markup=markup, priority=True, tag=tag)
 
     async def booked(
         self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
@@ -119,9 +139,9 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment from the waiting list:"))
         else:
             head = "🆕 " + t._(N_("New appointment:"))
-        markup = request_markup(t, booking) if requested else attendance_markup(booking)
+        markup = request_markup(t, booking) if requested else attendance_markup(t, booking)
         line, translated = await staff_line(self.services, booking)
-        await self.post(join(head, line), markup, from_memory=translated)
+        await self.post(join(head, line), markup, from_memory=translated, tag=buttons_tag(booking))
 
     async def cancelled(
         self,
@@ -144,7 +164,8 @@ class StaffNotifier:
         else:
             head = t._(N_("Appointment cancelled by the resident:"))
         line, translated = await staff_line(self.services, booking)
-        await self.post(join("❌ " + head, line), from_memory=translated)
+        # Tagged like the booking's notices: their buttons go before this one is posted.
+        await self.post(join("❌ " + head, line), from_memory=translated, tag=buttons_tag(booking))
 
     async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
@@ -156,4 +177,8 @@ class StaffNotifier:
             len(cancelled),
             id=closure.id,
         )
-        await self.post(join(head, *lines), from_memory=any(done for _, done in rendered))
+        await self.post(
+            join(head, *lines),
+            from_memory=any(done for _, done in rendered),
+            tag=" ".join(buttons_tag(b) for b in cancelled),
+        )

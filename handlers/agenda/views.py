@@ -10,11 +10,9 @@ from bot.context import Services
 from bot.i18n import N_, Translator
 from bot.services.translation import language_name
 from handlers.agenda.notify import (
-    CB_STAFF_ATTENDED,
-    CB_STAFF_CANCEL,
     CB_STAFF_CONFIRM,
     CB_STAFF_DECLINE,
-    CB_STAFF_NO_SHOW,
+    attendance_buttons,
     interpreter_line,
 )
 from handlers.common import note_translation, tx
@@ -82,17 +80,5 @@ def day_markup(t: Translator, bookings: list[Booking]) -> InlineKeyboardMarkup |
                 ]
             )
             continue
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"✅ #{b.id}", callback_data=callbacks.make(CB_STAFF_ATTENDED, b.id)
-                ),
-                InlineKeyboardButton(
-                    f"🚫 #{b.id}", callback_data=callbacks.make(CB_STAFF_NO_SHOW, b.id)
-                ),
-                InlineKeyboardButton(
-                    f"🗑 #{b.id}", callback_data=callbacks.make(CB_STAFF_CANCEL, b.id)
-                ),
-            ]
-        )
+        rows.append(attendance_buttons(t, b))
     return InlineKeyboardMarkup(rows) if rows else None

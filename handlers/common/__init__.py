@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, TypeHandler
 
@@ -31,6 +31,7 @@ from handlers.common.views import (
     join as join,
     news_topics as news_topics,
     note_translation as note_translation,
+    nothing_open as nothing_open,
     office_note as office_note,
     render_broadcast as render_broadcast,
     topic_title as topic_title,
@@ -238,6 +239,11 @@ async def reply(
     text = context.t.paragraph(text)
     query = update.callback_query
     if query is not None and query.message is not None and query.message.is_accessible:
+        shown = query.message
+        if isinstance(shown, Message) and shown.text == text and shown.reply_markup == markup:
+            # A tap that changes nothing (the language that is already ticked): Telegram
+            # refuses the edit ("message is not modified"), so do not ask.
+            return
         try:
             await query.edit_message_text(text, reply_markup=markup)
             return

@@ -114,6 +114,18 @@ def example_note(t: Translator, phone: str | None = None) -> str:
     return t._(msgid, phone=t.ltr(phone))
 
 
+def nothing_open(t: Translator, next_opening: datetime | None) -> str:
+    """When nothing is open on the days asked for: when the next opening is, not only
+    "nothing"."""
+    if next_opening is None:
+        msgid = N_(
+            "Nothing is open on these days. Please look at the next days or call the office."
+        )
+        return t._(msgid)
+    msgid = N_("Nothing is open on these days. The next opening: {date}")
+    return "\n" + t._(msgid, date=t.date_long(next_opening))
+
+
 # -- an appointment, as residents and staff read it (booking and agenda) --------------------
 def tx(t: Translator, text: Text | None) -> str:
     return text.get(t.code)[0] if text is not None else ""

@@ -150,23 +150,36 @@ def waited(t: Translator, since: datetime, now: datetime) -> str:
     return t._(N_("{days} days"), days=minutes // (24 * 60))
 
 
+QUEUE_HEADING = N_(
+    "Open requests (not closed yet): ⏳ waiting for our answer, oldest first; 💬 answered, "
+    'waiting for the resident (/close when it is done). "Claimed by" means someone took '
+    "it with /claim; answering does not claim."
+)
+
+
 def queue_text(t: Translator, entries: list[QueueEntry], now: datetime) -> str:
+    """Open means not closed: a request answered by staff stays open (and listed) until
+    somebody closes it, so "no open requests" is never said while one is only answered."""
     if not entries:
-        return t._(N_("No open requests."))
-    lines = [t._(N_("Open requests, oldest first:"))]
+        return t._(N_("No open requests: every request is closed."))
+    lines = [t._(QUEUE_HEADING)]
     for entry in entries[:QUEUE_LIMIT]:
         request = entry.request
+        answered = request.state == "answered"
         line = (
-            f"#{request.ref} {display_name(entry.first_name)} ({language_tag(entry.language)}) — "
+            f"{'💬' if answered else '⏳'} #{request.ref} {display_name(entry.first_name)}"
+            f" ({language_tag(entry.language)}) — "
         )
         since = request.waiting_since
-        if since is not None:
+        if not answered and since is not None:
             line += t._(N_("waiting {duration}"), duration=waited(t, since, now))
+        elif request.answered_name:
+            line += t._(N_("answered by {name}"), name=request.answered_name)
         else:
             line += t._(N_("answered"))
         if request.claimed_name:
             line += " — " + t._(N_("claimed by {name}"), name=request.claimed_name)
-        else:
+        elif not answered:
             line += " — " + t._(N_("not claimed"))
         lines.append(line)
     if len(entries) > QUEUE_LIMIT:

@@ -28,6 +28,7 @@ const ui = {
   created: null,
   scrollResident: true,
   recorder: null,
+  autoForm: false,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -357,13 +358,20 @@ function renderEngines(engines) {
   const lines = Object.values(engines);
   box.hidden = lines.length === 0;
   box.textContent = lines.join(" ");
+  box.title = lines.join("\n");
 }
 
 function renderResidentSide(state, first) {
   const people = residents(state);
   if (ui.created !== null && people.some((u) => u.id === ui.created)) ui.created = null;
-  if (!people.some((u) => u.id === ui.resident) && ui.resident !== ui.created) {
+  // Nobody remembered in this browser (or somebody who is gone): open on the newest
+  // resident, which at the demo's start is the one its conversation is played as.
+  const waitingForCreated = ui.created !== null && ui.resident === ui.created;
+  if (!people.some((u) => u.id === ui.resident) && !waitingForCreated) {
     ui.resident = people.length ? people[people.length - 1].id : null;
+    ui.scrollResident = true;
+    const typing = $("resident-form").contains(document.activeElement);
+    if (ui.resident !== null && ui.autoForm && !typing) $("resident-form").hidden = true;
   }
   const select = $("resident-select");
   const options = people.map((u) => {
@@ -376,7 +384,10 @@ function renderResidentSide(state, first) {
   if (!options.length) options.push(el("option", { value: "" }, "— nobody yet —"));
   select.replaceChildren(...options);
   select.value = ui.resident ? String(ui.resident) : "";
-  if (first && !people.length) $("resident-form").hidden = false;
+  if (first && !people.length) {
+    $("resident-form").hidden = false;
+    ui.autoForm = true; // opened for want of anyone; closed again once somebody arrives
+  }
 
   const me = people.find((u) => u.id === ui.resident);
   const language = me && LANGUAGES.find(([code]) => code === (me.language_code || ""));
@@ -502,8 +513,10 @@ function updateClock(clock) {
   const node = $("clock");
   node.dataset.now = clock.now;
   node.setAttribute("datetime", clock.now);
+  // A phone has room for the day and the time, not the year.
+  const narrow = window.matchMedia("(max-width: 600px)").matches;
   node.textContent = new Intl.DateTimeFormat("en-GB", {
-    weekday: "short", day: "numeric", month: "short", year: "numeric",
+    weekday: "short", day: "numeric", month: "short", year: narrow ? undefined : "numeric",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: clock.timezone,
   }).format(new Date(clock.now));
   node.title = `Sandbox clock (${clock.timezone})`;
@@ -625,6 +638,7 @@ function wire() {
   langSelect.value = "ar";
 
   $("resident-new").addEventListener("click", () => {
+    ui.autoForm = false;
     $("resident-form").hidden = false;
     $("new-resident-name").select();
   });
@@ -726,6 +740,9 @@ function wire() {
       reply_to: replyTo ? replyTo.message_id : null,
     }).catch(() => { input.value = text; setReply(replyTo); });
   });
+
+  // On a phone the engines line is cut to one line: a tap shows all of it.
+  $("engines").addEventListener("click", () => $("engines").classList.toggle("open"));
 
   $("ff-hour").addEventListener("click", () => act({ action: "advance_clock", hours: 1 }).catch(() => {}));
   $("ff-day").addEventListener("click", () => act({ action: "advance_clock", days: 1 }).catch(() => {}));
