@@ -406,6 +406,8 @@ class OutboxItem:
     attempts: int
     memo: str | None = None
     """Key of a text held in memory only (a translation): never its content."""
+    mentions: str | None = None
+    """Which residents and appointments the post names (``storage.mentions``, JSON)."""
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -427,6 +429,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
         memo=row["memo"],
+        mentions=row["mentions"],
     )
 
 
@@ -450,12 +453,13 @@ class StaffOutbox:
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
         memo: str | None = None,
+        mentions: str | None = None,
     ) -> int:
         row = await self.db.fetchone(
             "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
             " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at, memo)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " created_at, due_at, memo, mentions)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 int(priority),
@@ -471,6 +475,7 @@ class StaffOutbox:
                 to_db(now),
                 to_db(now),
                 memo,
+                mentions,
             ),
         )
         assert row is not None
@@ -527,7 +532,8 @@ class StaffOutbox:
             return
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"UPDATE staff_outbox SET sent_at = ?, text = NULL, markup = NULL, cost = 0"
+                f"UPDATE staff_outbox SET sent_at = ?, text = NULL, markup = NULL,"
+                f" mentions = NULL, cost = 0"
                 f" WHERE id IN ({','.join('?' * len(ids))})",
                 (to_db(now), *ids),
             )
@@ -559,7 +565,7 @@ class StaffOutbox:
         if not ids:
             return
         await self.db.execute(
-            f"UPDATE staff_outbox SET failed = ?, text = NULL, markup = NULL"
+            f"UPDATE staff_outbox SET failed = ?, text = NULL, markup = NULL, mentions = NULL"
             f" WHERE id IN ({','.join('?' * len(ids))})",
             (reason[:200], *ids),
         )

@@ -62,6 +62,9 @@ class Lane:
     async def drop_orphan_memos(self) -> int:
         return 0
 
+    def wake(self) -> None:
+        pass
+
     def topic_left(self, refs: Sequence[str]) -> str:
         return "left"
 

@@ -43,6 +43,7 @@ from bot.delivery.errors import Kind, classify
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import GroupWindow
 from storage import Storage
+from storage.mentions import Mention, Redaction, dump_mentions, load_mentions
 from storage.requests import OutboxItem, StaffTopic
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ DELETE_BATCH = 100
 """deleteMessages takes 1-100 message ids."""
 MEMORY_SIZE = 1000
 """Texts held in memory for posts that must not be stored (translations, transcripts)."""
+DELETABLE = timedelta(hours=47)
+"""deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago";
+an hour of margin. Older posts are edited instead (a bot may edit its own at any age)."""
 
 
 # -- what the lane needs to know about topics ---------------------------------------------------
@@ -106,6 +110,23 @@ class TopicBook(Protocol):
     async def staff_copy_of(self, user_id: int, resident_message_id: int) -> int | None: ...
 
 
+class Redactor(Protocol):
+    """What a post naming an erased (or expired) resident says once edited down
+    (``handlers.agenda``, installed at build time)."""
+
+    async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The appointments' references only; or, for a post listing several residents,
+        the others' lines with references in place of the ones gone."""
+        ...
+
+
+class _References:
+    """Without a renderer installed: the bare appointment numbers."""
+
+    async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
+        return " · ".join(f"#{b.booking_id}" for b in redaction.bookings), None
+
+
 class _Wait(Exception):
     """The pacing window is full (or Telegram asks to wait): stop here; the lane is woken
     when there is room."""
@@ -149,6 +170,7 @@ class StaffLane(Lane):
         self._blocked_until: datetime | None = None
         """The first row waits for room in the window until then; rows added behind it
         (not priority) cannot go first, so waking for them need not look at the rows."""
+        self.redactor: Redactor = _References()
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -183,10 +205,13 @@ class StaffLane(Lane):
         reply_to: int | None = None,
         reply_to_resident_message: int | None = None,
         priority: bool = False,
+        mentions: Sequence[Mention] = (),
     ) -> int:
         """Post the bot's own text: into ``thread_id``, or into the topic of
         ``resident_id`` (as a reply to the copy of ``reply_to_resident_message``, if given).
-        ``priority`` is for answers to staff commands (still paced)."""
+        ``priority`` is for answers to staff commands (still paced). ``mentions``: the
+        residents the text names outside their topic (recorded once it is posted, so that
+        their erasure deletes it or edits it down)."""
         return await self._add(
             "text",
             text=text[:4096],
@@ -196,6 +221,7 @@ class StaffLane(Lane):
             reply_to=reply_to,
             reply_to_resident_message=reply_to_resident_message,
             priority=priority,
+            mentions=dump_mentions(mentions),
         )
 
     async def send_from_memory(
@@ -208,6 +234,7 @@ class StaffLane(Lane):
         reply_to_resident_message: int | None = None,
         markup: InlineKeyboardMarkup | ForceReply | None = None,
         priority: bool = False,
+        mentions: Sequence[Mention] = (),
     ) -> int:
         """Post a text that must not be stored (a machine translation, a transcript of what
         a resident said): the row in the outbox carries only a random key, the text stays
@@ -227,6 +254,7 @@ class StaffLane(Lane):
                 reply_to_resident_message=reply_to_resident_message,
                 markup=_dump_markup(markup),
                 priority=priority,
+                mentions=dump_mentions(mentions),
             )
         finally:
             self._adding.discard(key)
@@ -314,7 +342,7 @@ class StaffLane(Lane):
             yield
 
     async def pending(self) -> int:
-        return await self.storage.outbox.pending_count()
+        return await self.storage.outbox.pending_count() + await self.storage.mentions.pending()
 
     async def _add(self, kind: str, **fields: Any) -> int:
         if not self.enabled:
@@ -350,6 +378,10 @@ class StaffLane(Lane):
             if self.clock.now() < self._blocked_until:
                 return  # its alarm is set (``_room``)
             self._blocked_until = None
+        try:
+            await self._redactions()
+        except _Wait:
+            return
         outbox = self.storage.outbox
         while not self.stopping:
             now = self.clock.now()
@@ -508,6 +540,8 @@ class StaffLane(Lane):
             # A refused request still counts for Telegram's limit as far as we know.
             self._spend(now)
         cost += 1
+        if item.mentions and sent:
+            await self.storage.mentions.record(sent[0], load_mentions(item.mentions), now)
         if user_id is not None:
             resident_ids: list[int | None] = [m for p in parts for m in p.message_ids]
             if item.kind == "text" or not resident_ids:
@@ -645,6 +679,75 @@ class StaffLane(Lane):
         finally:
             self._spend(now)
         return 1
+
+    # -- erasure: posts naming a resident are deleted or edited down ---------------------------
+    async def _redactions(self) -> None:
+        """Before any new post (they are what an erasure promised): each post that names an
+        erased or expired resident is deleted while Telegram lets the bot (48 hours), else
+        edited down to the appointments' references (a bot may edit its own posts at any
+        age). The plan is in SQLite (``staff_redactions``): a restart resumes it."""
+        mentions = self.storage.mentions
+        while not self.stopping:
+            now = self.clock.now()
+            redaction = await mentions.next_redaction(now)
+            if redaction is None:
+                due = await mentions.next_redaction_at()
+                if due is not None:
+                    self.wake_at(due)
+                return
+            async with self._sending:
+                try:
+                    await self._redact(redaction, now)
+                except _Wait:
+                    raise
+                except Exception as exc:
+                    failure = classify(exc)
+                    if failure.transient or failure.unreachable:
+                        delay = (
+                            timedelta(seconds=failure.retry_after)
+                            if failure.kind is Kind.RETRY_AFTER
+                            else timedelta(minutes=min(2 ** min(redaction.attempts, 6), 60))
+                        )
+                        self.errors.warning(
+                            "redact", "staff group: cannot redact a post (%s); retrying", exc
+                        )
+                        await mentions.retry(redaction.id, now + delay)
+                        self.wake_at(now + delay)
+                        raise _Wait from exc
+                    if not failure.refused:
+                        raise
+                    log.warning(
+                        "staff group: cannot redact message %s: %s", redaction.message_id, exc
+                    )
+                await mentions.redacted(redaction.id)
+
+    async def _redact(self, redaction: Redaction, now: datetime) -> None:
+        staff = self.config.staff_chat
+        assert staff is not None
+        if redaction.whole and now - redaction.posted_at < DELETABLE:
+            self._room(now, 1)
+            try:  # one by one (not deleteMessages, which skips silently): a refusal is seen
+                await self.bot.delete_message(staff, redaction.message_id)
+                return
+            except TelegramError as exc:
+                kind = classify(exc).kind
+                if kind is Kind.MESSAGE_GONE:
+                    return  # staff deleted it already
+                if kind is not Kind.UNDELETABLE:
+                    raise
+            finally:
+                self._spend(now)
+        self._room(now, 1)
+        text, markup = await self.redactor.render(redaction)
+        try:
+            await self.bot.edit_message_text(
+                text[:4096], staff, redaction.message_id, reply_markup=markup
+            )
+        except TelegramError as exc:
+            if classify(exc).kind not in (Kind.MESSAGE_GONE, Kind.NOT_MODIFIED):
+                raise
+        finally:
+            self._spend(now)
 
 
 _QUEUED_BEHIND = frozenset({"text", "copy", "forward"})

@@ -15,6 +15,7 @@ from bot.services.translation import language_name
 from handlers.common import STAFF_LANGUAGE, details, join, note_translation
 from storage import StoredClosure
 from storage.bookings import Booking
+from storage.mentions import Mention, MentionKind
 
 # Staff buttons on messages in the staff group (posted by the notices below and /agenda).
 CB_STAFF_CONFIRM = callbacks.kind("bsok", 1)
@@ -86,6 +87,32 @@ def attendance_markup(booking: Booking) -> InlineKeyboardMarkup:
     )
 
 
+def mention(booking: Booking, kind: MentionKind = "notice", about: str | None = None) -> Mention:
+    """This post names the booking's resident (``storage.mentions``)."""
+    return Mention(booking.user_id, booking.id, kind, about)
+
+
+def reference_line(t: Translator, booking_id: int, why: str) -> str:
+    """What stands for an appointment whose resident erased their data (or whose data
+    expired) in a post that named them: the reference only."""
+    if why == "expired":
+        return "🗑 " + t._(
+            N_("Appointment #{id} · anonymised after the retention period"), id=booking_id
+        )
+    return "🗑 " + t._(
+        N_("Appointment #{id} · data deleted at the resident's request"), id=booking_id
+    )
+
+
+def closure_head(t: Translator, closure_id: int | str, n: int) -> str:
+    return "⛔ " + t.n_(
+        "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
+        "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
+        n,
+        id=closure_id,
+    )
+
+
 class StaffNotifier:
     """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
     installed on the service by :func:`handlers`."""
@@ -94,16 +121,21 @@ class StaffNotifier:
         self.services = services
 
     async def post(
-        self, text: str, markup: InlineKeyboardMarkup | None = None, *, from_memory: bool = False
+        self,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        from_memory: bool = False,
+        mentions: Sequence[Mention] = (),
     ) -> None:
         """``from_memory`` when a machine translation is in the text: never in SQLite."""
         if self.services.config.staff_chat is None:
             return
         lane = self.services.staffpost
         if from_memory:
-            await lane.send_from_memory(text, markup=markup, priority=True)
+            await lane.send_from_memory(text, markup=markup, priority=True, mentions=mentions)
         else:
-            await lane.send_text(text[:4096], markup=markup, priority=True)
+            await lane.send_text(text[:4096], markup=markup, priority=True, mentions=mentions)
 
     async def booked(
         self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
@@ -125,7 +157,9 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment:"))
         markup = request_markup(t, booking) if requested else attendance_markup(booking)
         line, translated = await staff_line(self.services, booking)
-        await self.post(join(head, line), markup, from_memory=translated)
+        await self.post(
+            join(head, line), markup, from_memory=translated, mentions=[mention(booking)]
+        )
 
     async def cancelled(
         self,
@@ -144,20 +178,25 @@ class StaffNotifier:
                 shown = f"{shown} ({note})"
             head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=shown)
         elif by == "erasure":
+            # Caused by the erasure: the reference, the seat; never who it was.
             head = t._(N_("Appointment cancelled because the resident deleted their data:"))
+            details_ = details(t, self.services.directory, booking)
+            await self.post(join("❌ " + head, f"#{booking.id}\n{details_}"))
+            return
         else:
             head = t._(N_("Appointment cancelled by the resident:"))
         line, translated = await staff_line(self.services, booking)
-        await self.post(join("❌ " + head, line), from_memory=translated)
+        await self.post(
+            join("❌ " + head, line), from_memory=translated, mentions=[mention(booking)]
+        )
 
     async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
         rendered = [await staff_line(self.services, b) for b in cancelled]
         lines = [line for line, _ in rendered]
-        head = "⛔ " + t.n_(
-            "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
-            "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
-            len(cancelled),
-            id=closure.id,
+        head = closure_head(t, closure.id, len(cancelled))
+        await self.post(
+            join(head, *lines),
+            from_memory=any(done for _, done in rendered),
+            mentions=[mention(b, "closure", str(closure.id)) for b in cancelled],
         )
-        await self.post(join(head, *lines), from_memory=any(done for _, done in rendered))
