@@ -6,6 +6,7 @@ an agenda keeps the other residents' lines."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -100,6 +101,20 @@ async def test_posts_older_than_48_hours_are_edited_down(bot: Harness) -> None:
     staff = bot.sandbox.add_user("Petra", language_code="de")
     agenda = await staff_says(bot, staff, "/agenda 2026-11-26")
     notices = [m for m in bot.sandbox.messages(STAFF_CHAT) if "Zeynep" in m.get("text", "")]
+    # The link between her and those posts is hers to see in /mydata.
+    bot.sandbox.send_text(zeynep, "/mydata")
+    await bot.idle()
+    [call] = [
+        c
+        for c in bot.sandbox.calls("sendDocument", zeynep["id"])
+        if c.ok and "my-data" in str(c.result)
+    ]
+    data = json.loads(bot.sandbox.file_bytes(call.result["document"]["file_id"]))
+    posts = {(p["message_id"], p["kind"], p["appointment"]) for p in data["staff_group_posts"]}
+    assert posts == {
+        (notices[0]["message_id"], "notice", booking_id),
+        (agenda["message_id"], "agenda_day", booking_id),
+    }
     bot.clock.advance(days=3)  # the appointment is past; the posts are 3 days old
     await bot.idle()
 
@@ -129,6 +144,25 @@ async def test_a_crash_mid_erasure_resumes_the_clean_up(bot: Harness) -> None:
     await bot.idle()
     assert naming(bot, "Zeynep", NOTE_WORD) == []
     assert await bot.storage.mentions.pending() == 0
+
+
+async def test_a_notice_still_queued_goes_with_the_resident(bot: Harness) -> None:
+    """A booking notice not yet posted when the resident erases their data is never posted."""
+    zeynep, _, _ = await two_residents(bot)
+    lane = bot.services.staffpost
+    await lane.stop()
+    assert bot.app is not None
+    [mine] = [b for b in await open_bookings(bot) if b.user_id == zeynep["id"]]
+    await bot.services.appointments.staff.booked(mine)  # queued, not sent
+    outbox = bot.storage.db
+    row = await outbox.fetchone("SELECT count(*) FROM staff_outbox WHERE mentions IS NOT NULL")
+    assert row is not None and row[0] == 1
+    await bot.services.privacy.erase(zeynep["id"])
+    row = await outbox.fetchone("SELECT count(*) FROM staff_outbox WHERE mentions IS NOT NULL")
+    assert row is not None and row[0] == 0
+    await bot.restart()
+    await bot.idle()
+    assert naming(bot, "Zeynep", NOTE_WORD) == []
 
 
 async def test_retention_edits_old_notices_down(bot: Harness) -> None:
