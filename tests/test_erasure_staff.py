@@ -17,7 +17,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import I18n
 from sandbox.server import Sandbox
-from tests.conftest import BERLIN, STAFF_CHAT, Harness, buttons, running, with_config
+from tests.conftest import ADMIN_ID, BERLIN, STAFF_CHAT, Harness, buttons, running, with_config
 from tests.test_booking import book, open_bookings, resident, staff_says, staff_tap
 
 JSON = dict[str, Any]
@@ -130,6 +130,24 @@ async def test_posts_older_than_48_hours_are_edited_down(bot: Harness) -> None:
     assert "Omar" in bot.current(STAFF_CHAT, agenda["message_id"])["text"]
     refused = [c for c in bot.sandbox.calls("deleteMessage", STAFF_CHAT) if not c.ok]
     assert refused == [], "posts known to be too old are not even tried"
+
+
+async def test_a_closure_notice_keeps_the_others(bot: Harness) -> None:
+    zeynep, _, booking_id = await two_residents(bot)
+    admin = bot.sandbox.add_user("Koordination", language_code="de", user_id=ADMIN_ID)
+    await bot.send(admin, "/closed fabrik-heeder 2026-11-26 building Wasserschaden")
+    [closure] = await bot.sandbox.wait_for(
+        lambda: [m for m in bot.sandbox.messages(STAFF_CHAT) if "Schließung #" in m["text"]]
+    )
+    assert "Zeynep" in closure["text"] and "Omar" in closure["text"]
+
+    await delete_data(bot, zeynep)
+
+    text = bot.current(STAFF_CHAT, closure["message_id"])["text"]
+    assert "Zeynep" not in text and NOTE_WORD not in text
+    assert "Omar" in text and f"Termin #{booking_id} · Daten auf Wunsch gelöscht" in text
+    assert text.startswith("⛔ Schließung #") and "2 Termine" in text
+    assert naming(bot, "Zeynep", NOTE_WORD) == []
 
 
 async def test_a_crash_mid_erasure_resumes_the_clean_up(bot: Harness) -> None:
