@@ -19,7 +19,9 @@ from typing import Literal
 
 from storage.db import Database, from_db, to_db
 
-MentionKind = Literal["notice", "picker", "closure", "agenda_daily", "agenda_day", "agenda_week"]
+MentionKind = Literal[
+    "notice", "picker", "closure", "agenda_daily", "agenda_day", "agenda_week", "queue"
+]
 WHOLE: frozenset[str] = frozenset({"notice", "picker"})
 """Posts about one appointment only: deleted (or edited down) as a whole. The others list
 several residents and are rendered again without the one who is gone."""
@@ -31,6 +33,7 @@ class Mention:
 
     user_id: int
     booking_id: int
+    """The appointment; for ``queue`` (a /queue answer), the request."""
     kind: MentionKind
     about: str | None = None
     """Agenda: the day (ISO) the line stands under; closure notice: the closure's number."""

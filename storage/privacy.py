@@ -60,8 +60,9 @@ EXPORT_QUERIES: dict[str, str] = {
     "staff_actions": "SELECT at, action FROM audit WHERE resident_id = ? ORDER BY id",
     # Which of the bot's posts in the staff group name them (a link between them and those
     # posts, so theirs to see): deleted or edited down with /delete and retention.
-    "staff_group_posts": "SELECT message_id, booking_id AS appointment, kind, posted_at"
-    " FROM staff_mentions WHERE user_id = ? ORDER BY message_id",
+    "staff_group_posts": "SELECT message_id, kind, CASE kind WHEN 'queue' THEN NULL"
+    " ELSE booking_id END AS appointment, posted_at FROM staff_mentions WHERE user_id = ?"
+    " ORDER BY message_id",
 }
 
 
@@ -190,9 +191,13 @@ class Privacy:
         they were for, the note and the staff member's name (the project still counts them
         for its funders); the staff-message mapping and sent queue items of that age go."""
         cutoff = to_db(before)
-        expiring = "booking_id IN (SELECT id FROM bookings WHERE ends_at < ? AND user_id > 0)"
+        expiring = (
+            "(kind != 'queue' AND booking_id IN (SELECT id FROM bookings WHERE ends_at < ?1"
+            " AND user_id > 0)) OR (kind = 'queue' AND booking_id IN (SELECT id FROM requests"
+            " WHERE state = 'closed' AND closed_at < ?1 AND user_id IS NOT NULL))"
+        )
         statements = {
-            # Posts naming those appointments are deleted or edited down (staff lane).
+            # Posts naming those appointments and requests are deleted or edited down.
             "staff_redactions": plan_sql(expiring, "expired"),
             "staff_mentions": f"DELETE FROM staff_mentions WHERE {expiring}",
             # Their topics are deleted in the staff group (``expiring``): forget them first.

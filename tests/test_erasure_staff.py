@@ -150,6 +150,22 @@ async def test_a_closure_notice_keeps_the_others(bot: Harness) -> None:
     assert naming(bot, "Zeynep", NOTE_WORD) == []
 
 
+async def test_a_queue_answer_is_rendered_again_without_them(bot: Harness) -> None:
+    zeynep = await resident(bot, "Zeynep", "en")
+    omar = await resident(bot, "Omar", "en")
+    await bot.send(zeynep, "Question about my pension form")
+    await bot.send(omar, "Question about the rent")
+    staff = bot.sandbox.add_user("Petra", language_code="de")
+    queue = await staff_says(bot, staff, "/queue")
+    assert "Zeynep" in queue["text"] and "Omar" in queue["text"]
+
+    await delete_data(bot, zeynep)
+
+    text = bot.current(STAFF_CHAT, queue["message_id"])["text"]
+    assert "Zeynep" not in text and "Omar" in text
+    assert naming(bot, "Zeynep", NOTE_WORD) == []
+
+
 async def test_a_crash_mid_erasure_resumes_the_clean_up(bot: Harness) -> None:
     zeynep, _, _ = await two_residents(bot)
     assert bot.app is not None

@@ -170,7 +170,7 @@ class StaffLane(Lane):
         self._blocked_until: datetime | None = None
         """The first row waits for room in the window until then; rows added behind it
         (not priority) cannot go first, so waking for them need not look at the rows."""
-        self.redactor: Redactor = _References()
+        self._redactors: dict[str, Redactor] = {}
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -340,6 +340,11 @@ class StaffLane(Lane):
         no post of theirs opens a topic (or maps a copy) after they are gone."""
         async with self._sending:
             yield
+
+    def redacts(self, kinds: Sequence[str], redactor: Redactor) -> None:
+        """At build time: a capability renders the edited-down form of its kinds of post."""
+        for kind in kinds:
+            self._redactors[kind] = redactor
 
     async def pending(self) -> int:
         return await self.storage.outbox.pending_count() + await self.storage.mentions.pending()
@@ -738,7 +743,8 @@ class StaffLane(Lane):
             finally:
                 self._spend(now)
         self._room(now, 1)
-        text, markup = await self.redactor.render(redaction)
+        redactor = self._redactors.get(redaction.kind, _References())
+        text, markup = await redactor.render(redaction)
         try:
             await self.bot.edit_message_text(
                 text[:4096], staff, redaction.message_id, reply_markup=markup

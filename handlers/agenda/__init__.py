@@ -35,7 +35,7 @@ from handlers.agenda.notify import (
     mention,
     staff_line,
 )
-from handlers.agenda.redact import Redactions
+from handlers.agenda.redact import REDACTED, Redactions
 from handlers.agenda.views import LEGEND, STATUS_ICONS, agenda_lines, day_markup
 from handlers.common import (
     answer_query,
@@ -363,7 +363,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
     # The staff side of the appointments service is told here (set once, at build).
     services.appointments.install(staff=StaffNotifier(services))
     # What the staff lane edits a post down to when a resident it names is erased.
-    services.staffpost.redactor = Redactions(services)
+    services.staffpost.redacts(REDACTED, Redactions(services))
     in_staff_group = staff_chat(services.config)
     return [
         CommandHandler(

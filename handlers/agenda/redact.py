@@ -22,6 +22,8 @@ from handlers.common import STAFF_LANGUAGE, join
 from storage.bookings import Booking
 from storage.mentions import Redaction
 
+REDACTED = ("notice", "picker", "closure", "agenda_daily", "agenda_day", "agenda_week")
+
 
 class Redactions:
     def __init__(self, services: Services) -> None:

@@ -1,7 +1,7 @@
 -- Which of the bot's posts in the staff group name a resident or quote them (booking
--- notices, reason pickers, closure notices, agendas), so that /delete and the retention
--- purge can delete them, or edit them down to the appointment's reference where Telegram
--- no longer lets a bot delete them (48 hours). Only ids and the kind of post, never text.
+-- notices, reason pickers, closure notices, agendas, /queue answers), so that /delete and
+-- the retention purge can delete them, or edit them down to the appointment's reference
+-- where Telegram no longer lets a bot delete them (48 hours). Only ids and the kind of post, never text.
 -- A resident's rows go with them: turned into redactions, which go once done.
 
 -- What a queued post names: JSON [[user_id, booking_id, kind, about], ...]; recorded in
@@ -11,9 +11,9 @@ ALTER TABLE staff_outbox ADD COLUMN mentions TEXT;
 CREATE TABLE staff_mentions (
     message_id  INTEGER NOT NULL,   -- the bot's post in the staff group
     user_id     INTEGER NOT NULL,   -- the resident it names
-    booking_id  INTEGER NOT NULL,   -- the appointment it is about ("Termin #12")
+    booking_id  INTEGER NOT NULL,   -- the appointment it is about ("Termin #12"); queue: the request
     kind        TEXT NOT NULL CHECK (kind IN ('notice', 'picker', 'closure', 'agenda_daily',
-                                              'agenda_day', 'agenda_week')),
+                                              'agenda_day', 'agenda_week', 'queue')),
     about       TEXT,               -- agenda: the day of the line; closure: its number
     posted_at   TEXT NOT NULL,
     PRIMARY KEY (message_id, booking_id)
