@@ -111,8 +111,8 @@ class TopicBook(Protocol):
 
 
 class Redactor(Protocol):
-    """What a post naming an erased (or expired) resident says once edited down
-    (``handlers.agenda``, installed at build time)."""
+    """What a post naming an erased (or expired) resident says once edited down; each
+    capability renders its own kinds of post (:meth:`StaffLane.redacts`, at build time)."""
 
     async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
         """The appointments' references only; or, for a post listing several residents,
