@@ -100,7 +100,7 @@ def reference_line(t: Translator, booking_id: int, why: str) -> str:
             N_("Appointment #{id} · anonymised after the retention period"), id=booking_id
         )
     return "🗑 " + t._(
-        N_("Appointment #{id} · data deleted at the resident's request"), id=booking_id
+        N_("Appointment #{id} · data deleted because the resident asked for it"), id=booking_id
     )
 
 
