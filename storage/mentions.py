@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import aiosqlite
+
 from storage.db import Database, from_db, to_db
 
 MentionKind = Literal[
@@ -39,16 +41,15 @@ class Mention:
     """Agenda: the day (ISO) the line stands under; closure notice: the closure's number."""
 
 
-def dump_mentions(mentions: Sequence[Mention]) -> str | None:
-    if not mentions:
-        return None
-    return json.dumps([[m.user_id, m.booking_id, m.kind, m.about] for m in mentions])
-
-
-def load_mentions(raw: str | None) -> list[Mention]:
-    if not raw:
-        return []
-    return [Mention(int(u), int(b), k, a) for u, b, k, a in json.loads(raw)]
+async def queue_mentions(
+    conn: aiosqlite.Connection, item_id: int, mentions: Sequence[Mention]
+) -> None:
+    """With a post queued in the staff outbox (its transaction): whom it names."""
+    await conn.executemany(
+        "INSERT INTO staff_outbox_mentions (item_id, user_id, booking_id, kind, about)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(item_id, m.user_id, m.booking_id, m.kind, m.about) for m in mentions],
+    )
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,18 @@ class StaffMentions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def record(self, message_id: int, mentions: Sequence[Mention], now: datetime) -> None:
-        for m in mentions:
-            await self.db.execute(
+    async def posted(self, item_id: int, message_id: int, now: datetime) -> None:
+        """The outbox item was posted as ``message_id``: whom it names is recorded against
+        the message."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
                 "INSERT OR REPLACE INTO staff_mentions"
                 " (message_id, user_id, booking_id, kind, about, posted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (message_id, m.user_id, m.booking_id, m.kind, m.about, to_db(now)),
+                " SELECT ?, user_id, booking_id, kind, about, ? FROM staff_outbox_mentions"
+                " WHERE item_id = ?",
+                (message_id, to_db(now), item_id),
             )
+            await conn.execute("DELETE FROM staff_outbox_mentions WHERE item_id = ?", (item_id,))
 
     async def of_resident(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
         """(message id, appointment, kind, posted) for the resident's export."""

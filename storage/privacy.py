@@ -29,8 +29,12 @@ RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
     # Posts queued for them, and notices or agendas still queued that name them.
     (
         "staff_outbox",
-        "user_id = ?1 OR from_chat_id = ?1 OR EXISTS (SELECT 1 FROM"
-        " json_each(staff_outbox.mentions) WHERE json_extract(value, '$[0]') = ?1)",
+        "user_id = ?1 OR from_chat_id = ?1"
+        " OR id IN (SELECT item_id FROM staff_outbox_mentions WHERE user_id = ?1)",
+    ),
+    (
+        "staff_outbox_mentions",
+        "user_id = ? OR item_id NOT IN (SELECT id FROM staff_outbox)",
     ),
     ("requests", "user_id = ?"),
     ("bans", "user_id = ?"),

@@ -12,6 +12,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import Database, from_db, to_db
+from storage.mentions import Mention, queue_mentions
 
 STATES = ("open", "claimed", "answered", "closed")
 WAITING = ("open", "claimed")
@@ -406,8 +407,6 @@ class OutboxItem:
     attempts: int
     memo: str | None = None
     """Key of a text held in memory only (a translation): never its content."""
-    mentions: str | None = None
-    """Which residents and appointments the post names (``storage.mentions``, JSON)."""
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -429,7 +428,6 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
         memo=row["memo"],
-        mentions=row["mentions"],
     )
 
 
@@ -453,33 +451,38 @@ class StaffOutbox:
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
         memo: str | None = None,
-        mentions: str | None = None,
+        mentions: Sequence[Mention] = (),
     ) -> int:
-        row = await self.db.fetchone(
-            "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
-            " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at, memo, mentions)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                kind,
-                int(priority),
-                user_id,
-                thread_id,
-                text,
-                markup,
-                from_chat_id,
-                json.dumps(list(message_ids)) if message_ids else None,
-                group_key,
-                reply_to_resident_message,
-                reply_to,
-                to_db(now),
-                to_db(now),
-                memo,
-                mentions,
-            ),
-        )
-        assert row is not None
-        return int(row[0])
+        """``mentions``: the residents the post names (``storage.mentions``), stored with it
+        in one transaction and recorded against the message once it is posted."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
+                " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
+                " created_at, due_at, memo)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    kind,
+                    int(priority),
+                    user_id,
+                    thread_id,
+                    text,
+                    markup,
+                    from_chat_id,
+                    json.dumps(list(message_ids)) if message_ids else None,
+                    group_key,
+                    reply_to_resident_message,
+                    reply_to,
+                    to_db(now),
+                    to_db(now),
+                    memo,
+                ),
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            item_id = int(row[0])
+            await queue_mentions(conn, item_id, mentions)
+        return item_id
 
     async def next_due(self, now: datetime) -> OutboxItem | None:
         """Priority first (answers to staff commands), then in order of arrival."""
@@ -532,12 +535,15 @@ class StaffOutbox:
             return
         async with self.db.transaction() as conn:
             await conn.execute(
-                f"UPDATE staff_outbox SET sent_at = ?, text = NULL, markup = NULL,"
-                f" mentions = NULL, cost = 0"
+                f"UPDATE staff_outbox SET sent_at = ?, text = NULL, markup = NULL, cost = 0"
                 f" WHERE id IN ({','.join('?' * len(ids))})",
                 (to_db(now), *ids),
             )
             await conn.execute("UPDATE staff_outbox SET cost = ? WHERE id = ?", (cost, ids[0]))
+            await conn.execute(
+                f"DELETE FROM staff_outbox_mentions WHERE item_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
 
     async def is_settled(self, item_id: int) -> bool:
         """Sent or given up (not waiting for another attempt)."""
@@ -565,9 +571,13 @@ class StaffOutbox:
         if not ids:
             return
         await self.db.execute(
-            f"UPDATE staff_outbox SET failed = ?, text = NULL, markup = NULL, mentions = NULL"
+            f"UPDATE staff_outbox SET failed = ?, text = NULL, markup = NULL"
             f" WHERE id IN ({','.join('?' * len(ids))})",
             (reason[:200], *ids),
+        )
+        await self.db.execute(
+            f"DELETE FROM staff_outbox_mentions WHERE item_id IN ({','.join('?' * len(ids))})",
+            ids,
         )
 
     async def sent_since(self, since: datetime) -> list[tuple[datetime, int]]:
@@ -578,11 +588,15 @@ class StaffOutbox:
         return [(_dt(r, "sent_at"), int(r["cost"])) for r in rows]
 
     async def purge(self, before: datetime) -> int:
-        return await self.db.execute(
+        purged = await self.db.execute(
             "DELETE FROM staff_outbox WHERE (sent_at IS NOT NULL AND sent_at < ?)"
             " OR (failed IS NOT NULL AND created_at < ?)",
             (to_db(before), to_db(before)),
         )
+        await self.db.execute(
+            "DELETE FROM staff_outbox_mentions WHERE item_id NOT IN (SELECT id FROM staff_outbox)"
+        )
+        return purged
 
 
 __all__ = [

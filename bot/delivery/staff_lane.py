@@ -43,7 +43,7 @@ from bot.delivery.errors import Kind, classify
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import GroupWindow
 from storage import Storage
-from storage.mentions import Mention, Redaction, dump_mentions, load_mentions
+from storage.mentions import Mention, Redaction
 from storage.requests import OutboxItem, StaffTopic
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ class StaffLane(Lane):
             reply_to=reply_to,
             reply_to_resident_message=reply_to_resident_message,
             priority=priority,
-            mentions=dump_mentions(mentions),
+            mentions=mentions,
         )
 
     async def send_from_memory(
@@ -254,7 +254,7 @@ class StaffLane(Lane):
                 reply_to_resident_message=reply_to_resident_message,
                 markup=_dump_markup(markup),
                 priority=priority,
-                mentions=dump_mentions(mentions),
+                mentions=mentions,
             )
         finally:
             self._adding.discard(key)
@@ -545,8 +545,8 @@ class StaffLane(Lane):
             # A refused request still counts for Telegram's limit as far as we know.
             self._spend(now)
         cost += 1
-        if item.mentions and sent:
-            await self.storage.mentions.record(sent[0], load_mentions(item.mentions), now)
+        if sent:  # whom it names, for their erasure
+            await self.storage.mentions.posted(item.id, sent[0], now)
         if user_id is not None:
             resident_ids: list[int | None] = [m for p in parts for m in p.message_ids]
             if item.kind == "text" or not resident_ids:

@@ -4,9 +4,17 @@
 -- where Telegram no longer lets a bot delete them (48 hours). Only ids and the kind of post, never text.
 -- A resident's rows go with them: turned into redactions, which go once done.
 
--- What a queued post names: JSON [[user_id, booking_id, kind, about], ...]; recorded in
--- staff_mentions when the post is sent, cleared then.
-ALTER TABLE staff_outbox ADD COLUMN mentions TEXT;
+-- Whom a post still queued in staff_outbox names (a table of its own, so that a migration
+-- rebuilding staff_outbox keeps it); moved to staff_mentions when the post is sent.
+CREATE TABLE staff_outbox_mentions (
+    item_id     INTEGER NOT NULL,   -- staff_outbox.id
+    user_id     INTEGER NOT NULL,
+    booking_id  INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    about       TEXT
+) STRICT;
+CREATE INDEX staff_outbox_mentions_item ON staff_outbox_mentions (item_id);
+CREATE INDEX staff_outbox_mentions_user ON staff_outbox_mentions (user_id);
 
 CREATE TABLE staff_mentions (
     message_id  INTEGER NOT NULL,   -- the bot's post in the staff group
