@@ -54,7 +54,7 @@ async def queue_mentions(
 
 @dataclass(frozen=True)
 class Line:
-    """An appointment in a post that lists several (agenda, closure), and what it stood under."""
+    """An appointment (or request) in a post, and what it stood under (agenda: the day)."""
 
     booking_id: int
     about: str | None
@@ -84,9 +84,9 @@ def plan_sql(where: str, why: Literal["erased", "expired"]) -> str:
     assert why in ("erased", "expired")
     return (
         "INSERT INTO staff_redactions (message_id, kind, why, bookings, posted_at, due_at)"
-        f" SELECT message_id, min(kind), '{why}', json_group_array(json_array(booking_id, about)),"
-        " min(posted_at),"
-        f" min(posted_at) FROM staff_mentions WHERE {where} GROUP BY message_id"
+        f" SELECT message_id, min(kind), '{why}',"
+        " json_group_array(json_array(booking_id, about)), min(posted_at), min(posted_at)"
+        f" FROM staff_mentions WHERE {where} GROUP BY message_id"
     )
 
 
@@ -112,15 +112,6 @@ class StaffMentions:
                 (message_id, to_db(now), item_id),
             )
             await conn.execute("DELETE FROM staff_outbox_mentions WHERE item_id = ?", (item_id,))
-
-    async def of_resident(self, user_id: int) -> list[tuple[int, int, str, datetime]]:
-        """(message id, appointment, kind, posted) for the resident's export."""
-        rows = await self.db.fetchall(
-            "SELECT message_id, booking_id, kind, posted_at FROM staff_mentions"
-            " WHERE user_id = ? ORDER BY message_id",
-            (user_id,),
-        )
-        return [(int(r[0]), int(r[1]), str(r[2]), _at(r[3])) for r in rows]
 
     async def lines_of(self, message_id: int) -> list[Line]:
         """The appointments a post still shows (of residents not erased)."""
