@@ -24,9 +24,10 @@ from storage.db import Database, from_db, to_db
 MentionKind = Literal[
     "notice", "picker", "closure", "agenda_daily", "agenda_day", "agenda_week", "queue"
 ]
-WHOLE: frozenset[str] = frozenset({"notice", "picker"})
-"""Posts about one appointment only: deleted (or edited down) as a whole. The others list
-several residents and are rendered again without the one who is gone."""
+WHOLE: frozenset[str] = frozenset({"notice", "picker", "copy"})
+"""Posts about one appointment only (or, ``copy``, a resident's message or its header in a
+group without topics): deleted (or edited down) as a whole. The others list several
+residents and are rendered again without the one who is gone."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,23 @@ class StaffMentions:
             (message_id,),
         )
         return [Line(int(r[0]), r[1]) for r in rows]
+
+    async def plan_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+        now: datetime,
+    ) -> None:
+        """In a group without topics: the copies and header lines the bot posted for the
+        resident (message id, when), edited down to the requests' references."""
+        about = json.dumps([[0, ", ".join(refs)]])
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO staff_redactions (message_id, kind, why, bookings, posted_at,"
+                " due_at) VALUES (?, 'copy', ?, ?, ?, ?)",
+                [(mid, why, about, to_db(at), to_db(now)) for mid, at in copies],
+            )
 
     async def next_redaction(self, now: datetime) -> Redaction | None:
         row = await self.db.fetchone(

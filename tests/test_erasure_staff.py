@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,6 +200,37 @@ async def test_a_notice_still_queued_goes_with_the_resident(bot: Harness) -> Non
     await bot.restart()
     await bot.idle()
     assert naming(bot, "Zeynep", NOTE_WORD) == []
+
+
+@pytest.fixture
+async def plain(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    group = sandbox.add_group("Team ohne Themen", is_forum=False, chat_id=-1009876543210)
+    changed = with_config(config, staff_chat=group["id"], db_path=tmp_path / "plain.sqlite3")
+    async for harness in running(Harness(sandbox, changed, clock, i18n)):
+        yield harness
+
+
+async def test_without_topics_old_copies_and_headers_are_edited_down(plain: Harness) -> None:
+    bot = plain
+    group = bot.config.staff_chat
+    assert group is not None
+    user = await bot.onboard("Aylin", "en")
+    await bot.send(user, "An old question about my pension form")
+    old = await bot.sandbox.wait_for(
+        lambda: [m for m in bot.sandbox.bot_messages(group) if "text" in m][:2]
+    )
+    assert "Aylin" in old[0]["text"] and NOTE_WORD in old[1]["text"]
+    bot.clock.advance(days=3)  # Telegram no longer lets the bot delete them
+    await bot.idle()
+
+    await delete_data(bot, user)
+
+    left = {m["message_id"]: m["text"] for m in bot.sandbox.messages(group) if "text" in m}
+    assert not [t for t in left.values() if "Aylin" in t or NOTE_WORD in t]
+    for message in old:  # still there, by reference only
+        assert "wurde auf Wunsch der Person gelöscht" in left[message["message_id"]]
 
 
 async def test_retention_edits_old_notices_down(bot: Harness) -> None:

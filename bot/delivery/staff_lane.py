@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from telegram import Bot, ForceReply, InlineKeyboardMarkup, MessageId, ReplyParameters
 from telegram.error import TelegramError
@@ -340,6 +340,17 @@ class StaffLane(Lane):
         no post of theirs opens a topic (or maps a copy) after they are gone."""
         async with self._sending:
             yield
+
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        """Edit copies and header lines (group without topics) down to the requests'
+        references: Telegram no longer lets the bot delete them (48 hours)."""
+        await self.storage.mentions.plan_copies(copies, why, refs, self.clock.now())
+        self.wake()
 
     def redacts(self, kinds: Sequence[str], redactor: Redactor) -> None:
         """At build time: a capability renders the edited-down form of its kinds of post."""
@@ -746,9 +757,18 @@ class StaffLane(Lane):
         redactor = self._redactors.get(redaction.kind, _References())
         text, markup = await redactor.render(redaction)
         try:
-            await self.bot.edit_message_text(
-                text[:4096], staff, redaction.message_id, reply_markup=markup
-            )
+            try:
+                await self.bot.edit_message_text(
+                    text[:4096], staff, redaction.message_id, reply_markup=markup
+                )
+            except TelegramError as exc:
+                if classify(exc).kind is not Kind.NO_TEXT:
+                    raise
+                # A copied photo or voice message: its caption goes (the media stays; staff
+                # were given its link to delete it by hand).
+                await self.bot.edit_message_caption(
+                    staff, redaction.message_id, caption=text[:1024], reply_markup=markup
+                )
         except TelegramError as exc:
             if classify(exc).kind not in (Kind.MESSAGE_GONE, Kind.NOT_MODIFIED):
                 raise

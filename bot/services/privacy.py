@@ -85,6 +85,15 @@ class StaffGroup(Protocol):
 
     async def drop_orphan_memos(self) -> int: ...
 
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        """Edit old copies and header lines (group without topics) down to the references."""
+        ...
+
     def wake(self) -> None:
         """Redactions were planned (``storage.mentions``): do them."""
         ...
@@ -114,6 +123,14 @@ class _NoStaffGroup:
 
     async def drop_orphan_memos(self) -> int:
         return 0
+
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        pass
 
     def wake(self) -> None:
         pass
@@ -215,6 +232,10 @@ class PrivacyService:
         old = tuple(mid for mid, at in traces.copies if now - at >= DELETABLE)
         if recent:
             await group.delete_copies(recent)
+        if old:  # edited down to the references; a photo keeps its image: listed for staff
+            await group.redact_copies(
+                [(mid, at) for mid, at in traces.copies if mid in old], why, traces.refs
+            )
         await self.staff.cleaned(
             StaffCleanup(
                 why,
