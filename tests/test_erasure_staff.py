@@ -202,6 +202,18 @@ async def test_a_notice_still_queued_goes_with_the_resident(bot: Harness) -> Non
     assert naming(bot, "Zeynep", NOTE_WORD) == []
 
 
+async def test_telegram_unreachable_while_erasing_the_clean_up_waits(bot: Harness) -> None:
+    zeynep, _, _ = await two_residents(bot)
+    bot.sandbox.fail_next("deleteMessage", 502, "Bad Gateway")
+    await delete_data(bot, zeynep)
+    assert naming(bot, "Zeynep"), "the notice waits for the next attempt"
+    assert await bot.storage.mentions.pending() == 1
+    bot.clock.advance(minutes=2)
+    await bot.idle()
+    assert naming(bot, "Zeynep", NOTE_WORD) == []
+    assert await bot.storage.mentions.pending() == 0
+
+
 @pytest.fixture
 async def plain(
     sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n, tmp_path: Path
