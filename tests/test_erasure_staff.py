@@ -202,6 +202,16 @@ async def test_a_notice_still_queued_goes_with_the_resident(bot: Harness) -> Non
     assert naming(bot, "Zeynep", NOTE_WORD) == []
 
 
+async def test_a_refused_deletion_is_edited_down_instead(bot: Harness) -> None:
+    zeynep, _, booking_id = await two_residents(bot)
+    [notice] = [m for m in bot.sandbox.messages(STAFF_CHAT) if "Zeynep" in m.get("text", "")]
+    bot.sandbox.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted")
+    await delete_data(bot, zeynep)
+    now = bot.current(STAFF_CHAT, notice["message_id"])
+    assert now["text"] == f"🗑 Termin #{booking_id} · Daten auf Wunsch gelöscht"
+    assert not buttons(now)
+
+
 async def test_telegram_unreachable_while_erasing_the_clean_up_waits(bot: Harness) -> None:
     zeynep, _, _ = await two_residents(bot)
     bot.sandbox.fail_next("deleteMessage", 502, "Bad Gateway")
