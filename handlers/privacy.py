@@ -33,6 +33,7 @@ from handlers.common import (
     topic_title,
     tx,
 )
+from storage.mentions import Redaction
 
 PURGE_JOB = "privacy:purge"
 PURGE_AT = time(3, 0)
@@ -311,31 +312,45 @@ def message_link(chat_id: int | None, message_id: int) -> str | None:
     return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
 
 
+class CopyRedactions:
+    """What an old copy or header line (group without topics) is edited down to: the
+    sentence of the clean-up notice, by reference only (``bot.delivery.staff_lane.Redactor``)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
+        refs = tuple(
+            ref for line in redaction.bookings for ref in (line.about or "").split(", ") if ref
+        )
+        t = self.services.i18n.get(STAFF_LANGUAGE)
+        return gone_line(t, redaction.why, refs), None
+
+
+def gone_line(t: Translator, why: str, refs_: Sequence[str]) -> str:
+    refs = _refs(refs_)
+    n = len(refs_)
+    if why == "expired":
+        return "🗑 " + t.n_(
+            "Retention period over: request {refs} was anonymised.",
+            "Retention period over: requests {refs} were anonymised.",
+            n,
+            refs=refs,
+        )
+    if n:
+        return "🗑 " + t.n_(
+            "Request {refs} was deleted at the resident's request.",
+            "Requests {refs} were deleted at the resident's request.",
+            n,
+            refs=refs,
+        )
+    return "🗑 " + t._(N_("A resident's data was deleted because they asked for it."))
+
+
 def cleanup_text(t: Translator, cleanup: StaffCleanup, chat_id: int | None) -> str:
     refs = _refs(cleanup.refs)
     n = len(cleanup.refs)
-    if cleanup.why == "expired":
-        lines = [
-            "🗑 "
-            + t.n_(
-                "Retention period over: request {refs} was anonymised.",
-                "Retention period over: requests {refs} were anonymised.",
-                n,
-                refs=refs,
-            )
-        ]
-    elif n:
-        lines = [
-            "🗑 "
-            + t.n_(
-                "Request {refs} was deleted at the resident's request.",
-                "Requests {refs} were deleted at the resident's request.",
-                n,
-                refs=refs,
-            )
-        ]
-    else:
-        lines = ["🗑 " + t._(N_("A resident's data was deleted because they asked for it."))]
+    lines = [gone_line(t, cleanup.why, cleanup.refs)]
     if not cleanup.forum and cleanup.older and n:
         lines.append(
             t._(
@@ -394,6 +409,7 @@ async def audit_command(update: Update, context: BotContext) -> None:
 def handlers(services: Services, application: App) -> list[Handler]:
     # The note in an erased resident's topic is rendered here (set once, at build).
     services.privacy.staff = ErasureNotice(services)
+    services.staffpost.redacts(("copy",), CopyRedactions(services))
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("mydata", mydata_command, filters=private),

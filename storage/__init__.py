@@ -10,6 +10,7 @@ from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
 from storage.feedback import Feedback
+from storage.mentions import StaffMentions
 from storage.privacy import Privacy
 from storage.replies import Replies
 from storage.requests import Requests, StaffOutbox
@@ -29,6 +30,7 @@ class Storage:
         self.closures = Closures(self.db)
         self.requests = Requests(self.db)
         self.outbox = StaffOutbox(self.db)
+        self.mentions = StaffMentions(self.db)
         self.bookings = Bookings(self.db)
         self.booking_reminders = Reminders(self.db)
         self.waitlist = Waitlist(self.db)

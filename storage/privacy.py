@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, from_db, to_db
+from storage.mentions import plan_sql
 from storage.requests import Requests, request_ref
 from storage.residents import Residents
 
@@ -24,7 +25,17 @@ RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
     ("bookings", "user_id = ?"),
     ("relay_map", "user_id = ?"),
     ("staff_topics", "user_id = ?"),
-    ("staff_outbox", "user_id = ?1 OR from_chat_id = ?1"),
+    ("staff_mentions", "user_id = ?"),
+    # Posts queued for them, and notices or agendas still queued that name them.
+    (
+        "staff_outbox",
+        "user_id = ?1 OR from_chat_id = ?1"
+        " OR id IN (SELECT item_id FROM staff_outbox_mentions WHERE user_id = ?1)",
+    ),
+    (
+        "staff_outbox_mentions",
+        "user_id = ? OR item_id NOT IN (SELECT id FROM staff_outbox)",
+    ),
     ("requests", "user_id = ?"),
     ("bans", "user_id = ?"),
     ("outbox", "user_id = ?"),
@@ -51,6 +62,11 @@ EXPORT_QUERIES: dict[str, str] = {
     " JOIN broadcasts b ON b.id = o.broadcast_id WHERE o.user_id = ?",
     "ban": "SELECT reason, banned_at FROM bans WHERE user_id = ?",
     "staff_actions": "SELECT at, action FROM audit WHERE resident_id = ? ORDER BY id",
+    # Which of the bot's posts in the staff group name them (a link between them and those
+    # posts, so theirs to see): deleted or edited down with /delete and retention.
+    "staff_group_posts": "SELECT message_id, kind, CASE kind WHEN 'queue' THEN NULL"
+    " ELSE booking_id END AS appointment, posted_at FROM staff_mentions WHERE user_id = ?"
+    " ORDER BY message_id",
 }
 
 
@@ -152,6 +168,9 @@ class Privacy:
         counts: dict[str, int] = {}
         try:
             async with self.db.transaction() as conn:
+                # The posts naming them are deleted or edited down by the staff lane: planned
+                # here, with the erasure, so a crash in between loses neither.
+                await conn.execute(plan_sql("user_id = ?", "erased"), (user_id,))
                 for table, where in RESIDENT_TABLES:
                     cursor = await conn.execute(f"DELETE FROM {table} WHERE {where}", (user_id,))
                     counts[table] = cursor.rowcount
@@ -176,7 +195,15 @@ class Privacy:
         they were for, the note and the staff member's name (the project still counts them
         for its funders); the staff-message mapping and sent queue items of that age go."""
         cutoff = to_db(before)
+        expiring = (
+            "(kind != 'queue' AND booking_id IN (SELECT id FROM bookings WHERE ends_at < ?1"
+            " AND user_id > 0)) OR (kind = 'queue' AND booking_id IN (SELECT id FROM requests"
+            " WHERE state = 'closed' AND closed_at < ?1 AND user_id IS NOT NULL))"
+        )
         statements = {
+            # Posts naming those appointments and requests are deleted or edited down.
+            "staff_redactions": plan_sql(expiring, "expired"),
+            "staff_mentions": f"DELETE FROM staff_mentions WHERE {expiring}",
             # Their topics are deleted in the staff group (``expiring``): forget them first.
             "staff_topics": f"DELETE FROM staff_topics WHERE user_id IN ({_ALL_EXPIRED})",
             "requests": "UPDATE requests SET user_id = NULL, claimed_name = NULL,"

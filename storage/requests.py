@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from storage.db import Database, from_db, to_db
+from storage.mentions import Mention, queue_mentions
 
 STATES = ("open", "claimed", "answered", "closed")
 KEEP_BUTTONS = timedelta(days=90)
@@ -464,32 +465,40 @@ class StaffOutbox:
         reply_to: int | None = None,
         memo: str | None = None,
         tag: str | None = None,
+        mentions: Sequence[Mention] = (),
     ) -> int:
-        row = await self.db.fetchone(
-            "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
-            " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-            " created_at, due_at, memo, tag)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                kind,
-                int(priority),
-                user_id,
-                thread_id,
-                text,
-                markup,
-                from_chat_id,
-                json.dumps(list(message_ids)) if message_ids else None,
-                group_key,
-                reply_to_resident_message,
-                reply_to,
-                to_db(now),
-                to_db(now),
-                memo,
-                tag,
-            ),
-        )
-        assert row is not None
-        return int(row[0])
+        """``mentions``: the residents the post names (``storage.mentions``), stored with it
+        in one transaction and recorded against the message once it is posted. ``tag``: the
+        post supersedes earlier ones with that tag (their buttons go)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
+                " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
+                " created_at, due_at, memo, tag)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    kind,
+                    int(priority),
+                    user_id,
+                    thread_id,
+                    text,
+                    markup,
+                    from_chat_id,
+                    json.dumps(list(message_ids)) if message_ids else None,
+                    group_key,
+                    reply_to_resident_message,
+                    reply_to,
+                    to_db(now),
+                    to_db(now),
+                    memo,
+                    tag,
+                ),
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            item_id = int(row[0])
+            await queue_mentions(conn, item_id, mentions)
+        return item_id
 
     # -- buttons to take away later ---------------------------------------------------------
     async def tag_message(self, tag: str, message_id: int, now: datetime) -> None:
@@ -565,6 +574,10 @@ class StaffOutbox:
                 (to_db(now), *ids),
             )
             await conn.execute("UPDATE staff_outbox SET cost = ? WHERE id = ?", (cost, ids[0]))
+            await conn.execute(
+                f"DELETE FROM staff_outbox_mentions WHERE item_id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
 
     async def is_settled(self, item_id: int) -> bool:
         """Sent or given up (not waiting for another attempt)."""
@@ -596,6 +609,10 @@ class StaffOutbox:
             f" WHERE id IN ({','.join('?' * len(ids))})",
             (reason[:200], *ids),
         )
+        await self.db.execute(
+            f"DELETE FROM staff_outbox_mentions WHERE item_id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
 
     async def sent_since(self, since: datetime) -> list[tuple[datetime, int]]:
         rows = await self.db.fetchall(
@@ -608,11 +625,15 @@ class StaffOutbox:
         await self.db.execute(
             "DELETE FROM staff_buttons WHERE created_at < ?", (to_db(before - KEEP_BUTTONS),)
         )
-        return await self.db.execute(
+        purged = await self.db.execute(
             "DELETE FROM staff_outbox WHERE (sent_at IS NOT NULL AND sent_at < ?)"
             " OR (failed IS NOT NULL AND created_at < ?)",
             (to_db(before), to_db(before)),
         )
+        await self.db.execute(
+            "DELETE FROM staff_outbox_mentions WHERE item_id NOT IN (SELECT id FROM staff_outbox)"
+        )
+        return purged
 
 
 __all__ = [

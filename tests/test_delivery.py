@@ -88,6 +88,10 @@ async def test_errors_telegram_produces_are_sorted(sandbox: Sandbox, bot: Bot) -
         (400, "Bad Request: message can't be copied", Kind.UNCOPYABLE),
         (400, "Bad Request: message is not modified: specified new message content and"
               " reply markup are exactly the same", Kind.NOT_MODIFIED),
+        (400, "Bad Request: message to edit not found", Kind.MESSAGE_GONE),
+        (400, "Bad Request: message to delete not found", Kind.MESSAGE_GONE),
+        (400, "Bad Request: message can't be deleted", Kind.UNDELETABLE),
+        (400, "Bad Request: there is no text in the message to edit", Kind.NO_TEXT),
         (400, "Bad Request: message text is empty", Kind.BAD_REQUEST),
         (409, "Conflict: terminated by other getUpdates request", Kind.TELEGRAM),
         (502, "Bad Gateway", Kind.NETWORK),

@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -61,6 +62,17 @@ class Lane:
 
     async def drop_orphan_memos(self) -> int:
         return 0
+
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        self.log.append(f"redact {[mid for mid, _ in copies]}")
+
+    def wake(self) -> None:
+        pass
 
     def topic_left(self, refs: Sequence[str]) -> str:
         return "left"

@@ -39,6 +39,12 @@ class Kind(enum.Enum):
     """400: the message to copy or forward is gone."""
     UNCOPYABLE = "uncopyable"
     """400: that kind of message cannot be copied or forwarded."""
+    MESSAGE_GONE = "message_gone"
+    """400: the message to edit or delete is not there (any more)."""
+    NO_TEXT = "no_text"
+    """400: the message to edit has no text (a photo, a voice message): edit its caption."""
+    UNDELETABLE = "undeletable"
+    """400: the bot may not delete that message (older than 48 hours, or not its own)."""
     NOT_MODIFIED = "not_modified"
     """400: the edit (or topic state change) changes nothing: the goal is reached."""
     BAD_REQUEST = "bad_request"
@@ -53,7 +59,7 @@ _UNREACHABLE = frozenset({Kind.BLOCKED, Kind.FORBIDDEN, Kind.CHAT_GONE})
 _TRANSIENT = frozenset({Kind.RETRY_AFTER, Kind.NETWORK, Kind.TIMED_OUT})
 _REFUSED = frozenset(
     {Kind.CHAT_GONE, Kind.LOST_TOPIC, Kind.NOT_A_FORUM, Kind.SOURCE_GONE, Kind.UNCOPYABLE,
-     Kind.NOT_MODIFIED, Kind.BAD_REQUEST}
+     Kind.MESSAGE_GONE, Kind.NO_TEXT, Kind.UNDELETABLE, Kind.NOT_MODIFIED, Kind.BAD_REQUEST}
 )  # fmt: skip
 
 # Lower-case fragments of Telegram's descriptions, checked in this order.
@@ -63,6 +69,9 @@ _BAD_REQUESTS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.NOT_A_FORUM, ("not a forum",)),
     (Kind.CHAT_GONE, ("chat not found", "deactivated", "user not found")),
     (Kind.UNCOPYABLE, ("can't be copied", "can't be forwarded")),
+    (Kind.MESSAGE_GONE, ("message to edit not found", "message to delete not found")),
+    (Kind.UNDELETABLE, ("message can't be deleted",)),
+    (Kind.NO_TEXT, ("no text in the message to edit",)),
     (Kind.SOURCE_GONE, ("message to copy not found", "message to forward not found",
                         "message_id_invalid")),
 )  # fmt: skip

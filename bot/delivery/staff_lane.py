@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from telegram import Bot, ForceReply, InlineKeyboardMarkup, MessageId, ReplyParameters
 from telegram.error import TelegramError
@@ -43,6 +43,7 @@ from bot.delivery.errors import Kind, classify
 from bot.delivery.lane import Lane
 from bot.delivery.pacing import GroupWindow
 from storage import Storage
+from storage.mentions import Mention, Redaction
 from storage.requests import OutboxItem, StaffTopic
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ DELETE_BATCH = 100
 """deleteMessages takes 1-100 message ids."""
 MEMORY_SIZE = 1000
 """Texts held in memory for posts that must not be stored (translations, transcripts)."""
+DELETABLE = timedelta(hours=47)
+"""deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago";
+an hour of margin. Older posts are edited instead (a bot may edit its own at any age)."""
 
 
 # -- what the lane needs to know about topics ---------------------------------------------------
@@ -106,6 +110,23 @@ class TopicBook(Protocol):
     async def staff_copy_of(self, user_id: int, resident_message_id: int) -> int | None: ...
 
 
+class Redactor(Protocol):
+    """What a post naming an erased (or expired) resident says once edited down; each
+    capability renders its own kinds of post (:meth:`StaffLane.redacts`, at build time)."""
+
+    async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The appointments' references only; or, for a post listing several residents,
+        the others' lines with references in place of the ones gone."""
+        ...
+
+
+class _References:
+    """Without a renderer installed: the bare appointment numbers."""
+
+    async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
+        return " · ".join(f"#{b.booking_id}" for b in redaction.bookings), None
+
+
 class _Wait(Exception):
     """The pacing window is full (or Telegram asks to wait): stop here; the lane is woken
     when there is room."""
@@ -149,6 +170,7 @@ class StaffLane(Lane):
         self._blocked_until: datetime | None = None
         """The first row waits for room in the window until then; rows added behind it
         (not priority) cannot go first, so waking for them need not look at the rows."""
+        self._redactors: dict[str, Redactor] = {}
 
     # -- the API for handlers -----------------------------------------------------------------
     @property
@@ -184,12 +206,15 @@ class StaffLane(Lane):
         reply_to_resident_message: int | None = None,
         priority: bool = False,
         tag: str | None = None,
+        mentions: Sequence[Mention] = (),
     ) -> int:
         """Post the bot's own text: into ``thread_id``, or into the topic of
         ``resident_id`` (as a reply to the copy of ``reply_to_resident_message``, if given).
         ``priority`` is for answers to staff commands (still paced). ``tag`` (one or more
         words, e.g. "booking:12"): this post supersedes the earlier ones with the same tag,
-        whose buttons are taken off before it is sent (see :meth:`_clear_buttons`)."""
+        whose buttons are taken off before it is sent (see :meth:`_clear_buttons`).
+        ``mentions``: the residents the text names outside their topic (recorded once it is
+        posted, so that their erasure deletes it or edits it down)."""
         return await self._add(
             "text",
             text=text[:4096],
@@ -200,6 +225,7 @@ class StaffLane(Lane):
             reply_to_resident_message=reply_to_resident_message,
             priority=priority,
             tag=tag,
+            mentions=mentions,
         )
 
     async def send_from_memory(
@@ -213,6 +239,7 @@ class StaffLane(Lane):
         markup: InlineKeyboardMarkup | ForceReply | None = None,
         priority: bool = False,
         tag: str | None = None,
+        mentions: Sequence[Mention] = (),
     ) -> int:
         """Post a text that must not be stored (a machine translation, a transcript of what
         a resident said): the row in the outbox carries only a random key, the text stays
@@ -233,6 +260,7 @@ class StaffLane(Lane):
                 markup=_dump_markup(markup),
                 priority=priority,
                 tag=tag,
+                mentions=mentions,
             )
         finally:
             self._adding.discard(key)
@@ -319,8 +347,24 @@ class StaffLane(Lane):
         async with self._sending:
             yield
 
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        """Edit copies and header lines (group without topics) down to the requests'
+        references: Telegram no longer lets the bot delete them (48 hours)."""
+        await self.storage.mentions.plan_copies(copies, why, refs, self.clock.now())
+        self.wake()
+
+    def redacts(self, kinds: Sequence[str], redactor: Redactor) -> None:
+        """At build time: a capability renders the edited-down form of its kinds of post."""
+        for kind in kinds:
+            self._redactors[kind] = redactor
+
     async def pending(self) -> int:
-        return await self.storage.outbox.pending_count()
+        return await self.storage.outbox.pending_count() + await self.storage.mentions.pending()
 
     async def _add(self, kind: str, **fields: Any) -> int:
         if not self.enabled:
@@ -356,6 +400,10 @@ class StaffLane(Lane):
             if self.clock.now() < self._blocked_until:
                 return  # its alarm is set (``_room``)
             self._blocked_until = None
+        try:
+            await self._redactions()
+        except _Wait:
+            return
         outbox = self.storage.outbox
         while not self.stopping:
             now = self.clock.now()
@@ -519,6 +567,8 @@ class StaffLane(Lane):
         for tag in tags if item.markup is not None else []:  # only buttons can be taken away
             for message_id in sent:
                 await self.storage.outbox.tag_message(tag, message_id, now)
+        if sent:  # whom it names, for their erasure
+            await self.storage.mentions.posted(item.id, sent[0], now)
         if user_id is not None:
             resident_ids: list[int | None] = [m for p in parts for m in p.message_ids]
             if item.kind == "text" or not resident_ids:
@@ -680,6 +730,85 @@ class StaffLane(Lane):
         finally:
             self._spend(now)
         return 1
+
+    # -- erasure: posts naming a resident are deleted or edited down ---------------------------
+    async def _redactions(self) -> None:
+        """Before any new post (they are what an erasure promised): each post that names an
+        erased or expired resident is deleted while Telegram lets the bot (48 hours), else
+        edited down to the appointments' references (a bot may edit its own posts at any
+        age). The plan is in SQLite (``staff_redactions``): a restart resumes it."""
+        mentions = self.storage.mentions
+        while not self.stopping:
+            now = self.clock.now()
+            redaction = await mentions.next_redaction(now)
+            if redaction is None:
+                due = await mentions.next_redaction_at()
+                if due is not None:
+                    self.wake_at(due)
+                return
+            async with self._sending:
+                try:
+                    await self._redact(redaction, now)
+                except _Wait:
+                    raise
+                except Exception as exc:
+                    failure = classify(exc)
+                    if failure.transient or failure.unreachable:
+                        delay = (
+                            timedelta(seconds=failure.retry_after)
+                            if failure.kind is Kind.RETRY_AFTER
+                            else timedelta(minutes=min(2 ** min(redaction.attempts, 6), 60))
+                        )
+                        self.errors.warning(
+                            "redact", "staff group: cannot redact a post (%s); retrying", exc
+                        )
+                        await mentions.retry(redaction.id, now + delay)
+                        self.wake_at(now + delay)
+                        raise _Wait from exc
+                    if not failure.refused:
+                        raise
+                    log.warning(
+                        "staff group: cannot redact message %s: %s", redaction.message_id, exc
+                    )
+                await mentions.redacted(redaction.id)
+
+    async def _redact(self, redaction: Redaction, now: datetime) -> None:
+        staff = self.config.staff_chat
+        assert staff is not None
+        if redaction.whole and now - redaction.posted_at < DELETABLE:
+            self._room(now, 1)
+            try:  # one by one (not deleteMessages, which skips silently): a refusal is seen
+                await self.bot.delete_message(staff, redaction.message_id)
+                return
+            except TelegramError as exc:
+                kind = classify(exc).kind
+                if kind is Kind.MESSAGE_GONE:
+                    return  # staff deleted it already
+                if kind is not Kind.UNDELETABLE:
+                    raise
+            finally:
+                self._spend(now)
+        self._room(now, 1)
+        redactor = self._redactors.get(redaction.kind, _References())
+        text, markup = await redactor.render(redaction)
+        try:
+            try:
+                await self.bot.edit_message_text(
+                    text[:4096], staff, redaction.message_id, reply_markup=markup
+                )
+            except TelegramError as exc:
+                if classify(exc).kind is not Kind.NO_TEXT:
+                    raise
+                # A copied photo or voice message: its caption goes (the media stays; staff
+                # were given its link to delete it by hand).
+                await self.bot.edit_message_caption(
+                    staff, redaction.message_id, caption=text[:1024], reply_markup=markup
+                )
+        except TelegramError as exc:
+            if classify(exc).kind not in (Kind.MESSAGE_GONE, Kind.NOT_MODIFIED):
+                raise
+        finally:
+            self._spend(now)
 
 
 _QUEUED_BEHIND = frozenset({"text", "copy", "forward"})

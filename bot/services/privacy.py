@@ -6,7 +6,11 @@ service (staff are told, seats go to the waiting list), every row about them goe
 transaction (``storage.privacy``), and what the bot posted about them in the staff group
 goes too: their forum topics (``deleteForumTopic``), or, in a group without topics, the
 copies it posted (``deleteMessages``; Telegram deletes only messages younger than 48 hours,
-so staff are told by reference which older ones to remove by hand). Staff read in the
+so staff are told by reference which older ones to remove by hand). The bot's own posts
+that name them outside their topic (booking notices, reason pickers, agendas; recorded in
+``storage.mentions``) are deleted by the staff lane, or, older than 48 hours, edited down
+to the appointment's reference (or, listing others too, rendered again without them); that
+plan is written with the erasure, so a crash resumes it. Staff read in the
 general chat, by reference only, that the request was deleted; a :class:`ErasureNotifier`
 (installed by the privacy capability) renders those notices. The retention purge does the
 same for the requests it anonymises.
@@ -81,6 +85,19 @@ class StaffGroup(Protocol):
 
     async def drop_orphan_memos(self) -> int: ...
 
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        """Edit old copies and header lines (group without topics) down to the references."""
+        ...
+
+    def wake(self) -> None:
+        """Redactions were planned (``storage.mentions``): do them."""
+        ...
+
 
 class Forgetful(Protocol):
     """Something holding in-memory traces of a resident (``Interpreter``: note marks and
@@ -106,6 +123,17 @@ class _NoStaffGroup:
 
     async def drop_orphan_memos(self) -> int:
         return 0
+
+    async def redact_copies(
+        self,
+        copies: Sequence[tuple[int, datetime]],
+        why: Literal["erased", "expired"],
+        refs: Sequence[str],
+    ) -> None:
+        pass
+
+    def wake(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -160,6 +188,8 @@ class PrivacyService:
         async with self.staff_group.paused():
             traces = await self.storage.privacy.staff_traces(user_id)
             erased = await self.storage.privacy.erase(user_id)
+            # Booking notices, pickers and agendas naming them (planned with the erasure).
+            self.staff_group.wake()
             await self._clean_staff_group("erased", traces)
             # Texts held in memory only (translations waiting in the staff lane, the
             # engine's cache) and the once-per-cause marks go with the rows.
@@ -179,6 +209,7 @@ class PrivacyService:
         async with self.staff_group.paused():
             traces = await self.storage.privacy.expiring(cutoff)
             counts = await self.storage.privacy.purge(cutoff)
+            self.staff_group.wake()
             await self._clean_staff_group("expired", traces)
         log.info("retention purge before %s: %s", to_db(cutoff), counts)
         return counts
@@ -201,6 +232,10 @@ class PrivacyService:
         old = tuple(mid for mid, at in traces.copies if now - at >= DELETABLE)
         if recent:
             await group.delete_copies(recent)
+        if old:  # edited down to the references; a photo keeps its image: listed for staff
+            await group.redact_copies(
+                [(mid, at) for mid, at in traces.copies if mid in old], why, traces.refs
+            )
         await self.staff.cleaned(
             StaffCleanup(
                 why,

@@ -32,8 +32,10 @@ from handlers.agenda.notify import (
     CB_STAFF_NO_SHOW,
     StaffNotifier,
     attendance_markup,
+    mention,
     staff_line,
 )
+from handlers.agenda.redact import REDACTED, Redactions
 from handlers.agenda.views import LEGEND, STATUS_ICONS, agenda_lines, day_markup
 from handlers.common import (
     answer_query,
@@ -45,6 +47,7 @@ from handlers.common import (
     staff_t,
 )
 from storage.bookings import Booking
+from storage.mentions import MentionKind
 
 CANCEL_PROMPT_RE = re.compile(r"^🗑 #(\d+)\b")
 NOTE_MARK = "💬 "
@@ -112,9 +115,20 @@ async def agenda_command(update: Update, context: BotContext) -> None:
         chunks.append(text[:cut])
         text = text[cut:].lstrip("\n")
     chunks.append(text)
+    kind: MentionKind = "agenda_day" if span == 1 else "agenda_week"
     for i, chunk in enumerate(chunks):
+        # Which appointments' lines are in this part (their erasure edits it).
+        named = [
+            mention(b, kind, b.starts_at.astimezone(tz).date().isoformat())
+            for b in shown
+            if f"#{b.id} " in chunk
+        ]
         await post_to_staff(
-            context, chunk, markup if i == len(chunks) - 1 else None, from_memory=translated
+            context,
+            chunk,
+            markup if i == len(chunks) - 1 else None,
+            from_memory=translated,
+            mentions=named,
         )
 
 
@@ -161,7 +175,11 @@ async def ask_reason(context: BotContext, booking_id: int, note: str = "") -> No
         for key, msgid in CANCEL_REASONS.items()
     ]
     await post_to_staff(
-        context, "\n\n".join(parts), InlineKeyboardMarkup(rows), from_memory=translated
+        context,
+        "\n\n".join(parts),
+        InlineKeyboardMarkup(rows),
+        from_memory=translated,
+        mentions=[mention(booking, "picker")],
     )
 
 
@@ -344,6 +362,8 @@ class _CancelPrompt(filters.MessageFilter):
 def handlers(services: Services, application: App) -> list[Handler]:
     # The staff side of the appointments service is told here (set once, at build).
     services.appointments.install(staff=StaffNotifier(services))
+    # What the staff lane edits a post down to when a resident it names is erased.
+    services.staffpost.redacts(REDACTED, Redactions(services))
     in_staff_group = staff_chat(services.config)
     return [
         CommandHandler(

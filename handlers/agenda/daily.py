@@ -13,6 +13,7 @@ from bot.capability import App
 from bot.context import BotContext, Services, services_of
 from bot.i18n import N_
 from bot.slots import day_bounds
+from handlers.agenda.notify import mention
 from handlers.agenda.views import LEGEND, agenda_lines, day_markup
 from handlers.common import STAFF_LANGUAGE
 
@@ -47,10 +48,12 @@ async def post_day(services: Services, day: date) -> bool:
     lines, translated = await agenda_lines(services, t, bookings)
     text = head + "\n" + "\n".join(lines).rstrip() + "\n\n" + t._(LEGEND)
     markup = day_markup(t, bookings)
+    mentions = [mention(b, "agenda_daily", day.isoformat()) for b in bookings]
+    lane = services.staffpost
     if translated:  # a machine translation of a note is in it: never in SQLite
-        await services.staffpost.send_from_memory(text, markup=markup, priority=True)
+        await lane.send_from_memory(text, markup=markup, priority=True, mentions=mentions)
     else:
-        await services.staffpost.send_text(text[:4096], markup=markup, priority=True)
+        await lane.send_text(text[:4096], markup=markup, priority=True, mentions=mentions)
     return True
 
 

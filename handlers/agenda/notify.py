@@ -15,6 +15,7 @@ from bot.services.translation import language_name
 from handlers.common import STAFF_LANGUAGE, details, join, note_translation
 from storage import StoredClosure
 from storage.bookings import Booking
+from storage.mentions import Mention, MentionKind
 
 # Staff buttons on messages in the staff group (posted by the notices below and /agenda).
 CB_STAFF_CONFIRM = callbacks.kind("bsok", 1)
@@ -97,6 +98,32 @@ def buttons_tag(booking: Booking) -> str:
     return f"booking:{booking.id}"
 
 
+def mention(booking: Booking, kind: MentionKind = "notice", about: str | None = None) -> Mention:
+    """This post names the booking's resident (``storage.mentions``)."""
+    return Mention(booking.user_id, booking.id, kind, about)
+
+
+def reference_line(t: Translator, booking_id: int, why: str) -> str:
+    """What stands for an appointment whose resident erased their data (or whose data
+    expired) in a post that named them: the reference only."""
+    if why == "expired":
+        return "🗑 " + t._(
+            N_("Appointment #{id} · anonymised after the retention period"), id=booking_id
+        )
+    return "🗑 " + t._(
+        N_("Appointment #{id} · data deleted because the resident asked for it"), id=booking_id
+    )
+
+
+def closure_head(t: Translator, closure_id: int | str, n: int) -> str:
+    return "⛔ " + t.n_(
+        "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
+        "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
+        n,
+        id=closure_id,
+    )
+
+
 class StaffNotifier:
     """:class:`bot.services.appointments.AppointmentStaffNotifier` for the staff group,
     installed on the service by :func:`handlers`."""
@@ -111,15 +138,20 @@ class StaffNotifier:
         *,
         from_memory: bool = False,
         tag: str | None = None,
+        mentions: Sequence[Mention] = (),
     ) -> None:
         """``from_memory`` when a machine translation is in the text: never in SQLite."""
         if self.services.config.staff_chat is None:
             return
         lane = self.services.staffpost
         if from_memory:
-            await lane.send_from_memory(text, markup=markup, priority=True, tag=tag)
+            await lane.send_from_memory(
+                text, markup=markup, priority=True, tag=tag, mentions=mentions
+            )
         else:
-            await lane.send_text(text[:4096], markup=markup, priority=True, tag=tag)
+            await lane.send_text(
+                text[:4096], markup=markup, priority=True, tag=tag, mentions=mentions
+            )
 
     async def booked(
         self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
@@ -141,7 +173,13 @@ class StaffNotifier:
             head = "🆕 " + t._(N_("New appointment:"))
         markup = request_markup(t, booking) if requested else attendance_markup(t, booking)
         line, translated = await staff_line(self.services, booking)
-        await self.post(join(head, line), markup, from_memory=translated, tag=buttons_tag(booking))
+        await self.post(
+            join(head, line),
+            markup,
+            from_memory=translated,
+            tag=buttons_tag(booking),
+            mentions=[mention(booking)],
+        )
 
     async def cancelled(
         self,
@@ -160,25 +198,30 @@ class StaffNotifier:
                 shown = f"{shown} ({note})"
             head = t._(N_("Appointment cancelled by {name}: {reason}"), name=by_name, reason=shown)
         elif by == "erasure":
+            # Caused by the erasure: the reference, the seat; never who it was.
             head = t._(N_("Appointment cancelled because the resident deleted their data:"))
+            details_ = details(t, self.services.directory, booking)
+            await self.post(join("❌ " + head, f"#{booking.id}\n{details_}"))
+            return
         else:
             head = t._(N_("Appointment cancelled by the resident:"))
         line, translated = await staff_line(self.services, booking)
         # Tagged like the booking's notices: their buttons go before this one is posted.
-        await self.post(join("❌ " + head, line), from_memory=translated, tag=buttons_tag(booking))
+        await self.post(
+            join("❌ " + head, line),
+            from_memory=translated,
+            tag=buttons_tag(booking),
+            mentions=[mention(booking)],
+        )
 
     async def closure_cancelled(self, closure: StoredClosure, cancelled: Sequence[Booking]) -> None:
         t = self.services.i18n.get(STAFF_LANGUAGE)
         rendered = [await staff_line(self.services, b) for b in cancelled]
         lines = [line for line, _ in rendered]
-        head = "⛔ " + t.n_(
-            "Closure #{id}: {n} appointment was cancelled; the resident has been told.",
-            "Closure #{id}: {n} appointments were cancelled; the residents have been told.",
-            len(cancelled),
-            id=closure.id,
-        )
+        head = closure_head(t, closure.id, len(cancelled))
         await self.post(
             join(head, *lines),
             from_memory=any(done for _, done in rendered),
+            mentions=[mention(b, "closure", str(closure.id)) for b in cancelled],
             tag=" ".join(buttons_tag(b) for b in cancelled),
         )

@@ -39,6 +39,7 @@ from handlers.common.views import (
     when_line as when_line,
 )
 from storage import StoredClosure
+from storage.mentions import Mention
 
 STAFF_LANGUAGE = "de"
 """The staff group reads German."""
@@ -272,17 +273,19 @@ async def post_to_staff(
     markup: InlineKeyboardMarkup | ForceReply | None = None,
     *,
     from_memory: bool = False,
+    mentions: Sequence[Mention] = (),
 ) -> None:
     """Answers and notices into the staff group (General topic): through the shared paced
     outbox, so a burst of bookings never runs into Telegram's group limit. ``from_memory``
-    for a text with a machine translation in it: it must not reach SQLite."""
+    for a text with a machine translation in it: it must not reach SQLite. ``mentions``:
+    the residents it names (their erasure deletes it or edits it down)."""
     if context.config.staff_chat is None:
         return
     lane = context.services.staffpost
     if from_memory:
-        await lane.send_from_memory(text, markup=markup, priority=True)
+        await lane.send_from_memory(text, markup=markup, priority=True, mentions=mentions)
     else:
-        await lane.send_text(text[:4096], markup=markup, priority=True)
+        await lane.send_text(text[:4096], markup=markup, priority=True, mentions=mentions)
 
 
 def parse_day(text: str) -> date | None:

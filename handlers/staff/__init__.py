@@ -23,6 +23,7 @@ no message from either side for ``QUARTIERBOT_IDLE_CLOSE_DAYS``; ``/close`` asks
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -43,7 +44,8 @@ from handlers.staff.relay import (
     staff_name,
     thread_of,
 )
-from handlers.staff.views import CANNED, TopicCards, TranslationViews
+from handlers.staff.views import CANNED, QueueRedactions, TopicCards, TranslationViews
+from storage.mentions import Mention
 from storage.requests import Request
 
 __all__ = ["CANNED", "CAPABILITY"]
@@ -76,13 +78,15 @@ async def target_request(
     return target, args
 
 
-async def answer(update: Update, context: BotContext, text: str) -> None:
+async def answer(
+    update: Update, context: BotContext, text: str, mentions: Sequence[Mention] = ()
+) -> None:
     """Answer a staff command: in the staff chat through the paced outbox, in the same
     topic; a coordinator's private chat directly."""
     message = update.effective_message
     assert message is not None
     if in_staff_chat(update, context):
-        await report(context, message, text)
+        await report(context, message, text, mentions)
     else:
         await message.reply_text(text)
 
@@ -103,7 +107,9 @@ async def targeted(update: Update, context: BotContext) -> tuple[Target | None, 
 # -- commands -------------------------------------------------------------------------------
 async def queue_command(update: Update, context: BotContext) -> None:
     entries = await context.services.requests.queue()
-    await answer(update, context, views.queue_text(staff_t(context), entries, context.clock.now()))
+    text = views.queue_text(staff_t(context), entries, context.clock.now())
+    # It names residents: their erasure renders it again without them (QueueRedactions).
+    await answer(update, context, text, views.queue_mentions(entries))
 
 
 async def claim_command(update: Update, context: BotContext) -> None:
@@ -272,6 +278,7 @@ STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", 
 def handlers(services: Services, application: App) -> list[Handler]:
     # The topic cards are rendered here, in German, for the topics service (set once, at build).
     services.topics.renderer = TopicCards(services)
+    services.staffpost.redacts(("queue",), QueueRedactions(services))
     services.interpreter.views = TranslationViews(services)
     relay.register(services)
     groups = filters.ChatType.GROUPS

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.services.translation import Failed, Outcome, Skip, Skipped, Translated,
 from handlers.common import STAFF_LANGUAGE, staff_t
 from handlers.staff import views
 from handlers.staff.views import NOTE_MARKER
+from storage.mentions import Mention
 
 ANSWERED = "answered"
 """The replies lane's record kind: a staff answer was accepted by Telegram."""
@@ -60,10 +62,16 @@ async def resident_of_message(context: BotContext, message: Message) -> int | No
     )
 
 
-async def report(context: BotContext, message: Message, text: str) -> None:
+async def report(
+    context: BotContext, message: Message, text: str, mentions: Sequence[Mention] = ()
+) -> None:
     """Answer in the staff group, in the message's topic, through the paced staff lane."""
     await context.services.staffpost.send_text(
-        text, thread_id=thread_of(message), reply_to=message.message_id, priority=True
+        text,
+        thread_id=thread_of(message),
+        reply_to=message.message_id,
+        priority=True,
+        mentions=mentions,
     )
 
 

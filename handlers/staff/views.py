@@ -8,6 +8,8 @@ import html
 import re
 from datetime import datetime
 
+from telegram import InlineKeyboardMarkup
+
 from bot.context import Services
 from bot.delivery.errors import Failure, Kind
 from bot.directory import Directory
@@ -20,6 +22,7 @@ from bot.services.translation import Failed, Outcome, Translated, language_name 
 from handlers.common import STAFF_LANGUAGE, note_translation
 from storage import Resident
 from storage.bookings import Booking
+from storage.mentions import Mention, Redaction
 from storage.requests import QueueEntry, Request
 
 NOTE_MARKER = "!"
@@ -155,6 +158,38 @@ QUEUE_HEADING = N_(
     'waiting for the resident (/close when it is done). "Claimed by" means someone took '
     "it with /claim; answering does not claim."
 )
+
+
+def queue_mentions(entries: list[QueueEntry]) -> list[Mention]:
+    """The residents a /queue answer names (``storage.mentions``)."""
+    return [
+        Mention(e.request.user_id, e.request.id, "queue")
+        for e in entries[:QUEUE_LIMIT]
+        if e.request.user_id is not None
+    ]
+
+
+class QueueRedactions:
+    """A /queue answer naming an erased (or expired) resident, rendered again without them:
+    the other requests it listed that are still open (``bot.delivery.staff_lane.Redactor``)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def render(self, redaction: Redaction) -> tuple[str, InlineKeyboardMarkup | None]:
+        services = self.services
+        gone = {line.booking_id for line in redaction.bookings}
+        listed = {
+            line.booking_id
+            for line in await services.storage.mentions.lines_of(redaction.message_id)
+        }
+        entries = [
+            e
+            for e in await services.requests.queue()
+            if e.request.id in listed and e.request.id not in gone
+        ]
+        t = services.i18n.get(STAFF_LANGUAGE)
+        return queue_text(t, entries, services.clock.now()), None
 
 
 def queue_text(t: Translator, entries: list[QueueEntry], now: datetime) -> str:
