@@ -248,6 +248,7 @@ async def on_language(update: Update, context: BotContext, choice: Callback) -> 
         await answer_query(update, context.t._(N_("This button is no longer valid.")), alert=True)
         return
     context.lang = code
+    changed = context.resident is not None and context.resident.language != code
     if context.resident is not None:
         await context.storage.residents.save_language(
             context.resident.user_id, code, context.clock.now()
@@ -261,6 +262,8 @@ async def on_language(update: Update, context: BotContext, choice: Callback) -> 
     )
     if context.resident is not None and context.resident.consented:
         await context.services.command_menus.publish(context.resident.user_id, code)
+        if changed:
+            await context.services.requests.language_changed(context.resident.user_id)
     if has_consent(context):
         await show_menu(update, context)
     else:

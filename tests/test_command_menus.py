@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Harness
+from tests.conftest import STAFF_CHAT, Harness
 
 
 def descriptions(bot: Harness, user_id: int, phone: str | None) -> dict[str, str]:
@@ -71,3 +71,35 @@ async def test_a_start_brings_every_chat_up_to_date(bot: Harness) -> None:
         and (c.params.get("scope") or {}).get("chat_id") != bot.staff_chat
     ]
     assert len(chat_calls) == 1
+
+
+async def test_topic_name_and_card_follow_a_new_language(bot: Harness) -> None:
+    from tests.test_questions import posted, staff_posts, topic_of
+
+    user = await bot.onboard("Olena", "uk")
+    await bot.send(user, "Добрий день, у мене питання")
+    thread = await topic_of(bot, user)
+    card, _copy = await staff_posts(bot, thread, 2)
+    assert "Ukrainisch" in card["text"]
+    [topic] = bot.sandbox.topics(STAFF_CHAT)
+    assert "Ukrainisch" in topic["name"]
+
+    [picker] = await bot.send(user, "/language")
+    await bot.tap(user, picker, text="Türkçe")
+    await bot.idle()
+    [topic] = bot.sandbox.topics(STAFF_CHAT)
+    assert "Türkisch" in topic["name"] and "Ukrainisch" not in topic["name"]
+    card = bot.current(STAFF_CHAT, card["message_id"])
+    assert "Sprache: Türkisch" in card["text"] and "Ukrainisch" not in card["text"]
+    stored = await bot.storage.requests.current_topic(user["id"])
+    assert stored is not None and stored.name == topic["name"]
+    assert len(posted(bot, thread)) == 2  # edited in place, nothing new posted
+
+    # Choosing the same language again changes nothing in the staff group.
+    edits = len(bot.sandbox.calls("editForumTopic"))
+    [picker] = await bot.send(user, "/language")
+    await bot.tap(user, picker, data="1:lang:de")
+    [picker] = await bot.send(user, "/language")
+    await bot.tap(user, picker, data="1:lang:de")
+    await bot.idle()
+    assert len(bot.sandbox.calls("editForumTopic")) == edits + 1
