@@ -32,6 +32,7 @@ from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
+from bot.services.command_menus import CommandMenus
 from bot.services.feedback import FeedbackService
 from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
@@ -139,11 +140,12 @@ def build_application(
         clock=clock,
         download=download,
     )
+    i18n = i18n or I18n(config.tz)
     services = Services(
         config=config,
         storage=storage,
         clock=clock,
-        i18n=i18n or I18n(config.tz),
+        i18n=i18n,
         directory=load_directory(directory_path),
         directory_path=directory_path,
         scheduler=scheduler,
@@ -164,6 +166,12 @@ def build_application(
         translator=translator,
         transcriber=transcriber,
         interpreter=interpreter,
+        command_menus=CommandMenus(
+            application.bot,
+            storage,
+            i18n,
+            lambda: services_of(application).commands_for("private"),
+        ),
         health_probes=probes,
         flows=Flows(storage, clock),
     )
@@ -253,10 +261,12 @@ async def startup(application: App) -> None:
     await services.outbox.start()
     await start_engines(services)
     await publish_commands(application)
+    services.command_menus.start()
 
 
 async def shutdown(application: App) -> None:
     services = services_of(application)
+    await services.command_menus.stop()
     for hook in services.on_stop:
         await hook(application)
     await services.interpreter.close()

@@ -21,6 +21,7 @@ from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.command_menus import CommandMenus
 from bot.services.feedback import FeedbackService
 from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
@@ -68,6 +69,8 @@ class Services:
     """Voice transcription; None when off (no model configured or faster-whisper missing)."""
     interpreter: Interpreter
     """Translations and transcripts posted into the topic beside a resident's copy."""
+    command_menus: CommandMenus
+    """The "/" list of each resident's chat in the language they chose."""
     health_probes: list[Probe] = field(default_factory=list)
     """Pluggable checks for ``/healthz`` (the configured engines add theirs)."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in

@@ -192,6 +192,7 @@ async def on_consent(update: Update, context: BotContext, choice: Callback) -> N
         context.resident = await residents.get(user_id)
         context.lang = language
         await answer_query(update)
+        await context.services.command_menus.publish(user_id, language)
         t = context.t
         thanks = t._(N_("Thank you! You can change your language at any time."))
         text = f"{thanks}\n\n{choose_language_text(context)}"
@@ -247,6 +248,7 @@ async def on_language(update: Update, context: BotContext, choice: Callback) -> 
         await answer_query(update, context.t._(N_("This button is no longer valid.")), alert=True)
         return
     context.lang = code
+    changed = context.resident is not None and context.resident.language != code
     if context.resident is not None:
         await context.storage.residents.save_language(
             context.resident.user_id, code, context.clock.now()
@@ -258,6 +260,10 @@ async def on_language(update: Update, context: BotContext, choice: Callback) -> 
     await answer_query(
         update, t._(N_("Language: {language}"), language=LANGUAGES[code].native_name)
     )
+    if context.resident is not None and context.resident.consented:
+        await context.services.command_menus.publish(context.resident.user_id, code)
+        if changed:
+            await context.services.requests.language_changed(context.resident.user_id)
     if has_consent(context):
         await show_menu(update, context)
     else:

@@ -257,6 +257,7 @@ async def on_delete(update: Update, context: BotContext, cb: Callback) -> None:
         return
     await answer_query(update)
     erased = await privacy.erase(user_id)
+    await context.services.command_menus.withdraw(user_id)
     context.resident = None
     if context.user_data is not None:
         context.user_data.clear()

@@ -710,11 +710,15 @@ def answer_callback_query(w: World, p: JSON) -> bool:
 # ---------------------------------------------------------------- commands & profile
 
 
-def _scope(p: JSON) -> JSON | None:
+def _scope(p: JSON, w: World | None = None) -> JSON | None:
     scope = _json(p, "scope")
     if scope is not None and not isinstance(scope, dict):
         raise bad("can't parse BotCommandScope JSON object")
-    return scope
+    if scope is None:
+        return None
+    if w is not None and str(scope.get("type", "")).startswith("chat"):
+        _chat(w, scope)  # Telegram refuses a scope for a chat it does not know
+    return dict(scope)
 
 
 @method("setMyCommands")
@@ -728,7 +732,7 @@ def set_my_commands(w: World, p: JSON) -> bool:
         if not 1 <= len(str(cmd.get("description", ""))) <= 256:
             raise bad("BOT_COMMAND_DESCRIPTION_INVALID")
     lang = p.get("language_code")
-    key = commands_key(_scope(p), lang if isinstance(lang, str) else None)
+    key = commands_key(_scope(p, w), lang if isinstance(lang, str) else None)
     w.bot_commands[key] = [
         {"command": str(c["command"]), "description": str(c["description"])} for c in commands
     ]
@@ -745,7 +749,7 @@ def get_my_commands(w: World, p: JSON) -> list[JSON]:
 @method("deleteMyCommands")
 def delete_my_commands(w: World, p: JSON) -> bool:
     lang = p.get("language_code")
-    w.bot_commands.pop(commands_key(_scope(p), lang if isinstance(lang, str) else None), None)
+    w.bot_commands.pop(commands_key(_scope(p, w), lang if isinstance(lang, str) else None), None)
     w.changed()
     return True
 

@@ -286,7 +286,7 @@ class Sandbox(LoopbackServer):
             if problems and self.strict:
                 first = problems[0]
                 raise ApiError.bad_request(first.telegram or str(first))
-            fault = self.world.take_fault(name, params.get("chat_id"))
+            fault = self.world.take_fault(name, target_chat(params))
             if fault is not None:
                 raise ApiError(fault.error_code, fault.description, retry_after=fault.retry_after)
             self._storm_refusal(name)
@@ -1081,6 +1081,9 @@ class Sandbox(LoopbackServer):
     def commands(self, language_code: str | None = None, scope: JSON | None = None) -> list[JSON]:
         return self.world.commands(language_code, scope)
 
+    def shown_commands(self, chat_id: int, language_code: str | None) -> list[JSON]:
+        return self.world.shown_commands(chat_id, language_code)
+
     def reply_keyboard(self, chat_id: int) -> JSON | None:
         """The custom reply keyboard currently shown in ``chat_id`` (None if removed/never)."""
         return self.world.reply_keyboards.get(chat_id)
@@ -1303,3 +1306,16 @@ async def _read_params(request: web.Request) -> JSON:
             else:
                 params[key] = str(value)
     return params
+
+
+def target_chat(params: JSON) -> Any:
+    """The chat a call is about: its ``chat_id``, or the chat of a command scope."""
+    if params.get("chat_id") is not None:
+        return params.get("chat_id")
+    scope = params.get("scope")
+    if isinstance(scope, str):
+        try:
+            scope = json.loads(scope)
+        except ValueError:
+            return None
+    return scope.get("chat_id") if isinstance(scope, dict) else None

@@ -952,6 +952,22 @@ class World:
     def commands(self, language_code: str | None = None, scope: JSON | None = None) -> list[JSON]:
         return copy.deepcopy(self.bot_commands.get(commands_key(scope, language_code), []))
 
+    def shown_commands(self, chat_id: int, language_code: str | None) -> list[JSON]:
+        """The list a user with that app language sees in a private chat, in the order the
+        Bot API documents ("Determining list of commands"): the chat's own list for the
+        language, the chat's own list, then all private chats, then the default."""
+        scopes: list[JSON] = [
+            {"type": "chat", "chat_id": chat_id},
+            {"type": "all_private_chats"},
+            {"type": "default"},
+        ]
+        for scope in scopes:
+            for lang in (language_code, None) if language_code else (None,):
+                found = self.bot_commands.get(commands_key(scope, lang))
+                if found:
+                    return copy.deepcopy(found)
+        return []
+
     def state(self) -> JSON:
         """Everything a chat page needs, JSON-ready."""
         return {

@@ -82,6 +82,8 @@ class Draft:
     media_file_id: str | None
     send_at: datetime | None
     updated_at: datetime
+    machine: frozenset[str] = frozenset()
+    """Languages whose text in ``texts`` is a machine translation of the German one."""
 
 
 def _draft(row: aiosqlite.Row) -> Draft:
@@ -96,6 +98,7 @@ def _draft(row: aiosqlite.Row) -> Draft:
         media_file_id=row["media_file_id"],
         send_at=from_db(row["send_at"]),
         updated_at=_at(row["updated_at"]),
+        machine=frozenset(json.loads(row["machine"])),
     )
 
 
@@ -138,6 +141,7 @@ class BroadcastDrafts:
         texts: dict[str, str] | None = _UNSET,
         media: tuple[str, str] | None = _UNSET,
         send_at: datetime | None = _UNSET,
+        machine: frozenset[str] = _UNSET,
     ) -> Draft | None:
         sets = ["step = ?", "updated_at = ?"]
         params: list[Any] = [step, to_db(now)]
@@ -153,6 +157,9 @@ class BroadcastDrafts:
         if send_at is not _UNSET:
             sets.append("send_at = ?")
             params.append(to_db(send_at))
+        if machine is not _UNSET:
+            sets.append("machine = ?")
+            params.append(json.dumps(sorted(machine)))
         row = await self.db.fetchone(
             f"UPDATE broadcast_drafts SET {', '.join(sets)} WHERE user_id = ? RETURNING *",
             (*params, user_id),
@@ -187,6 +194,8 @@ class Broadcast:
     report_chat: int
     report_thread: int | None
     progress_message: int | None
+    machine: frozenset[str] = frozenset()
+    """Languages whose text is a machine translation (residents are told so)."""
 
 
 def _broadcast(row: aiosqlite.Row) -> Broadcast:
@@ -208,6 +217,7 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
         report_chat=row["report_chat"],
         report_thread=row["report_thread"],
         progress_message=row["progress_message"],
+        machine=frozenset(json.loads(row["machine"])),
     )
 
 
@@ -242,8 +252,8 @@ class Broadcasts:
             send_at = draft.send_at or now
             async with conn.execute(
                 "INSERT INTO broadcasts (topic, texts, media_kind, media_file_id, created_by,"
-                " created_at, send_at, status, lang, report_chat, report_thread, progress_message)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?) RETURNING *",
+                " created_at, send_at, status, lang, report_chat, report_thread, progress_message,"
+                " machine) VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?) RETURNING *",
                 (
                     draft.topic,
                     json.dumps(draft.texts, ensure_ascii=False),
@@ -256,6 +266,7 @@ class Broadcasts:
                     draft.chat_id,
                     draft.thread_id,
                     progress_message,
+                    json.dumps(sorted(draft.machine)),
                 ),
             ) as cur:
                 created = await cur.fetchone()

@@ -97,6 +97,7 @@ class StaffTopic:
     name: str
     is_current: bool
     closed: bool
+    card_message_id: int | None = None
 
 
 def _topic(row: aiosqlite.Row) -> StaffTopic:
@@ -106,6 +107,7 @@ def _topic(row: aiosqlite.Row) -> StaffTopic:
         name=row["name"],
         is_current=bool(row["is_current"]),
         closed=bool(row["closed"]),
+        card_message_id=row["card_message_id"],
     )
 
 
@@ -302,6 +304,17 @@ class Requests:
                 " VALUES (?, ?, ?, ?)",
                 (thread_id, user_id, name, to_db(now)),
             )
+
+    async def set_topic_card(self, thread_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE staff_topics SET card_message_id = ? WHERE thread_id = ?",
+            (message_id, thread_id),
+        )
+
+    async def rename_topic(self, thread_id: int, name: str) -> None:
+        await self.db.execute(
+            "UPDATE staff_topics SET name = ? WHERE thread_id = ?", (name, thread_id)
+        )
 
     async def lose_topic(self, thread_id: int) -> None:
         """Deleted (or unusable): the resident's next message opens a new topic."""

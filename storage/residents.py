@@ -149,3 +149,23 @@ class Residents:
             await self.db.execute(
                 "UPDATE residents SET unreachable_since = NULL WHERE user_id = ?", (user_id,)
             )
+
+    # -- the command list shown in the resident's chat (bot.services.command_menus) --------
+    async def set_commands(self, user_id: int, signature: str | None) -> None:
+        """What was published for the resident's chat (None: nothing, or withdrawn)."""
+        await self.db.execute(
+            "UPDATE residents SET commands = ? WHERE user_id = ?", (signature, user_id)
+        )
+
+    async def commands_out_of_step(
+        self, digest: str, after: int, limit: int
+    ) -> list[tuple[int, str]]:
+        """Consented, reachable residents (ids above ``after``) whose chat shows another
+        list than the one of their language in this version (``digest``): (id, language)."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, language FROM residents WHERE consent_at IS NOT NULL"
+            " AND unreachable_since IS NULL AND commands IS NOT (language || ':' || ?)"
+            " AND user_id > ? ORDER BY user_id LIMIT ?",
+            (digest, after, limit),
+        )
+        return [(row["user_id"], row["language"]) for row in rows]

@@ -209,6 +209,8 @@ class Harness:
         services = services_of(app)
         if services.interpreter.busy:
             return "a translation or transcription is at work"
+        if services.command_menus.busy:
+            return "residents' command lists are being published"
         outbox = services.outbox
         if not outbox.staff.idle:
             return "the staff lane is at work"

@@ -45,6 +45,10 @@ class Lane:
         self.log.append(f"reopen topic {resident_id}")
         return 0
 
+    async def retitle_topic(self, resident_id: int) -> int:
+        self.log.append(f"retitle topic {resident_id}")
+        return 0
+
     # -- the staff group, as the privacy service sees it (StaffGroup and ErasureNotifier)
     enabled = True
     is_forum = True

@@ -84,6 +84,19 @@ class OpenTopic:
 TopicPlan = UseTopic | ReopenTopic | OpenTopic
 
 
+@dataclass(frozen=True)
+class TopicInfo:
+    """What staff see of a resident: the topic (or header) name and the card that opens a
+    new topic. Never a phone number or a Telegram id."""
+
+    name: str
+    card: str | None = None
+
+
+NAME_LIMIT = 128
+CARD_LIMIT = 4096
+
+
 class TopicBook(Protocol):
     """Decisions and bookkeeping about residents' topics (``bot.services.topics``)."""
 
@@ -98,6 +111,14 @@ class TopicBook(Protocol):
     async def current(self, user_id: int) -> StaffTopic | None: ...
 
     async def opened(self, user_id: int, thread_id: int, name: str, now: datetime) -> None: ...
+
+    async def card_posted(self, thread_id: int, message_id: int) -> None: ...
+
+    async def renamed(self, thread_id: int, name: str) -> None: ...
+
+    async def info(self, user_id: int) -> TopicInfo:
+        """The resident's topic name and card as they read now."""
+        ...
 
     async def set_closed(self, thread_id: int, closed: bool) -> None: ...
 
@@ -326,6 +347,10 @@ class StaffLane(Lane):
     async def reopen_topic(self, resident_id: int) -> int:
         return await self._add("reopen_topic", user_id=resident_id, priority=True)
 
+    async def retitle_topic(self, resident_id: int) -> int:
+        """The resident's topic name and card are rendered again (their language changed)."""
+        return await self._add("retitle_topic", user_id=resident_id, priority=True)
+
     async def delete_topic(self, thread_id: int, *, if_refused: str) -> int:
         """Delete a forum topic with all its messages; if Telegram refuses (the bot lacks
         the right to delete messages), ``if_refused`` is posted into the general chat."""
@@ -524,6 +549,8 @@ class StaffLane(Lane):
             return await self._topic_state(item, now)
         if item.kind == "delete_topic":
             return await self._delete_topic(item, now)
+        if item.kind == "retitle_topic":
+            return await self._retitle(item, now)
         if item.kind == "delete_messages":
             self._room(now, 1)
             try:
@@ -682,7 +709,50 @@ class StaffLane(Lane):
             self._spend(now)
             cost += 1
             await self.topics.posted(card.message_id, user_id, None, now)
+            await self.topics.card_posted(thread_id, card.message_id)
         return thread_id, cost
+
+    async def _retitle(self, item: OutboxItem, now: datetime) -> int:
+        """Rename the resident's current topic and edit its card to read as now; a topic
+        staff deleted is forgotten, a card staff deleted stays gone."""
+        if item.user_id is None or not self.is_forum:
+            return 0
+        topic = await self.topics.current(item.user_id)
+        if topic is None:
+            return 0
+        staff = self.config.staff_chat
+        assert staff is not None
+        info = await self.topics.info(item.user_id)
+        name = info.name[:NAME_LIMIT]
+        cost = 0
+        if name != topic.name:
+            self._room(now, 1)
+            try:
+                await self.bot.edit_forum_topic(staff, topic.thread_id, name=name)
+            except TelegramError as exc:
+                failure = classify(exc)
+                if failure.kind is Kind.LOST_TOPIC:
+                    await self.topics.lost(topic.thread_id)
+                    return 1
+                if failure.kind is not Kind.NOT_MODIFIED:
+                    raise
+            finally:
+                self._spend(now)
+            cost += 1
+            await self.topics.renamed(topic.thread_id, name)
+        if topic.card_message_id is not None and info.card:
+            self._room(now, 1)
+            try:
+                await self.bot.edit_message_text(
+                    info.card[:CARD_LIMIT], staff, topic.card_message_id
+                )
+            except TelegramError as exc:
+                if not classify(exc).refused:  # not modified, or deleted by staff
+                    raise
+            finally:
+                self._spend(now)
+            cost += 1
+        return cost
 
     async def _topic_state(self, item: OutboxItem, now: datetime) -> int:
         """Close or reopen the resident's topic along with their request."""

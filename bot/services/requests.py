@@ -34,6 +34,8 @@ class TopicStates(Protocol):
 
     async def reopen_topic(self, resident_id: int) -> int: ...
 
+    async def retitle_topic(self, resident_id: int) -> int: ...
+
 
 @dataclass(frozen=True)
 class Target:
@@ -64,6 +66,12 @@ class RequestsService:
         self.clock = clock
         self.topics = topics
         self.staff = staff
+
+    async def language_changed(self, user_id: int) -> None:
+        """The resident chose another language: their topic's name and card follow, so
+        staff read the same language in the topic as in /queue."""
+        if await self.topics.current(user_id) is not None:
+            await self.staff.retitle_topic(user_id)
 
     # -- whom a staff message is about ---------------------------------------------------------
     async def resident_of(self, thread_id: int | None, replied_to: int | None) -> int | None:

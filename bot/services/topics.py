@@ -9,11 +9,18 @@ sets a :class:`TopicRenderer` on the service at build time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.delivery.staff_lane import OpenTopic, ReopenTopic, TopicPlan, UseTopic
+from bot.delivery.staff_lane import (
+    CARD_LIMIT,
+    NAME_LIMIT,
+    OpenTopic,
+    ReopenTopic,
+    TopicInfo,
+    TopicPlan,
+    UseTopic,
+)
 from storage import Storage
 from storage.requests import StaffTopic
 
@@ -26,18 +33,6 @@ __all__ = [
     "Topics",
     "UseTopic",
 ]
-
-NAME_LIMIT = 128
-CARD_LIMIT = 4096
-
-
-@dataclass(frozen=True)
-class TopicInfo:
-    """What staff see of a resident: the topic (or header) name and the card that opens a
-    new topic. Never a phone number or a Telegram id."""
-
-    name: str
-    card: str | None = None
 
 
 class TopicRenderer(Protocol):
@@ -72,6 +67,12 @@ class Topics:
 
     async def opened(self, user_id: int, thread_id: int, name: str, now: datetime) -> None:
         await self.storage.requests.add_topic(user_id, thread_id, name, now)
+
+    async def card_posted(self, thread_id: int, message_id: int) -> None:
+        await self.storage.requests.set_topic_card(thread_id, message_id)
+
+    async def renamed(self, thread_id: int, name: str) -> None:
+        await self.storage.requests.rename_topic(thread_id, name)
 
     async def set_closed(self, thread_id: int, closed: bool) -> None:
         await self.storage.requests.set_topic_closed(thread_id, closed)

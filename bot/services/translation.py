@@ -155,6 +155,18 @@ class ConversationTranslator:
         told.add(outcome.cause)
         return Failed(outcome.cause, source, target, tell_staff=first)
 
+    async def announcement(self, text: str, target: str) -> Outcome:
+        """A coordinator's German announcement as a draft in ``target`` (a broadcast's
+        missing language). No resident is involved: no once-per-resident marks."""
+        if self.engine is None:
+            return Skipped(Skip.OFF)
+        if _same("de", target):
+            return Skipped(Skip.SAME)
+        outcome = await self.engine.translate(text, "de", target)
+        if outcome.ok:
+            return Translated(outcome.text, "de", target)
+        return Failed(outcome.cause, "de", target, tell_staff=False)
+
     def forget(self, resident_id: int) -> None:
         """Erasure: nothing about this resident stays, not even which notes were sent."""
         self._told.pop(resident_id, None)

@@ -10,6 +10,7 @@ is answered "no longer valid".
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.flows import Awaiting, Flow, where
 from bot.i18n import LANGUAGES, N_
+from bot.services.translation import Translated
 from handlers.broadcast.schedule import schedule, start
 from handlers.broadcast.views import (
     CB_TOPIC,
@@ -198,7 +200,11 @@ async def on_language(update: Update, context: BotContext, cb: Callback) -> None
     t = context.t
     draft = await draft_of(update, context, LANGS)
     code = cb.arg(0)
-    if draft is None or code not in LANGUAGES or code in draft.texts:
+    if (
+        draft is None
+        or code not in LANGUAGES
+        or (code in draft.texts and code not in draft.machine)
+    ):
         await answer_query(update, stale(t), alert=True)
         return
     await answer_query(update)
@@ -301,8 +307,29 @@ async def text_input(context: BotContext, draft: Draft, message: Message) -> Non
             )
         )
         return
-    draft = await advance(context, draft, LANGS, texts={**draft.texts, code: text})
+    texts, machine = {**draft.texts, code: text}, draft.machine - {code}
+    if code == "de":
+        drafts = await machine_drafts(
+            context, text, missing=[c for c in LANGUAGES if c not in texts]
+        )
+        texts, machine = {**texts, **drafts}, machine | drafts.keys()
+    draft = await advance(context, draft, LANGS, texts=texts, machine=machine)
     await say(message, langs_prompt(t, draft))
+
+
+async def machine_drafts(context: BotContext, text: str, missing: list[str]) -> dict[str, str]:
+    """With a translator configured, the German announcement machine-translated into each
+    missing language the engine can do; the coordinator sees them marked in the preview and
+    may replace any. A language the engine cannot do (Kurmanji) gets German with the note."""
+    translator = context.services.translator
+    if not translator.enabled or not missing:
+        return {}
+    outcomes = await asyncio.gather(*(translator.announcement(text, code) for code in missing))
+    return {
+        outcome.target: outcome.text
+        for outcome in outcomes
+        if isinstance(outcome, Translated) and 0 < len(outcome.text) <= TEXT_MAX
+    }
 
 
 async def media_input(context: BotContext, draft: Draft, message: Message) -> None:

@@ -50,18 +50,29 @@ def text_prompt(t: Translator, code: str) -> str:
 
 
 def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
-    given = ", ".join(language_name(t, c) for c in LANGUAGES if c in draft.texts)
     text = t._(
         N_(
             "Texts so far: {languages}.\n\nAdd the announcement in another language? Residents "
             "whose language is missing get the German text with a short note in their language."
         ),
-        languages=given,
+        languages=human_languages(t, draft),
     )
+    if draft.machine:
+        text += "\n\n🌐 " + t._(
+            N_(
+                "Machine-translated drafts: {languages}. Residents read them with a note that a "
+                "machine translated them. Check them in the preview; to replace one, tap its "
+                "language and send your own text."
+            ),
+            languages=machine_languages(t, draft),
+        )
     missing = [
-        InlineKeyboardButton(f"+ {language_name(t, c)}", callback_data=callbacks.make(CB_LANG, c))
+        InlineKeyboardButton(
+            f"✎ {language_name(t, c)} 🌐" if c in draft.machine else f"+ {language_name(t, c)}",
+            callback_data=callbacks.make(CB_LANG, c),
+        )
         for c in LANGUAGES
-        if c not in draft.texts
+        if c not in draft.texts or c in draft.machine
     ]
     rows = [missing[i : i + 3] for i in range(0, len(missing), 3)]
     rows.append(
@@ -73,6 +84,16 @@ def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup
     )
     rows.append(discard_row(t))
     return text, InlineKeyboardMarkup(rows)
+
+
+def human_languages(t: Translator, draft: Draft) -> str:
+    return ", ".join(
+        language_name(t, c) for c in LANGUAGES if c in draft.texts and c not in draft.machine
+    )
+
+
+def machine_languages(t: Translator, draft: Draft) -> str:
+    return ", ".join(language_name(t, c) for c in LANGUAGES if c in draft.machine)
 
 
 def media_prompt(t: Translator) -> tuple[str, InlineKeyboardMarkup]:
@@ -117,12 +138,16 @@ def summary_prompt(
     t: Translator, draft: Draft, title: str, audience: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     """After the preview: what happens next, and the button to confirm it."""
-    languages = ", ".join(language_name(t, c) for c in LANGUAGES if c in draft.texts)
     lines = [
         t._(N_("Topic: {topic}"), topic=title),
         t._(N_("Subscribers now: {n}"), n=audience),
-        t._(N_("Languages: {languages}"), languages=languages),
+        t._(N_("Languages: {languages}"), languages=human_languages(t, draft)),
     ]
+    if draft.machine:
+        lines.append(
+            "🌐 "
+            + t._(N_("Machine translation: {languages}"), languages=machine_languages(t, draft))
+        )
     if len(draft.texts) < len(LANGUAGES):
         lines.append(t._(N_("Everybody else gets the German text with a note in their language.")))
     if draft.send_at is None:
@@ -156,6 +181,7 @@ def as_broadcast(draft: Draft, lang: str, now: datetime) -> Broadcast:
         report_chat=draft.chat_id,
         report_thread=draft.thread_id,
         progress_message=None,
+        machine=draft.machine,
     )
 
 

@@ -193,6 +193,8 @@ def render_broadcast(
     header = "📢 " + t._(N_("News: {topic}"), topic=title)
     body = broadcast.texts.get(t.code)
     note = ""
+    if body is not None and t.code in broadcast.machine:
+        note = "\n\nℹ️ " + t._(N_("A machine translated this message from German."))
     if body is None:
         body = broadcast.texts["de"]
         if t.code != "de":
