@@ -81,7 +81,8 @@ LANGUAGES: dict[str, Language] = {
     for lang in (
         Language("de", "de", "Deutsch", telegram_code="de"),
         Language("de_easy", "de", "Leichte Sprache"),
-        Language("en", "en", "English", telegram_code="en"),
+        # British dates ("Tuesday, 1 December 2026") go with the catalog's British spelling.
+        Language("en", "en_GB", "English", telegram_code="en"),
         Language("tr", "tr", "Türkçe", telegram_code="tr"),
         Language("ar", "ar", "العربية", rtl=True, telegram_code="ar"),
         Language("uk", "uk", "Українська", telegram_code="uk"),
@@ -135,8 +136,9 @@ DATE_STYLES: dict[str, DateStyle] = {
     "uk": DateStyle(),
     "ru": DateStyle(),
     "pl": DateStyle(),
-    # Bulgarian: Babel's interval puts "ч." after each time once ("9:00 ч. – 12:00 ч.").
-    "bg": DateStyle(),
+    # Bulgarian: one "ч." after a range ("09:00–12:00 ч."), not Babel's one per time
+    # ("9:00 ч. – 12:00 ч.").
+    "bg": DateStyle(hour_word=" ч.", babel_interval=False),
     # Romanian: "mar." is both marți (Tuesday) and martie (March).
     "ro": DateStyle(full_names=True),
     "fa": DateStyle(),  # Babel's Persian patterns are already in full
@@ -159,6 +161,27 @@ def _widen(pattern: str) -> str:
         for field, wide in _WIDEN:
             parts[i] = field.sub(wide, parts[i])
     return "'".join(parts)
+
+
+# A placeholder directly before a sentence's full stop (not before an ellipsis "...").
+_BEFORE_STOP = re.compile(r"\{([a-z_]+)\}\.(?!\.)")
+
+
+def _before_full_stop(text: str) -> set[str]:
+    return set(_BEFORE_STOP.findall(text))
+
+
+def _fit_stop(value: str, before_stop: bool) -> str:
+    """A value that ends in an abbreviation's period ("2026 р.", "12:00 ч.") loses it
+    where the sentence puts its own full stop right after: one period, not "р..". The
+    period may sit inside a directional isolate ("…\u2069")."""
+    if not before_stop:
+        return value
+    closing = PDI if value.endswith(PDI) else ""
+    body = value[: len(value) - len(closing)]
+    if body.endswith(".") and not body.endswith(".."):
+        return body[:-1] + closing
+    return value
 
 
 def N_(message: str) -> str:
@@ -269,12 +292,17 @@ class Translator:
     def _phrase(self, message: str, /, **phrases: str) -> str:
         """Join already translated pieces: they are text of this language, not inserted
         values, so they are not isolated (their own inserted values already are)."""
-        return self._catalog.gettext(message).format(**phrases)
+        text = self._catalog.gettext(message)
+        stops = _before_full_stop(text)
+        return text.format(**{k: _fit_stop(v, k in stops) for k, v in phrases.items()})
 
     def _format(self, text: str, values: dict[str, Any]) -> str:
         if not values:
             return text
-        return text.format(**{k: self.isolate(str(v)) for k, v in values.items()})
+        stops = _before_full_stop(text)
+        return text.format(
+            **{k: self.isolate(_fit_stop(str(v), k in stops)) for k, v in values.items()}
+        )
 
     # -- direction ----------------------------------------------------------------------
     def isolate(self, text: str) -> str:
@@ -393,10 +421,17 @@ class Translator:
         return self._phrase(N_("{date}, {time}"), date=day, time=clock)
 
     def when_relative(self, start: dt.datetime, today: dt.date) -> str:
-        """ "tomorrow, at 14:00" / "today, at 14:00" — a moment close ahead."""
-        return self._phrase(
-            N_("{date}, {time}"), date=self.relative_day(start, today), time=self.at_time(start)
-        )
+        """ "tomorrow at 14:00" / "today at 14:00" / "Friday, at 14:00" — a moment close
+        ahead. Today and tomorrow have phrases of their own: the date phrase "{date}, {time}"
+        may put a word for "on the day" before its date (ar "يوم", fa "روز"), which reads
+        "on the day tomorrow" in front of a relative day."""
+        time = self.at_time(start)
+        delta = (self._day(start) - today).days
+        if delta == 0:
+            return self._phrase(N_("today {time}"), time=time)
+        if delta == 1:
+            return self._phrase(N_("tomorrow {time}"), time=time)
+        return self._phrase(N_("{date}, {time}"), date=self.relative_day(start, today), time=time)
 
     def relative_day(self, value: dt.date | dt.datetime, today: dt.date) -> str:
         """ "today", "tomorrow", a weekday within the coming week, else the date."""
@@ -414,10 +449,16 @@ class Translator:
         return self._weekday_name(index)
 
     def language_name(self, code: str) -> str:
-        """A language by its own name ("العربية", "Русский"), never its code: residents
-        read /mydata, not ISO 639."""
+        """A language as this language names it inside a sentence ("німецька", "arabski",
+        "Arabisch"), never its code: Babel's names, which are lower-case where the language
+        writes them so (uk, ru, pl, bg, ro, ku), so "Оригінал (німецька):" and "…: polski."
+        read right. A native name ("Polski") belongs only to the language menu."""
+        if code == "de_easy":
+            return self.isolate(self._(N_("Easy German")))
         language = LANGUAGES.get(code)
-        return self.isolate(language.native_name if language else code)
+        babel = language.babel.split("_")[0] if language else code
+        name = self.locale.languages.get(babel) or (language.native_name if language else code)
+        return self.isolate(name)
 
     # -- public holidays ----------------------------------------------------------------
     def holiday(self, name: str) -> str:

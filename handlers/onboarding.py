@@ -255,9 +255,7 @@ async def on_language(update: Update, context: BotContext, choice: Callback) -> 
     else:
         context.user_data[PENDING_LANGUAGE] = code  # type: ignore[index]
     t = context.t
-    await answer_query(
-        update, t._(N_("Language: {language}"), language=LANGUAGES[code].native_name)
-    )
+    await answer_query(update, t._(N_("Language: {language}"), language=t.language_name(code)))
     if has_consent(context):
         await show_menu(update, context)
     else:

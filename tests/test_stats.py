@@ -519,11 +519,11 @@ async def test_known_november_every_figure(bot: Harness) -> None:
 async def test_week_and_funding_period(bot: Harness) -> None:
     admin, _ = await november(bot)
     [text, _photo] = await command(bot, admin, "/stats week")
-    assert "Week 48: Nov 23, 2026 – Nov 29, 2026" in text["text"]
+    assert "Week 48: 23 Nov 2026 – 29 Nov 2026" in text["text"]
     # Only Emma's appointment this week: a single booking is not shown.
     assert "📅 Appointments in the period: <3 booked" in text["text"]
     [text, photo] = await command(bot, admin, "/stats all")
-    assert "Funding period so far: Jan 1, 2023 – Nov 26, 2026" in text["text"]
+    assert "Funding period so far: 1 Jan 2023 – 26 Nov 2026" in text["text"]
     assert "👥 Residents reached: 14 new, 14 active" in text["text"]
     assert photo["photo"]
 

@@ -397,7 +397,7 @@ def for_resident(rt: Translator, outcome: Translated, original: str, limit: int)
     note = "<i>🌐 " + html.escape(rt._(N_("This answer was translated by a machine."))) + "</i>"
     body = f"{_fit(outcome.text, limit - len(note) - 2)}\n\n{note}"
     head = html.escape(
-        rt._(N_("Original ({language}):"), language=language_in(outcome.source, rt.code))
+        rt._(N_("Original ({language}):"), language=rt.language_name(outcome.source))
     )
     opening, closing = "\n<blockquote expandable>", "</blockquote>"
     room = limit - len(body) - len(head) - len(opening) - len(closing) - 1
