@@ -29,6 +29,7 @@ from babel.dates import (
 )
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.units import format_unit
 
 DOMAIN = "messages"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -81,8 +82,7 @@ LANGUAGES: dict[str, Language] = {
     for lang in (
         Language("de", "de", "Deutsch", telegram_code="de"),
         Language("de_easy", "de", "Leichte Sprache"),
-        # British dates ("Tuesday, 1 December 2026") go with the catalog's British spelling.
-        Language("en", "en_GB", "English", telegram_code="en"),
+        Language("en", "en", "English", telegram_code="en"),
         Language("tr", "tr", "Türkçe", telegram_code="tr"),
         Language("ar", "ar", "العربية", rtl=True, telegram_code="ar"),
         Language("uk", "uk", "Українська", telegram_code="uk"),
@@ -95,6 +95,9 @@ LANGUAGES: dict[str, Language] = {
     )
 }
 DEFAULT_LANGUAGE = "de"
+# Dates and units in British English ("Tuesday, 1 December 2026"), as the catalog is spelt:
+# an office in Germany, not Babel's US default. Names and plural rules are the same.
+_FORMAT_LOCALES = {"en": "en_GB"}
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,7 @@ class Translator:
     def __init__(self, language: Language, catalog: gettext.NullTranslations, tz: ZoneInfo):
         self.language = language
         self.code = language.code
-        self.locale = Locale.parse(language.babel)
+        self.locale = Locale.parse(_FORMAT_LOCALES.get(language.code, language.babel))
         self.tz = tz
         self._catalog = catalog
 
@@ -444,6 +447,29 @@ class Translator:
         if 1 < delta < 7:
             return self.isolate(self._weekday_name(day.weekday(), "stand-alone"))
         return self.date(day, "MMMMEEEEd")
+
+    def duration(self, minutes: int) -> str:
+        """A span in a staff list ("45 Min.", "3 Std. 20 Min.", "2 Tg. 5 Std."): CLDR's
+        abbreviated units through Babel, so each number agrees with its unit in every
+        language (ar "يومان", ru "5 дн.") and no sentence around it needs a case of it."""
+        minutes = max(minutes, 0)
+        if minutes < 60:
+            return self.isolate(self._unit(minutes, "duration-minute"))
+        hours, rest = divmod(minutes, 60)
+        if hours < 48:
+            larger, smaller = (hours, "duration-hour"), (rest, "duration-minute")
+        else:
+            larger, smaller = (hours // 24, "duration-day"), (hours % 24, "duration-hour")
+        if not smaller[0]:
+            return self.isolate(self._unit(*larger))
+        return self.isolate(
+            self._phrase(
+                N_("{larger} {smaller}"), larger=self._unit(*larger), smaller=self._unit(*smaller)
+            )
+        )
+
+    def _unit(self, value: int, unit: str) -> str:
+        return str(format_unit(value, unit, "short", locale=self.locale))
 
     def weekday(self, index: int) -> str:
         return self._weekday_name(index)

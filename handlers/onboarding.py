@@ -52,10 +52,10 @@ def retention_text(t: Translator, days: int) -> str:
             "• Also stored: your first name, your appointments, your questions to the "
             "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
             "and the news you subscribed to.\n"
-            "• Closed questions and past appointments are deleted after {days} days.\n"
+            "• Closed questions and past appointments are deleted {after}.\n"
             "• /mydata shows everything we store about you, /delete erases it."
         ),
-        days=days,
+        after=t.n_("after {n} day", "after {n} days", days),
     )
 
 

@@ -41,7 +41,6 @@ NUMERIC = frozenset(
         "minutes",
         "max",
         "total",
-        "new",
         "active",
         "sent",
         "blocked",
@@ -49,6 +48,7 @@ NUMERIC = frozenset(
         "translated",
         "transcribed",
         "weeks",
+        "length",
     }
 )
 
@@ -110,7 +110,7 @@ def values_for(
         return t.time_range(moment, end)
     if name in ("start", "end"):
         return t._clock(moment)
-    if name in NUMERIC or name == "new":
+    if name in NUMERIC or name == "new":  # {new}: a count in stats, a date when moved
         return "5"
     if name in ("language", "source", "target"):
         return t.language_name("de")
@@ -295,3 +295,55 @@ def test_native_names_only_in_the_language_menu() -> None:
                     if "native_name" in ast.dump(keyword.value)
                 ]
     assert not found, found
+
+
+# -- class 7: every count through the plural rules -------------------------------------------
+# A count may stand without ngettext only as a label's value: "Termine: 3", "(3)", "3 of 7".
+LABEL_VALUE = re.compile(r"(: |\(|\{[a-z_]+\} of )$")
+# "{x} days", "{limit} characters": a placeholder counted by the English noun after it (a
+# plural noun; the verbs that follow a name are not).
+COUNTED = re.compile(
+    r" (?!(?:is|was|has|does|takes|gets|needs|says|wants|sends|this|its|as|us)\b)[a-z]+s\b"
+)
+
+
+def counts_outside_plurals(msgid: str) -> list[str]:
+    """Placeholders of a non-plural msgid that a sentence reads as a count ("5 days"): a
+    count's name ({n}, {days}…) outside a label, or any placeholder before a plural noun."""
+    return [
+        match.group()
+        for match in PLACEHOLDER.finditer(msgid)
+        if (match.group(1) in NUMERIC and not LABEL_VALUE.search(msgid[: match.start()]))
+        or COUNTED.match(msgid, match.end())
+    ]
+
+
+def test_every_count_goes_through_the_plural_rules() -> None:
+    """ar "لمدة {days} يوم" read "5 يوم"; a count in a sentence needs ngettext (``t.n_``),
+    durations :meth:`Translator.duration` (Babel's units); a label's value ("Termine: 3")
+    needs neither."""
+    bad = [
+        message.id
+        for message in load("en")
+        if isinstance(message.id, str) and counts_outside_plurals(message.id)
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_count_check_can_fail() -> None:
+    assert counts_outside_plurals("Closed for {days} days.")
+    assert counts_outside_plurals("and {n} more")
+    assert counts_outside_plurals("at most {limit} characters")
+    assert not counts_outside_plurals("{name} takes care of #{ref}.")
+    assert not counts_outside_plurals("Appointments: {n}")
+    assert not counts_outside_plurals("sent: {sent} of {total}")
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_durations_agree_with_their_number(code: str) -> None:
+    t = i18n().get(code)
+    for minutes in (1, 2, 45, 60 + 5, 47 * 60, 2 * 24 * 60, 5 * 24 * 60 + 60):
+        text = plain(t.duration(minutes))
+        assert text and "{" not in text and not mixes_digits(text), text
+    assert plain(i18n().get("ar").duration(2 * 24 * 60)).startswith("يومان")
+    assert plain(i18n().get("de").duration(3 * 60 + 20)) == "3 Std. 20 Min."

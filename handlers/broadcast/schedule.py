@@ -53,7 +53,7 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
         lines.append(
             "📤 "
             + t._(
-                N_("#{id} {topic}: being sent, {sent} of {total}"),
+                N_("#{id} {topic}: being sent ({sent} of {total})"),
                 id=b.id,
                 topic=title,
                 sent=counts.get(SENT, 0),
