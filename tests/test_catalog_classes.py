@@ -347,3 +347,49 @@ def test_durations_agree_with_their_number(code: str) -> None:
         assert text and "{" not in text and not mixes_digits(text), text
     assert plain(i18n().get("ar").duration(2 * 24 * 60)).startswith("يومان")
     assert plain(i18n().get("de").duration(3 * 60 + 20)) == "3 Std. 20 Min."
+
+
+def test_arabic_one_and_two_are_words_not_digits() -> None:
+    """ar "منذ {n} يومين" read "منذ 2 يومين": the dual (and "one") is a word of its own
+    ("يومين", "يوم واحد"); a digit before it says the number twice."""
+    bad = [
+        forms(m)[i]
+        for m in load("ar")
+        if isinstance(m.id, tuple)
+        for i in (1, 2)
+        if re.search(r"\{n\} \w", forms(m)[i])
+    ]
+    assert not bad, "\n".join(bad)
+
+
+# -- class 5: a date or time where the sentence's grammar fits -------------------------------
+# A phrase the date helpers return glued into words that do not fit it: tr "saat 14:00
+# tarihinden" (a time taken for a date), uk/ru "… буде зачинено. Дата: …" (the date pushed
+# out of the sentence), ar "مغلق في" (a day is "يوم"), a doubled "on the day" or postposition.
+TR_DAYS = "Pazartesi|Salı|Çarşamba|Perşembe|Cuma|Cumartesi|Pazar"
+PL_DAYS = "poniedziałek|wtorek|środa|czwartek|piątek|sobota|niedziela|pon|wt|śr|czw|pt|sob|niedz"
+MISFITS: dict[str, tuple[str, ...]] = {
+    "tr": (r"saat [\d:]+ (tarih|için)", rf"({TR_DAYS}) tarih"),
+    "uk": (r"\. Дата:",),
+    "ru": (r"\. Дата:",),
+    "ar": (r"مغلق في", r"يوم يوم", r"في يوم اليوم"),
+    "fa": (r"روز روز", r"تعطیل در"),
+    "ku": (r"\bde de\b",),
+    "pl": (rf"\b(z|na|dnia|dniu|wysłany|wyrażono|zamknięte) ({PL_DAYS})\b",),
+}
+
+
+def misfits(code: str, text: str) -> list[str]:
+    return [p for p in MISFITS.get(code, ()) if re.search(p, plain(text))]
+
+
+@pytest.mark.parametrize("code", sorted(MISFITS))
+def test_dates_fit_the_sentence(code: str) -> None:
+    bad = {plain(text) for _msgid, text in renderings(code) if misfits(code, text)}
+    assert not bad, f"{code}:\n" + "\n".join(sorted(bad)[:10])
+
+
+def test_the_misfit_check_can_fail() -> None:
+    assert misfits("tr", "Randevunuz 1 Aralık 2026 Salı, saat 14:00 tarihinden taşındı.")
+    assert misfits("ar", "مغلق في الثلاثاء، 1 ديسمبر")
+    assert misfits("ku", "Dê di sêşem, 01.12.2026, di saet 09:00 de de were şandin.")
