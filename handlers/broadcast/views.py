@@ -44,7 +44,7 @@ def moment(t: Translator, when: datetime) -> str:
 def text_prompt(t: Translator, code: str) -> str:
     if code == "de":
         return t._(N_("Now send me the text of the announcement in German."))
-    return t._(N_("Send me the text in {language}."), language=language_name(code))
+    return t._(N_("Send me the text in {language}."), language=t.language_name(code))
 
 
 def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
