@@ -208,6 +208,17 @@ HOLIDAY_NAMES: dict[str, str] = {
     "Erster Weihnachtstag": N_("Christmas Day"),
     "Zweiter Weihnachtstag": N_("Second Day of Christmas"),
 }
+# A weekday within the coming week, with the time phrase ("at 09:00"): one msgid per day, so
+# each language can put the weekday in the case its sentences need ("у пʼятницю").
+WEEKDAY_PHRASES = (
+    N_("on Monday {time}"),
+    N_("on Tuesday {time}"),
+    N_("on Wednesday {time}"),
+    N_("on Thursday {time}"),
+    N_("on Friday {time}"),
+    N_("on Saturday {time}"),
+    N_("on Sunday {time}"),
+)
 CLOSURE_REASON_NAMES: dict[str, str] = {
     "illness": N_("illness in the team"),
     "training": N_("team training"),
@@ -424,16 +435,20 @@ class Translator:
         return self._phrase(N_("{date}, {time}"), date=day, time=clock)
 
     def when_relative(self, start: dt.datetime, today: dt.date) -> str:
-        """ "tomorrow at 14:00" / "today at 14:00" / "Friday, at 14:00" — a moment close
-        ahead. Today and tomorrow have phrases of their own: the date phrase "{date}, {time}"
-        may put a word for "on the day" before its date (ar "يوم", fa "روز"), which reads
-        "on the day tomorrow" in front of a relative day."""
+        """ "tomorrow at 14:00" / "today at 14:00" / "on Friday at 14:00" — a moment close
+        ahead. Today, tomorrow and each weekday have phrases of their own: the date phrase
+        "{date}, {time}" may put a word for "on the day" before its date (ar "يوم", fa
+        "روز"), which reads "on the day tomorrow" in front of a relative day, and a weekday
+        needs its own case ("у пʼятницю", "w piątek")."""
         time = self.at_time(start)
-        delta = (self._day(start) - today).days
+        day = self._day(start)
+        delta = (day - today).days
         if delta == 0:
             return self._phrase(N_("today {time}"), time=time)
         if delta == 1:
             return self._phrase(N_("tomorrow {time}"), time=time)
+        if 1 < delta < 7:
+            return self._phrase(WEEKDAY_PHRASES[day.weekday()], time=time)
         return self._phrase(N_("{date}, {time}"), date=self.relative_day(start, today), time=time)
 
     def relative_day(self, value: dt.date | dt.datetime, today: dt.date) -> str:
