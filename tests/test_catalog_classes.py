@@ -117,8 +117,13 @@ def values_for(
     return "Fabrik Heeder"
 
 
-def renderings(code: str) -> Iterator[tuple[str, str]]:
+@cache
+def renderings(code: str) -> tuple[tuple[str, str], ...]:
     """(msgid, rendered text) for every message of the catalog, filled the bot's ways."""
+    return tuple(_render(code))
+
+
+def _render(code: str) -> Iterator[tuple[str, str]]:
     t = i18n().get(code)
     relative = relative_slots()
     for message in load(code):
