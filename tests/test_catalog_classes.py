@@ -131,7 +131,8 @@ def _render(code: str) -> Iterator[tuple[str, str]]:
             continue
         singular = message.id if isinstance(message.id, str) else message.id[0]
         names = set(PLACEHOLDER.findall(singular))
-        if not names & {"date", "when", "time", "hours", "old", "new", "start", "end", "n"}:
+        dated = names & {"date", "when", "time", "hours", "old", "new", "start", "end"}
+        if not (dated or names & NUMERIC or isinstance(message.id, tuple)):
             continue
         for variant, moment in enumerate(MOMENTS):
             for shift in range(4 if names & {"when", "old", "date"} else 1):
