@@ -29,6 +29,7 @@ from babel.dates import (
 )
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.units import format_unit
 
 DOMAIN = "messages"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -94,6 +95,9 @@ LANGUAGES: dict[str, Language] = {
     )
 }
 DEFAULT_LANGUAGE = "de"
+# Dates and units in British English ("Tuesday, 1 December 2026"), as the catalog is spelt:
+# an office in Germany, not Babel's US default. Names and plural rules are the same.
+_FORMAT_LOCALES = {"en": "en_GB"}
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,9 @@ DATE_STYLES: dict[str, DateStyle] = {
     "uk": DateStyle(),
     "ru": DateStyle(),
     "pl": DateStyle(),
-    # Bulgarian: Babel's interval puts "ч." after each time once ("9:00 ч. – 12:00 ч.").
-    "bg": DateStyle(),
+    # Bulgarian: one "ч." after a range ("09:00–12:00 ч."), not Babel's one per time
+    # ("9:00 ч. – 12:00 ч.").
+    "bg": DateStyle(hour_word=" ч.", babel_interval=False),
     # Romanian: "mar." is both marți (Tuesday) and martie (March).
     "ro": DateStyle(full_names=True),
     "fa": DateStyle(),  # Babel's Persian patterns are already in full
@@ -161,6 +166,27 @@ def _widen(pattern: str) -> str:
     return "'".join(parts)
 
 
+# A placeholder directly before a sentence's full stop (not before an ellipsis "...").
+_BEFORE_STOP = re.compile(r"\{([a-z_]+)\}\.(?!\.)")
+
+
+def _before_full_stop(text: str) -> set[str]:
+    return set(_BEFORE_STOP.findall(text))
+
+
+def _fit_stop(value: str, before_stop: bool) -> str:
+    """A value that ends in an abbreviation's period ("2026 р.", "12:00 ч.") loses it
+    where the sentence puts its own full stop right after: one period, not "р..". The
+    period may sit inside a directional isolate ("…\u2069")."""
+    if not before_stop:
+        return value
+    closing = PDI if value.endswith(PDI) else ""
+    body = value[: len(value) - len(closing)]
+    if body.endswith(".") and not body.endswith(".."):
+        return body[:-1] + closing
+    return value
+
+
 def N_(message: str) -> str:
     """Mark a string for extraction where it is defined; translate it where it is shown."""
     return message
@@ -182,6 +208,17 @@ HOLIDAY_NAMES: dict[str, str] = {
     "Erster Weihnachtstag": N_("Christmas Day"),
     "Zweiter Weihnachtstag": N_("Second Day of Christmas"),
 }
+# A weekday within the coming week, with the time phrase ("at 09:00"): one msgid per day, so
+# each language can put the weekday in the case its sentences need ("у пʼятницю").
+WEEKDAY_PHRASES = (
+    N_("on Monday {time}"),
+    N_("on Tuesday {time}"),
+    N_("on Wednesday {time}"),
+    N_("on Thursday {time}"),
+    N_("on Friday {time}"),
+    N_("on Saturday {time}"),
+    N_("on Sunday {time}"),
+)
 CLOSURE_REASON_NAMES: dict[str, str] = {
     "illness": N_("illness in the team"),
     "training": N_("team training"),
@@ -249,7 +286,7 @@ class Translator:
     def __init__(self, language: Language, catalog: gettext.NullTranslations, tz: ZoneInfo):
         self.language = language
         self.code = language.code
-        self.locale = Locale.parse(language.babel)
+        self.locale = Locale.parse(_FORMAT_LOCALES.get(language.code, language.babel))
         self.tz = tz
         self._catalog = catalog
 
@@ -269,12 +306,17 @@ class Translator:
     def _phrase(self, message: str, /, **phrases: str) -> str:
         """Join already translated pieces: they are text of this language, not inserted
         values, so they are not isolated (their own inserted values already are)."""
-        return self._catalog.gettext(message).format(**phrases)
+        text = self._catalog.gettext(message)
+        stops = _before_full_stop(text)
+        return text.format(**{k: _fit_stop(v, k in stops) for k, v in phrases.items()})
 
     def _format(self, text: str, values: dict[str, Any]) -> str:
         if not values:
             return text
-        return text.format(**{k: self.isolate(str(v)) for k, v in values.items()})
+        stops = _before_full_stop(text)
+        return text.format(
+            **{k: self.isolate(_fit_stop(str(v), k in stops)) for k, v in values.items()}
+        )
 
     # -- direction ----------------------------------------------------------------------
     def isolate(self, text: str) -> str:
@@ -393,10 +435,21 @@ class Translator:
         return self._phrase(N_("{date}, {time}"), date=day, time=clock)
 
     def when_relative(self, start: dt.datetime, today: dt.date) -> str:
-        """ "tomorrow, at 14:00" / "today, at 14:00" — a moment close ahead."""
-        return self._phrase(
-            N_("{date}, {time}"), date=self.relative_day(start, today), time=self.at_time(start)
-        )
+        """ "tomorrow at 14:00" / "today at 14:00" / "on Friday at 14:00" — a moment close
+        ahead. Today, tomorrow and each weekday have phrases of their own: the date phrase
+        "{date}, {time}" may put a word for "on the day" before its date (ar "يوم", fa
+        "روز"), which reads "on the day tomorrow" in front of a relative day, and a weekday
+        needs its own case ("у пʼятницю", "w piątek")."""
+        time = self.at_time(start)
+        day = self._day(start)
+        delta = (day - today).days
+        if delta == 0:
+            return self._phrase(N_("today {time}"), time=time)
+        if delta == 1:
+            return self._phrase(N_("tomorrow {time}"), time=time)
+        if 1 < delta < 7:
+            return self._phrase(WEEKDAY_PHRASES[day.weekday()], time=time)
+        return self._phrase(N_("{date}, {time}"), date=self.relative_day(start, today), time=time)
 
     def relative_day(self, value: dt.date | dt.datetime, today: dt.date) -> str:
         """ "today", "tomorrow", a weekday within the coming week, else the date."""
@@ -410,14 +463,43 @@ class Translator:
             return self.isolate(self._weekday_name(day.weekday(), "stand-alone"))
         return self.date(day, "MMMMEEEEd")
 
+    def duration(self, minutes: int) -> str:
+        """A span in a staff list ("45 Min.", "3 Std. 20 Min.", "2 Tg. 5 Std."): CLDR's
+        abbreviated units through Babel, so each number agrees with its unit in every
+        language (ar "يومان", ru "5 дн.") and no sentence around it needs a case of it."""
+        minutes = max(minutes, 0)
+        if minutes < 60:
+            return self.isolate(self._unit(minutes, "duration-minute"))
+        hours, rest = divmod(minutes, 60)
+        if hours < 48:
+            larger, smaller = (hours, "duration-hour"), (rest, "duration-minute")
+        else:
+            larger, smaller = (hours // 24, "duration-day"), (hours % 24, "duration-hour")
+        if not smaller[0]:
+            return self.isolate(self._unit(*larger))
+        return self.isolate(
+            self._phrase(
+                N_("{larger} {smaller}"), larger=self._unit(*larger), smaller=self._unit(*smaller)
+            )
+        )
+
+    def _unit(self, value: int, unit: str) -> str:
+        return str(format_unit(value, unit, "short", locale=self.locale))
+
     def weekday(self, index: int) -> str:
         return self._weekday_name(index)
 
     def language_name(self, code: str) -> str:
-        """A language by its own name ("العربية", "Русский"), never its code: residents
-        read /mydata, not ISO 639."""
+        """A language as this language names it inside a sentence ("німецька", "arabski",
+        "Arabisch"), never its code: Babel's names, which are lower-case where the language
+        writes them so (uk, ru, pl, bg, ro, ku), so "Оригінал (німецька):" and "…: polski."
+        read right. A native name ("Polski") belongs only to the language menu."""
+        if code == "de_easy":
+            return self.isolate(self._(N_("Easy German")))
         language = LANGUAGES.get(code)
-        return self.isolate(language.native_name if language else code)
+        babel = language.babel.split("_")[0] if language else code
+        name = self.locale.languages.get(babel) or (language.native_name if language else code)
+        return self.isolate(name)
 
     # -- public holidays ----------------------------------------------------------------
     def holiday(self, name: str) -> str:

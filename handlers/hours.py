@@ -358,7 +358,7 @@ async def reload_command(update: Update, context: BotContext) -> None:
     context.services.directory = directory
     await update.effective_message.reply_text(
         t._(
-            N_("Directory reloaded: {offers} offers at {places} places."),
+            N_("Directory reloaded — offers: {offers}, places: {places}."),
             offers=len(directory.offers),
             places=len(directory.places),
         )

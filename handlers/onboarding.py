@@ -52,10 +52,10 @@ def retention_text(t: Translator, days: int) -> str:
             "• Also stored: your first name, your appointments, your questions to the "
             "counsellors (the messages themselves are kept in the counsellors' Telegram group) "
             "and the news you subscribed to.\n"
-            "• Closed questions and past appointments are deleted after {days} days.\n"
+            "• Closed questions and past appointments are deleted {after}.\n"
             "• /mydata shows everything we store about you, /delete erases it."
         ),
-        days=days,
+        after=t.n_("after {n} day", "after {n} days", days),
     )
 
 
@@ -257,9 +257,7 @@ async def on_language(update: Update, context: BotContext, choice: Callback) -> 
     else:
         context.user_data[PENDING_LANGUAGE] = code  # type: ignore[index]
     t = context.t
-    await answer_query(
-        update, t._(N_("Language: {language}"), language=LANGUAGES[code].native_name)
-    )
+    await answer_query(update, t._(N_("Language: {language}"), language=t.language_name(code)))
     if context.resident is not None and context.resident.consented:
         await context.services.command_menus.publish(context.resident.user_id, code)
         if changed:

@@ -106,14 +106,7 @@ def period_title(t: Translator, period: Period) -> str:
 
 
 def duration(t: Translator, seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return t._(N_("{minutes} min"), minutes=minutes)
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return t._(N_("{hours} h {minutes} min"), hours=hours, minutes=minutes)
-    days, hours = divmod(hours, 24)
-    return t._(N_("{days} d {hours} h"), days=days, hours=hours)
+    return t.duration(round(seconds / 60))
 
 
 def offer_place(t: Translator, directory: Directory, offer_id: str, place_id: str) -> str:
@@ -148,7 +141,7 @@ def summary(
     lines.append(
         "👥 "
         + t._(
-            N_("Residents reached: {new} new, {active} active"),
+            N_("Residents reached — new: {new}, active: {active}"),
             new=c("new").text,
             active=c("active").text,
         )
@@ -157,7 +150,7 @@ def summary(
         lines.append(
             "   • "
             + t._(
-                N_("{language}: {new} new, {active} active"),
+                N_("{language} — new: {new}, active: {active}"),
                 language=language_name(t, lang),
                 new=c("new", lang).text,
                 active=c("active", lang).text,
@@ -243,14 +236,14 @@ def summary(
         "📣 "
         + t._(
             N_(
-                "Broadcasts: {count} started, {sent} messages delivered, {blocked} recipients had blocked the bot"
+                "Broadcasts started: {count}; messages delivered: {sent}; recipients who had blocked the bot: {blocked}"
             ),
             count=figures.broadcasts,
             sent=c("sent").text,
             blocked=c("blocked").text,
         )
     )
-    lines.append("⏳ " + t._(N_("Waiting lists now: {n} residents"), n=c("waiting_list").text))
+    lines.append("⏳ " + t._(N_("Residents on waiting lists now: {n}"), n=c("waiting_list").text))
     lines.append("")
     lines.append(
         t._(
@@ -280,7 +273,7 @@ def conversation_lines(t: Translator, figures: Figures) -> list[str]:
         "🌐 "
         + t._(
             N_(
-                "Messages from residents: {messages}, {translated} machine translated, {transcribed} transcribed"
+                "Messages from residents: {messages}; machine translated: {translated}; transcribed: {transcribed}"
             ),
             messages=c("messages").text,
             translated=c("translated").text,
@@ -292,7 +285,7 @@ def conversation_lines(t: Translator, figures: Figures) -> list[str]:
             "   • "
             + t._(
                 N_(
-                    "{language}: {messages}, {translated} machine translated, {transcribed} transcribed"
+                    "{language} — messages: {messages}; machine translated: {translated}; transcribed: {transcribed}"
                 ),
                 language=language_name(t, lang),
                 messages=c("messages", lang).text,

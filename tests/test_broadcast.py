@@ -384,7 +384,7 @@ async def test_a_row_in_flight_at_a_crash_is_never_sent_again(bot: Harness) -> N
     assert "#1: ❓ unknown — the bot stopped while sending (1)" in listing["text"]
     # Sending again is the coordinator's choice; only the row in doubt goes again.
     [again] = buttons(report)
-    assert again["text"] == "🔁 Send again to these 1"
+    assert again["text"] == "🔁 Send again to 1 recipient"
     await tap(bot, admin, report, again["callback_data"])
     await bot.sandbox.wait_for(lambda: delivered(bot, readers[0]), message="sent again")
     await bot.sandbox.wait_for(

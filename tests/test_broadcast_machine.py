@@ -49,7 +49,7 @@ async def test_missing_languages_get_machine_drafts_marked_and_replaceable(bot: 
     assert "Machine-translated drafts: English, Turkish" in langs["text"]
     assert "Kurdish" not in langs["text"].split("Machine-translated drafts:")[1]
     labels = button_texts(langs)
-    assert "✎ Arabic 🌐" in labels and "+ Kurdish" in labels and "+ Leichte Sprache" in labels
+    assert "✎ Arabic 🌐" in labels and "+ Kurdish" in labels and "+ Easy German" in labels
 
     # The coordinator replaces the Turkish draft with a text of their own.
     await tap(bot, admin, langs, data="1:bcl:tr")

@@ -16,8 +16,9 @@ from tests.rtl import filled
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 # Strings that may be the same in every language (names, punctuation only); English may
-# equal its msgid. "{date}, {time}" joins two translated phrases ("from … to …", "at …").
-SAME_EVERYWHERE: set[str] = {"{date}, {time}"}
+# equal its msgid. "{date}, {time}" joins two translated phrases ("from … to …", "at …");
+# "{larger} {smaller}" two units of one span ("2 Tg. 5 Std.").
+SAME_EVERYWHERE: set[str] = {"{date}, {time}", "{larger} {smaller}"}
 
 
 def load(code: str) -> Catalog:

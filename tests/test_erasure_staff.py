@@ -79,7 +79,7 @@ async def test_delete_removes_notices_pickers_and_agenda_lines(daily: Harness) -
 
     assert naming(bot, "Zeynep", NOTE_WORD) == []
     # The agendas keep Omar, with the reference in Zeynep's place (and her buttons gone).
-    reference = f"Termin #{booking_id} · Daten auf Wunsch gelöscht"
+    reference = f"Termin #{booking_id} · Daten auf Wunsch der Person gelöscht"
     for post in (day, week):
         text = bot.current(STAFF_CHAT, post["message_id"])["text"]
         assert "Omar" in text and reference in text
@@ -122,7 +122,7 @@ async def test_posts_older_than_48_hours_are_edited_down(bot: Harness) -> None:
     await delete_data(bot, zeynep)
 
     assert naming(bot, "Zeynep", NOTE_WORD) == []
-    reference = f"Termin #{booking_id} · Daten auf Wunsch gelöscht"
+    reference = f"Termin #{booking_id} · Daten auf Wunsch der Person gelöscht"
     for post in notices:  # still there (Telegram refuses to delete them), edited down
         now = bot.current(STAFF_CHAT, post["message_id"])
         assert reference in now["text"]
@@ -146,7 +146,7 @@ async def test_a_closure_notice_keeps_the_others(bot: Harness) -> None:
 
     text = bot.current(STAFF_CHAT, closure["message_id"])["text"]
     assert "Zeynep" not in text and NOTE_WORD not in text
-    assert "Omar" in text and f"Termin #{booking_id} · Daten auf Wunsch gelöscht" in text
+    assert "Omar" in text and f"Termin #{booking_id} · Daten auf Wunsch der Person gelöscht" in text
     assert text.startswith("⛔ Schließung #") and "2 Termine" in text
     assert naming(bot, "Zeynep", NOTE_WORD) == []
 
@@ -208,7 +208,7 @@ async def test_a_refused_deletion_is_edited_down_instead(bot: Harness) -> None:
     bot.sandbox.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted")
     await delete_data(bot, zeynep)
     now = bot.current(STAFF_CHAT, notice["message_id"])
-    assert now["text"] == f"🗑 Termin #{booking_id} · Daten auf Wunsch gelöscht"
+    assert now["text"] == f"🗑 Termin #{booking_id} · Daten auf Wunsch der Person gelöscht"
     assert not buttons(now)
 
 

@@ -83,3 +83,33 @@ def test_a_wrong_word_is_caught() -> None:
         if message.id == "next: {date}, {hours}":
             message.string = "nächster Termin: {date}, {hours}"
     assert any("Termin" in p for p in glossary_problems("de", catalog))
+
+
+@pytest.mark.parametrize(
+    ("code", "msgid", "wrong", "found"),
+    [
+        # issue 23: the defects the review found, put back by hand
+        (
+            "de",
+            "I need an interpreter ({language})",
+            "Ich brauche eine Dolmetscherin",
+            "Dolmetscher",
+        ),
+        (
+            "ku",
+            "You are already on the waiting list for this offer.",
+            "… vê pêşniyarê ne.",
+            "pêşniyar",
+        ),
+        ("ku", "confirmed", "erêkirî", "erêkir"),
+        ("ar", "seat held for you", "مقعد محجوز لك", "مقعد"),
+        ("fa", "All right, we offer the seat to the next person.", "باشه، …", "باشه"),
+        ("pl", "Yes, book it", "Tak, zarezerwuj", "zarezerwuj"),
+    ],
+)
+def test_a_wrong_word_of_issue_23_is_caught(code: str, msgid: str, wrong: str, found: str) -> None:
+    catalog = load(code)
+    for message in catalog:
+        if message.id == msgid:
+            message.string = wrong
+    assert any(found in p for p in glossary_problems(code, catalog)), (code, msgid)

@@ -29,7 +29,7 @@ def unknown_line(t: Translator, n: int) -> str:
 
 def send_again_button(t: Translator, broadcast_id: int, n: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        "🔁 " + t._(N_("Send again to these {n}"), n=n),
+        "🔁 " + t.n_("Send again to {n} recipient", "Send again to {n} recipients", n),
         callback_data=callbacks.make(CB_SEND_AGAIN, broadcast_id),
     )
 

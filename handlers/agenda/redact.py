@@ -2,7 +2,7 @@
 appointment expired), for the staff lane (``bot.delivery.staff_lane.Redactor``).
 
 A post about one appointment (booking notice, reason picker) becomes its reference only,
-"Termin #12 · Daten auf Wunsch gelöscht", without buttons. A post listing several residents
+"Termin #12 · Daten auf Wunsch der Person gelöscht", without buttons. A post listing several residents
 (agenda, closure notice) is rendered again from what is stored now: the others' lines
 stay (with their current state and buttons), the reference stands in for the one gone.
 """

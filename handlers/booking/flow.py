@@ -248,10 +248,11 @@ async def on_note(update: Update, context: BotContext) -> None:
     note = " ".join(message.text.split())
     if len(note) > NOTE_MAX:
         await message.reply_text(
-            t._(
-                N_("Please keep the note short (at most {max} characters, yours has {n})."),
-                max=NOTE_MAX,
-                n=len(note),
+            t.n_(
+                "Please keep the note short: at most {n} character (now: {length}).",
+                "Please keep the note short: at most {n} characters (now: {length}).",
+                NOTE_MAX,
+                length=len(note),
             )
         )
         return

@@ -259,12 +259,12 @@ async def time_view(
 async def note_view(update: Update, context: BotContext, draft: Draft) -> None:
     t = context.t
     draft = await set_draft(context, draft, step="note") or draft
-    text = t._(
-        N_(
-            "Would you like to tell the counsellor briefly what it is about? Just write it "
-            "here (at most {max} characters), or skip this step."
-        ),
-        max=NOTE_MAX,
+    text = t.n_(
+        "Would you like to tell the counsellor briefly what it is about? Just write it "
+        "here (at most {n} character), or skip this step.",
+        "Would you like to tell the counsellor briefly what it is about? Just write it "
+        "here (at most {n} characters), or skip this step.",
+        NOTE_MAX,
     )
     if draft.note:
         text = join(text, "📝 " + t._(N_("Your note: {note}"), note=draft.note))

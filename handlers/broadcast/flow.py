@@ -298,12 +298,13 @@ async def text_input(context: BotContext, draft: Draft, message: Message) -> Non
         return
     if len(text) > TEXT_MAX:
         await message.reply_text(
-            t._(
-                N_(
-                    "This text is too long ({length} characters); at most {limit} fit. Please send a shorter one."
-                ),
+            t.n_(
+                "This text is too long: at most {n} character fits (now: {length}). "
+                "Please send a shorter one.",
+                "This text is too long: at most {n} characters fit (now: {length}). "
+                "Please send a shorter one.",
+                TEXT_MAX,
                 length=len(text),
-                limit=TEXT_MAX,
             )
         )
         return
@@ -345,13 +346,14 @@ async def media_input(context: BotContext, draft: Draft, message: Message) -> No
     longest = max(len(v) for v in draft.texts.values())
     if longest > CAPTION_MAX:
         await message.reply_text(
-            t._(
-                N_(
-                    "With an attachment, each text may have at most {limit} characters (the "
-                    "longest has {length}). Send the announcement without attachment, or "
-                    "discard it and start again with shorter texts."
-                ),
-                limit=CAPTION_MAX,
+            t.n_(
+                "With an attachment, each text may have at most {n} character (the longest "
+                "now: {length}). Send the announcement without attachment, or discard it and "
+                "start again with shorter texts.",
+                "With an attachment, each text may have at most {n} characters (the longest "
+                "now: {length}). Send the announcement without attachment, or discard it and "
+                "start again with shorter texts.",
+                CAPTION_MAX,
                 length=longest,
             ),
             reply_markup=media_prompt(t)[1],

@@ -12,7 +12,7 @@ from bot.capability import App
 from bot.context import BotContext, Services, services_of
 from bot.i18n import LANGUAGES, N_
 from bot.services import broadcast_recovery
-from handlers.broadcast.views import CB_CANCEL, language_name, moment, stale
+from handlers.broadcast.views import CB_CANCEL, moment, stale
 from handlers.common import answer_query, audit, reply, topic_title
 from storage.broadcasts import SENT, Broadcast
 
@@ -53,7 +53,7 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
         lines.append(
             "📤 "
             + t._(
-                N_("#{id} {topic}: being sent, {sent} of {total}"),
+                N_("#{id} {topic}: being sent ({sent} of {total})"),
                 id=b.id,
                 topic=title,
                 sent=counts.get(SENT, 0),
@@ -63,7 +63,7 @@ async def list_view(update: Update, context: BotContext, notice: str | None = No
     scheduled = await repo.with_status("scheduled")
     for b in scheduled:
         title, _ = topic_title(t, services.directory, b.topic)
-        languages = ", ".join(language_name(t, c) for c in LANGUAGES if c in b.texts)
+        languages = ", ".join(t.language_name(c) for c in LANGUAGES if c in b.texts)
         lines.append(
             "🕒 "
             + t._(

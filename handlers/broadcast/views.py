@@ -10,7 +10,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.context import Services
 from bot.i18n import LANGUAGES, N_, Translator
-from bot.services.translation import language_name as name_in
 from handlers.common import render_broadcast, topic_title
 from storage.broadcasts import BLOCKED, FAILED, LEFT, SENT, SKIPPED, UNKNOWN, Broadcast, Draft
 
@@ -23,11 +22,6 @@ CB_CANCEL = callbacks.kind("bcx", 1)
 
 
 # -- texts ----------------------------------------------------------------------------------
-def language_name(t: Translator, code: str) -> str:
-    """As the coordinator reads it ("Arabisch"), like every language name staff read."""
-    return name_in(code, t.code)
-
-
 def discard_row(t: Translator) -> list[InlineKeyboardButton]:
     return [
         InlineKeyboardButton("✖ " + t._(N_("Discard")), callback_data=callbacks.make(CB_DISCARD))
@@ -46,7 +40,7 @@ def moment(t: Translator, when: datetime) -> str:
 def text_prompt(t: Translator, code: str) -> str:
     if code == "de":
         return t._(N_("Now send me the text of the announcement in German."))
-    return t._(N_("Send me the text in {language}."), language=language_name(t, code))
+    return t._(N_("Send me the text in {language}."), language=t.language_name(code))
 
 
 def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
@@ -68,7 +62,7 @@ def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup
         )
     missing = [
         InlineKeyboardButton(
-            f"✎ {language_name(t, c)} 🌐" if c in draft.machine else f"+ {language_name(t, c)}",
+            f"✎ {t.language_name(c)} 🌐" if c in draft.machine else f"+ {t.language_name(c)}",
             callback_data=callbacks.make(CB_LANG, c),
         )
         for c in LANGUAGES
@@ -88,12 +82,12 @@ def langs_prompt(t: Translator, draft: Draft) -> tuple[str, InlineKeyboardMarkup
 
 def human_languages(t: Translator, draft: Draft) -> str:
     return ", ".join(
-        language_name(t, c) for c in LANGUAGES if c in draft.texts and c not in draft.machine
+        t.language_name(c) for c in LANGUAGES if c in draft.texts and c not in draft.machine
     )
 
 
 def machine_languages(t: Translator, draft: Draft) -> str:
-    return ", ".join(language_name(t, c) for c in LANGUAGES if c in draft.machine)
+    return ", ".join(t.language_name(c) for c in LANGUAGES if c in draft.machine)
 
 
 def media_prompt(t: Translator) -> tuple[str, InlineKeyboardMarkup]:

@@ -125,7 +125,7 @@ def card(
                 f"   • #{old.ref} {t.date(old.opened_at, 'yMMMd')}–{t.date(closed, 'yMMMd')}"
             )
         if len(previous) > PREVIOUS_LIMIT:
-            lines.append("   • " + t._(N_("and {n} more"), n=len(previous) - PREVIOUS_LIMIT))
+            lines.append("   • " + more(t, len(previous) - PREVIOUS_LIMIT))
     else:
         lines.append("📁 " + t._(N_("Previous requests: none")))
     lines.append("")
@@ -143,14 +143,13 @@ def card(
     return TopicInfo(name=name, card="\n".join(lines))
 
 
+def more(t: Translator, n: int) -> str:
+    return t.n_("and {n} more", "and {n} more", n)
+
+
 # -- the queue ------------------------------------------------------------------------------
 def waited(t: Translator, since: datetime, now: datetime) -> str:
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return t._(N_("{minutes} min"), minutes=minutes)
-    if minutes < 48 * 60:
-        return t._(N_("{hours} h {minutes} min"), hours=minutes // 60, minutes=minutes % 60)
-    return t._(N_("{days} days"), days=minutes // (24 * 60))
+    return t.duration(int((now - since).total_seconds() // 60))
 
 
 QUEUE_HEADING = N_(
@@ -218,7 +217,7 @@ def queue_text(t: Translator, entries: list[QueueEntry], now: datetime) -> str:
             line += " — " + t._(N_("not claimed"))
         lines.append(line)
     if len(entries) > QUEUE_LIMIT:
-        lines.append(t._(N_("and {n} more"), n=len(entries) - QUEUE_LIMIT))
+        lines.append(more(t, len(entries) - QUEUE_LIMIT))
     return "\n".join(lines)
 
 
@@ -403,9 +402,10 @@ class TranslationViews:
     def not_transcribed(self, cause: VoiceFailure, max_seconds: float) -> str:
         t = self.t
         if cause is VoiceFailure.TOO_LONG:
-            return "ℹ️ " + t._(
-                N_("This voice message is longer than {minutes} minutes and was not transcribed."),
-                minutes=max(round(max_seconds / 60), 1),
+            return "ℹ️ " + t.n_(
+                "This voice message is longer than {n} minute and was not transcribed.",
+                "This voice message is longer than {n} minutes and was not transcribed.",
+                max(round(max_seconds / 60), 1),
             )
         return "ℹ️ " + t._(N_("This voice message could not be transcribed."))
 
@@ -445,7 +445,7 @@ def for_resident(rt: Translator, outcome: Translated, original: str, limit: int)
     note = "<i>🌐 " + html.escape(rt._(N_("This answer was translated by a machine."))) + "</i>"
     body = f"{_fit(outcome.text, limit - len(note) - 2)}\n\n{note}"
     head = html.escape(
-        rt._(N_("Original ({language}):"), language=language_in(outcome.source, rt.code))
+        rt._(N_("Original ({language}):"), language=rt.language_name(outcome.source))
     )
     opening, closing = "\n<blockquote expandable>", "</blockquote>"
     room = limit - len(body) - len(head) - len(opening) - len(closing) - 1
