@@ -79,8 +79,7 @@ async def test_nothing_open_says_when_the_next_opening_is(bot: Harness) -> None:
     [today] = await bot.send(english, "/today")
     week = await bot.tap(english, today, text="🗓 This week")
     assert (
-        "Nothing is open on these days. The next opening: Monday, 7 December 2026"
-        in (week["text"])
+        "Nothing is open on these days. The next opening: Monday, 7 December 2026" in (week["text"])
     ), week["text"]
 
 
