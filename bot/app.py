@@ -33,6 +33,7 @@ from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
 from bot.services.feedback import FeedbackService
+from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
@@ -164,6 +165,7 @@ def build_application(
         translator=translator,
         transcriber=transcriber,
         interpreter=interpreter,
+        intake=Intake(storage=storage, clock=clock, staff=outbox.staff, interpreter=interpreter),
         health_probes=probes,
         flows=Flows(storage, clock),
     )

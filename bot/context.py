@@ -18,10 +18,12 @@ from bot.engines.voice import Transcriber
 from bot.flows import Flows
 from bot.health import Probe
 from bot.i18n import I18n, Translator
+from bot.letters.model import LetterReader
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.feedback import FeedbackService
+from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
@@ -68,6 +70,10 @@ class Services:
     """Voice transcription; None when off (no model configured or faster-whisper missing)."""
     interpreter: Interpreter
     """Translations and transcripts posted into the topic beside a resident's copy."""
+    intake: Intake
+    """What happens to a resident's message (``bot.services.intake``)."""
+    letters: LetterReader | None = None
+    """Reads letters (OCR and deadline finding); None when reading is off."""
     health_probes: list[Probe] = field(default_factory=list)
     """Pluggable checks for ``/healthz`` (the configured engines add theirs)."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in
