@@ -32,6 +32,7 @@ from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
+from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
 from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
@@ -166,6 +167,9 @@ def build_application(
         transcriber=transcriber,
         interpreter=interpreter,
         intake=Intake(storage=storage, clock=clock, staff=outbox.staff, interpreter=interpreter),
+        deadlines=Deadlines(
+            storage=storage, clock=clock, scheduler=scheduler, staff=outbox.staff, tz=config.tz
+        ),
         health_probes=probes,
         flows=Flows(storage, clock),
     )

@@ -22,6 +22,7 @@ from bot.letters.model import LetterReader
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
+from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
 from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
@@ -72,6 +73,8 @@ class Services:
     """Translations and transcripts posted into the topic beside a resident's copy."""
     intake: Intake
     """What happens to a resident's message (``bot.services.intake``)."""
+    deadlines: Deadlines
+    """Letters' deadlines on requests, their reminders, and staff's follow-ups."""
     letters: LetterReader | None = None
     """Reads letters (OCR and deadline finding); None when reading is off."""
     health_probes: list[Probe] = field(default_factory=list)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import aiosqlite
 
@@ -30,6 +30,12 @@ class Request:
     claimed_name: str | None
     answered_at: datetime | None
     closed_at: datetime | None
+    deadline: date | None = None
+    """The date to act by of the resident's letter (found on arrival, or set by staff)."""
+    deadline_estimated: bool = False
+    sender: str | None = None
+    """The sender category of the letter (a key of bot/data/senders.yaml)."""
+    deadline_reminded: date | None = None
 
     @property
     def ref(self) -> str:
@@ -80,7 +86,15 @@ def _request(row: aiosqlite.Row) -> Request:
         claimed_name=row["claimed_name"],
         answered_at=from_db(row["answered_at"]),
         closed_at=from_db(row["closed_at"]),
+        deadline=_date(row["deadline"]),
+        deadline_estimated=bool(row["deadline_estimated"]),
+        sender=row["sender"],
+        deadline_reminded=_date(row["deadline_reminded"]),
     )
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -260,13 +274,17 @@ class Requests:
         )
         return _request(row) if row else None
 
-    async def queue(self) -> list[QueueEntry]:
-        """Requests somebody is waiting on, oldest first."""
+    async def queue(self, due_by: date | None = None) -> list[QueueEntry]:
+        """Requests somebody is waiting on: those with a deadline up to ``due_by`` first
+        (the nearest first), then the rest oldest first."""
+        soon = due_by.isoformat() if due_by is not None else ""
         rows = await self.db.fetchall(
             "SELECT q.*, r.first_name AS r_first_name, r.language AS r_language"
             " FROM requests q JOIN residents r ON r.user_id = q.user_id"
             " WHERE q.state IN ('open', 'claimed')"
-            " ORDER BY coalesce(q.waiting_since, q.opened_at), q.id"
+            " ORDER BY CASE WHEN q.deadline <= ?1 THEN q.deadline ELSE '9999' END,"
+            " coalesce(q.waiting_since, q.opened_at), q.id",
+            (soon,),
         )
         return [QueueEntry(_request(r), r["r_first_name"], r["r_language"]) for r in rows]
 
