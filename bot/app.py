@@ -36,6 +36,7 @@ from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
 from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
+from bot.services.letters import LetterDesk
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
@@ -133,6 +134,9 @@ def build_application(
         file = await application.bot.get_file(file_id)
         return bytes(await file.download_as_bytearray())
 
+    deadlines = Deadlines(
+        storage=storage, clock=clock, scheduler=scheduler, staff=outbox.staff, tz=config.tz
+    )
     interpreter = Interpreter(
         translator=translator,
         transcriber=transcriber,
@@ -166,10 +170,28 @@ def build_application(
         translator=translator,
         transcriber=transcriber,
         interpreter=interpreter,
-        intake=Intake(storage=storage, clock=clock, staff=outbox.staff, interpreter=interpreter),
-        deadlines=Deadlines(
-            storage=storage, clock=clock, scheduler=scheduler, staff=outbox.staff, tz=config.tz
+        intake=Intake(
+            storage=storage,
+            clock=clock,
+            staff=outbox.staff,
+            interpreter=interpreter,
+            letters=LetterDesk(
+                storage=storage,
+                clock=clock,
+                staff=outbox.staff,
+                replies=outbox.replies,
+                translator=translator,
+                deadlines=deadlines,
+                download=download,
+                spawn=interpreter.spawn,
+                # The reader (h24-read's OCR, ``bot.letters``) is Services.letters: read on
+                # every use, so it can be set after the build (None: reading is off).
+                reader=lambda: services_of(application).letters,
+                tz=config.tz,
+                help_residents=config.letter_help,
+            ),
         ),
+        deadlines=deadlines,
         health_probes=probes,
         flows=Flows(storage, clock),
     )

@@ -29,9 +29,11 @@ from bot.context import BotContext, Services
 from bot.delivery.replies_lane import After
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
+from bot.letters.model import PageKind
 from bot.services import intake
 from bot.services.intake import Incoming, Verdict
 from bot.services.interpreting import VoiceRef
+from bot.services.letters import LetterFile
 from handlers.common import (
     STAFF_LANGUAGE,
     before_consent,
@@ -41,6 +43,7 @@ from handlers.common import (
     has_consent,
     main_menu,
 )
+from handlers.common.letters import LetterTexts
 from storage.requests import Request
 
 RECEIPT = "receipt"
@@ -180,6 +183,32 @@ async def answer_stray(update: Update, context: BotContext) -> None:
 
 
 # -- handlers -------------------------------------------------------------------------------
+LETTER_TYPES = {
+    "image/jpeg": PageKind.IMAGE,
+    "image/png": PageKind.IMAGE,
+    "image/heic": PageKind.IMAGE,
+    "image/heif": PageKind.IMAGE,
+    "image/webp": PageKind.IMAGE,
+    "image/tiff": PageKind.IMAGE,
+    "application/pdf": PageKind.PDF,
+}
+
+
+def letter_of(message: Message) -> LetterFile | None:
+    """A photo (its largest size), an image sent as a file, or a PDF: perhaps a letter."""
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        return LetterFile(largest.file_id, PageKind.IMAGE, largest.file_size)
+    document = message.document
+    if document is not None:
+        kind = LETTER_TYPES.get((document.mime_type or "").lower())
+        if kind is None and (document.file_name or "").lower().endswith(".pdf"):
+            kind = PageKind.PDF
+        if kind is not None:
+            return LetterFile(document.file_id, kind, document.file_size, document.file_name or "")
+    return None
+
+
 def incoming(update: Update, context: BotContext, message: Message) -> Incoming:
     """The message as the intake service reads it."""
     user = update.effective_user
@@ -193,6 +222,7 @@ def incoming(update: Update, context: BotContext, message: Message) -> Incoming:
         seconds = media.to_dict().get("duration")
         voice = VoiceRef(media.file_id, int(seconds) if seconds is not None else None)
     return Incoming(
+        letter=letter_of(message),
         user_id=user.id,
         chat_id=message.chat_id,
         message_id=message.message_id,
@@ -284,6 +314,8 @@ class IntakeTexts:
 def handlers(services: Services, application: App) -> list[Handler]:
     requests = services.storage.requests
     services.intake.views = IntakeTexts(services)
+    if services.intake.letters is not None:
+        services.intake.letters.views = LetterTexts(services)
 
     async def receipt_sent(request_id: Any, at: datetime) -> None:
         await requests.mark_receipt(int(request_id), at)

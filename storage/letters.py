@@ -56,6 +56,12 @@ class Letters:
         )
         return _request(row) if row else None
 
+    async def set_sender(self, request_id: int, sender: str) -> None:
+        await self.db.execute(
+            "UPDATE requests SET sender = ? WHERE id = ? AND user_id IS NOT NULL",
+            (sender, request_id),
+        )
+
     async def with_deadline(self, first: date, last: date) -> list[Request]:
         """Requests not closed with a deadline from ``first`` to ``last``, nearest first."""
         rows = await self.db.fetchall(

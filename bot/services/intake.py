@@ -4,7 +4,8 @@ A message a resident writes outside a flow goes through the same steps every tim
 consent, can anything be passed on at all, is the resident banned, is it a stray emoji, can
 it be passed on, is the resident flooding, and then: continue or open their request, queue
 its copy for the staff group, start its translation, transcription and letter reading, and
-decide whether the resident gets a receipt. :meth:`Intake.receive` takes those decisions
+read the letter it may be (``bot.services.letters``), and decide whether the resident
+gets a receipt. :meth:`Intake.receive` takes those decisions
 and returns an :class:`Outcome`; the handler (``handlers.questions``) only parses the
 update before and renders what the outcome says after.
 
@@ -24,6 +25,7 @@ from bot.clock import Clock
 from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.delivery.staff_lane import StaffLane
 from bot.services.interpreting import Interpreter, VoiceRef
+from bot.services.letters import LetterDesk, LetterFile
 from storage import Storage
 from storage.requests import Request
 
@@ -74,6 +76,8 @@ class Incoming:
     """The album (media_group_id) it belongs to."""
     voice: VoiceRef | None = None
     """A voice message, audio or video note to transcribe."""
+    letter: LetterFile | None = None
+    """A photo, image file or PDF: perhaps a letter, read on arrival."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,14 @@ class Intake:
         clock: Clock,
         staff: StaffLane,
         interpreter: Interpreter,
+        letters: LetterDesk | None = None,
         views: IntakeViews | None = None,
     ) -> None:
         self.storage = storage
         self.clock = clock
         self.staff = staff
         self.interpreter = interpreter
+        self.letters = letters
         self.views = views
         self._buckets: dict[int, Spacing] = {}
 
@@ -161,6 +167,16 @@ class Intake:
             group_key=message.group_key,
         )
         await self._interpret(message)
+        if message.letter is not None and self.letters is not None:
+            self.letters.received(
+                user_id,
+                message.chat_id,
+                message.message_id,
+                message.language,
+                message.letter,
+                message.group_key,
+            )
+        # ``opened``: where a prepared answer for a new request would be suggested.
         return Outcome(
             Verdict.PASSED_ON,
             request=request,
