@@ -145,6 +145,21 @@ def build_application(
         clock=clock,
         download=download,
     )
+    letters = LetterDesk(
+        storage=storage,
+        clock=clock,
+        staff=outbox.staff,
+        replies=outbox.replies,
+        translator=translator,
+        deadlines=deadlines,
+        download=download,
+        spawn=interpreter.spawn,
+        # The reader (h24-read's OCR, ``bot.letters``) is Services.letters: read on
+        # every use, so it can be set after the build (None: reading is off).
+        reader=lambda: services_of(application).letters,
+        tz=config.tz,
+        help_residents=config.letter_help,
+    )
     services = Services(
         config=config,
         storage=storage,
@@ -164,7 +179,7 @@ def build_application(
             topics=topics,
             retention=timedelta(days=config.retention_days),
             staff_group=outbox.staff,
-            memory=[interpreter, outbox.replies],
+            memory=[interpreter, outbox.replies, letters],
         ),
         feedback=FeedbackService(storage=storage, clock=clock, config=config),
         translator=translator,
@@ -175,21 +190,7 @@ def build_application(
             clock=clock,
             staff=outbox.staff,
             interpreter=interpreter,
-            letters=LetterDesk(
-                storage=storage,
-                clock=clock,
-                staff=outbox.staff,
-                replies=outbox.replies,
-                translator=translator,
-                deadlines=deadlines,
-                download=download,
-                spawn=interpreter.spawn,
-                # The reader (h24-read's OCR, ``bot.letters``) is Services.letters: read on
-                # every use, so it can be set after the build (None: reading is off).
-                reader=lambda: services_of(application).letters,
-                tz=config.tz,
-                help_residents=config.letter_help,
-            ),
+            letters=letters,
         ),
         deadlines=deadlines,
         health_probes=probes,

@@ -4,6 +4,7 @@ three working days before, and restarts in between."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -197,3 +198,36 @@ async def test_agenda_lists_the_deadlines_of_the_week(daily: Harness) -> None:
     [post] = [m for m in posted(bot) if m.get("text") == text]
     assert "message_thread_id" not in post, "the General topic"
     assert post["chat"]["id"] == STAFF_CHAT
+
+
+async def test_mydata_lists_deadlines_and_followups_and_delete_takes_them(bot: Harness) -> None:
+    user, thread = await asking(bot, "Zeynep", "en")
+    jana = staff(bot)
+    await staff_says(bot, jana, "/deadline 2026-12-18", thread)
+    await staff_says(bot, jana, "/followup 2h Rückruf wegen Jobcenter", thread)
+    bot.sandbox.send_text(user, "/mydata")
+    await bot.idle()
+    [call] = [
+        c
+        for c in bot.sandbox.calls("sendDocument", user["id"])
+        if c.ok and "my-data" in str(c.result)
+    ]
+    caption = call.result["caption"]
+    assert "• Deadline from a letter: Friday, December 18, 2026" in caption
+    assert "• Follow-up planned by the counsellors for Nov 25, 2026" in caption
+    assert "Note from the office (in German): Rückruf wegen Jobcenter" in caption
+    data = json.loads(bot.sandbox.file_bytes(call.result["document"]["file_id"]))
+    assert data["requests"][0]["deadline"] == "2026-12-18"
+    assert [f["note"] for f in data["followups"]] == ["Rückruf wegen Jobcenter"]
+
+    [question] = await bot.send(user, "/delete")
+    await bot.tap(user, question, data="1:del:yes")
+    await bot.idle()
+    assert await bot.storage.letters.followups() == []
+    assert await bot.storage.privacy.rows_mentioning(user["id"]) == {}
+    # The follow-up's job finds nothing to post.
+    bot.clock.advance(hours=3)
+    await bot.idle()
+    assert not [
+        m for m in posted(bot) if "Rückruf" in m.get("text", "") and "Wiedervorlage:" in m["text"]
+    ]

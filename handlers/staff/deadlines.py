@@ -54,8 +54,8 @@ def followup_usage(t: Translator) -> str:
     return t._(
         N_(
             "Usage: /followup 14d <text> (or 30m, 2h, 2w, or a date such as 2027-01-05 or "
-            "05.01.2027). The text is posted in this topic at that time; the resident never "
-            "sees it."
+            "05.01.2027). The text is posted in this topic at that time. It is not sent to the "
+            "resident, but /mydata shows it to them."
         )
     )
 
