@@ -28,6 +28,7 @@ from bot.engines.voice import Transcriber, build_transcriber
 from bot.flows import Flows
 from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
+from bot.letters.model import LetterReader
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
@@ -36,7 +37,7 @@ from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
 from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
-from bot.services.letters import LetterDesk
+from bot.services.letters import LetterDesk, queue_probe
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
@@ -160,6 +161,11 @@ def build_application(
         tz=config.tz,
         help_residents=config.letter_help,
     )
+    # PLUG-IN (issue 24): the letter reader (OCR + deadline finding, ``bot.letters``) is built
+    # here from the configuration; None while reading is off or not yet available.
+    reader: LetterReader | None = None
+    if reader is not None:
+        probes.append(queue_probe(lambda: services_of(application).letters))
     services = Services(
         config=config,
         storage=storage,
@@ -193,6 +199,7 @@ def build_application(
             letters=letters,
         ),
         deadlines=deadlines,
+        letters=reader,
         health_probes=probes,
         flows=Flows(storage, clock),
     )

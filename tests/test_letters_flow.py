@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import I18n
 from bot.letters.model import Deadline, Letter, Page, PageKind, Problem, Reading
-from bot.services.letters import MAX_DOWNLOAD, LetterFile
+from bot.services.letters import MAX_DOWNLOAD, LetterFile, queue_probe
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
 from tests.conftest import STAFF_CHAT, Harness, known, running, with_config
@@ -43,6 +43,7 @@ class FakeReader:
     def __init__(self, *readings: Reading) -> None:
         self.readings = list(readings)
         self.calls: list[list[Page]] = []
+        self.depth = 0
 
     async def read(self, pages: Sequence[Page], *, today: date) -> Reading:
         self.calls.append(list(pages))
@@ -50,7 +51,7 @@ class FakeReader:
 
     @property
     def queue_depth(self) -> int:
-        return 0
+        return self.depth
 
 
 def reading(bot: Harness, *readings: Reading) -> FakeReader:
@@ -185,6 +186,16 @@ async def test_a_file_over_20_mb_is_not_downloaded(bot: Harness) -> None:
     big = LetterFile("file-id", PageKind.PDF, MAX_DOWNLOAD + 1, "scan.pdf")
     assert await desk._fetch([big]) is Problem.TOO_LARGE
     assert reader.calls == []
+
+
+async def test_healthz_shows_the_reading_queue() -> None:
+    reader: FakeReader | None = None
+    probe = queue_probe(lambda: reader)
+    check = await probe()
+    assert (check.name, check.ok, check.detail) == ("letters", True, "reading off")
+    reader = FakeReader(Reading())
+    reader.depth = 3
+    assert (await probe()).detail == "queue depth 3"
 
 
 # -- the resident's part ----------------------------------------------------------------------
