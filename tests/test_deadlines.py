@@ -231,3 +231,19 @@ async def test_mydata_lists_deadlines_and_followups_and_delete_takes_them(bot: H
     assert not [
         m for m in posted(bot) if "Rückruf" in m.get("text", "") and "Wiedervorlage:" in m["text"]
     ]
+
+
+async def test_retention_clears_a_closed_requests_deadline_and_sender(bot: Harness) -> None:
+    user, thread = await asking(bot)
+    jana = staff(bot)
+    request = known(await bot.storage.requests.latest(user["id"]))
+    await bot.storage.letters.set_sender(request.id, "jobcenter")
+    await staff_says(bot, jana, "/deadline 2026-12-18", thread)
+    await staff_says(bot, jana, "/close", thread)
+    await bot.storage.privacy.purge(bot.clock.now() + timedelta(days=1))
+    row = known(
+        await bot.storage.db.fetchone(
+            "SELECT user_id, deadline, sender FROM requests WHERE id = ?", (request.id,)
+        )
+    )
+    assert tuple(row) == (None, None, None)

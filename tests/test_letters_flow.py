@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
-from bot.config import Config
+from bot.config import Config, ConfigError, load_config
 from bot.i18n import I18n
 from bot.letters.model import Deadline, Letter, Page, PageKind, Problem, Reading
 from bot.services.letters import MAX_DOWNLOAD, LetterFile, queue_probe
@@ -117,7 +117,7 @@ async def test_staff_see_the_text_and_what_was_found_the_request_keeps_the_deadl
 
 
 async def test_an_album_is_one_letter_with_its_pages_in_order(bot: Harness) -> None:
-    reader = reading(bot, Reading(letter=replace(LETTER, pages=3, deadline=None)))
+    reader = reading(bot, Reading(letter=replace(LETTER, pages=3, pages_skipped=2, deadline=None)))
     bot.services.intake.letters.album_grace = 0.05  # type: ignore[union-attr]
     bot.services.staffpost.album_grace = 0.05
     user = await bot.onboard("Mia", "de")
@@ -127,7 +127,9 @@ async def test_an_album_is_one_letter_with_its_pages_in_order(bot: Harness) -> N
     await bot.idle()
     thread = await topic_of(bot, user)
     [post] = await letter_posts(bot, thread)
-    assert post["text"].startswith("📄 Brieftext (automatisch erkannt, 3 Seiten)")
+    assert post["text"].startswith(
+        "📄 Brieftext (automatisch erkannt, 3 Seiten) 2 weitere Seiten wurden nicht gelesen."
+    )
     [pages] = reader.calls
     assert [p.data for p in pages] == [f"\x89PNG page{i}".encode() for i in (1, 2, 3)]
     first_copy = min(
@@ -186,6 +188,13 @@ async def test_a_file_over_20_mb_is_not_downloaded(bot: Harness) -> None:
     big = LetterFile("file-id", PageKind.PDF, MAX_DOWNLOAD + 1, "scan.pdf")
     assert await desk._fetch([big]) is Problem.TOO_LARGE
     assert reader.calls == []
+
+
+def test_letter_help_is_configured_with_yes_or_no() -> None:
+    assert load_config({}, env_file=None).letter_help is True
+    assert load_config({"QUARTIERBOT_LETTER_HELP": "no"}, env_file=None).letter_help is False
+    with pytest.raises(ConfigError, match="QUARTIERBOT_LETTER_HELP: 'maybe' is not yes or no"):
+        load_config({"QUARTIERBOT_LETTER_HELP": "maybe"}, env_file=None)
 
 
 async def test_healthz_shows_the_reading_queue() -> None:
