@@ -240,7 +240,9 @@ async def on_message(update: Update, context: BotContext) -> None:
     """A resident's free message: the intake service decides, this says what it decided."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
-    outcome = await context.services.intake.receive(incoming(update, context, message))
+    received = incoming(update, context, message)
+    intake = context.services.intake
+    outcome = await intake.receive(received)
     t = context.t
     match outcome.verdict:
         case Verdict.BEFORE_CONSENT:
@@ -276,17 +278,19 @@ async def on_message(update: Update, context: BotContext) -> None:
                 ),
                 do_quote=True,
             )
-        case Verdict.PASSED_ON if outcome.receipt and outcome.request is not None:
+        case Verdict.PASSED_ON:
             request = outcome.request
-            # Through the replies lane: it waits out any 429 storm, and the receipt is
-            # marked (``mark_receipt``) only once Telegram accepted it; one per request and
-            # period.
-            await context.services.outbox.replies.send(
-                message.chat_id,
-                await receipt_text(context, t, context.clock.now()),
-                after=After(RECEIPT, request.id),
-                key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
-            )
+            if outcome.receipt and request is not None:
+                # Through the replies lane: it waits out any 429 storm, and the receipt is
+                # marked (``mark_receipt``) only once Telegram accepted it; one per request
+                # and period.
+                await context.services.outbox.replies.send(
+                    message.chat_id,
+                    await receipt_text(context, t, context.clock.now()),
+                    after=After(RECEIPT, request.id),
+                    key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
+                )
+            intake.answered(received)  # what the resident gets of a letter comes after this
 
 
 async def on_edit(update: Update, context: BotContext) -> None:

@@ -4,8 +4,9 @@ A message a resident writes outside a flow goes through the same steps every tim
 consent, can anything be passed on at all, is the resident banned, is it a stray emoji, can
 it be passed on, is the resident flooding, and then: continue or open their request, queue
 its copy for the staff group, start its translation, transcription and letter reading, and
-read the letter it may be (``bot.services.letters``), and decide whether the resident
-gets a receipt. :meth:`Intake.receive` takes those decisions
+and decide whether the resident gets a receipt. Once the handler has queued that receipt it
+calls :meth:`Intake.answered`, which starts reading the letter the message may carry
+(``bot.services.letters``): what the resident gets of the letter comes after the receipt. :meth:`Intake.receive` takes those decisions
 and returns an :class:`Outcome`; the handler (``handlers.questions``) only parses the
 update before and renders what the outcome says after.
 
@@ -167,15 +168,6 @@ class Intake:
             group_key=message.group_key,
         )
         await self._interpret(message)
-        if message.letter is not None and self.letters is not None:
-            self.letters.received(
-                user_id,
-                message.chat_id,
-                message.message_id,
-                message.language,
-                message.letter,
-                message.group_key,
-            )
         # ``opened``: where a prepared answer for a new request would be suggested.
         return Outcome(
             Verdict.PASSED_ON,
@@ -183,6 +175,19 @@ class Intake:
             opened=is_new,
             receipt=needs_receipt(request, is_new, now),
         )
+
+    def answered(self, message: Incoming) -> None:
+        """The handler has queued its answer to a message passed on (the receipt): now the
+        letter it may carry is read, so that what the resident gets of it comes after."""
+        if message.letter is not None and self.letters is not None:
+            self.letters.received(
+                message.user_id,
+                message.chat_id,
+                message.message_id,
+                message.language,
+                message.letter,
+                message.group_key,
+            )
 
     async def edited(self, message: Incoming) -> None:
         """A resident corrected a message they had sent: staff see the new version as a
