@@ -3,12 +3,12 @@
 A message a resident writes outside a flow goes through the same steps every time: is there
 consent, can anything be passed on at all, is the resident banned, is it a stray emoji, can
 it be passed on, is the resident flooding, and then: continue or open their request, queue
-its copy for the staff group, start its translation, transcription and letter reading, and
-and decide whether the resident gets a receipt. Once the handler has queued that receipt it
-calls :meth:`Intake.answered`, which starts reading the letter the message may carry
-(``bot.services.letters``): what the resident gets of the letter comes after the receipt. :meth:`Intake.receive` takes those decisions
-and returns an :class:`Outcome`; the handler (``handlers.questions``) only parses the
-update before and renders what the outcome says after.
+its copy for the staff group, start its translation and transcription, and decide whether
+the resident gets a receipt. :meth:`Intake.receive` takes those decisions and returns an
+:class:`Outcome`; the handler (``handlers.questions``) only parses the update before and
+renders what the outcome says after. Once it has queued the receipt it calls
+:meth:`Intake.answered`, which starts reading the letter the message may carry
+(``bot.services.letters``), so that what the resident gets of a letter comes after it.
 
 Ordering matters and is kept here: the copy is queued before anything else is started (it
 must never wait for an engine), and before the resident's receipt, so that "passed on" is
