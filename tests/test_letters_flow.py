@@ -4,6 +4,7 @@ language, problems and non-letters, and that the text is never stored."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -16,6 +17,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.i18n import I18n
 from bot.letters.model import Deadline, Letter, Page, PageKind, Problem, Reading
 from bot.services.letters import MAX_DOWNLOAD, LetterFile, queue_probe
+from handlers.common.letters import chunks
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
 from tests.conftest import STAFF_CHAT, Harness, known, running, with_config
@@ -188,6 +190,19 @@ async def test_a_file_over_20_mb_is_not_downloaded(bot: Harness) -> None:
     big = LetterFile("file-id", PageKind.PDF, MAX_DOWNLOAD + 1, "scan.pdf")
     assert await desk._fetch([big]) is Problem.TOO_LARGE
     assert reader.calls == []
+
+
+def test_text_is_cut_into_escaped_pieces_that_fit() -> None:
+    text = "Kosten & Miete <netto> " * 400 + "\n" + "kurz\n" * 3
+    pieces = chunks(text, 500)
+    assert all(len(piece) <= 500 for piece in pieces)
+    assert all(
+        "&" not in piece.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
+        for piece in pieces
+    )
+    rebuilt = html.unescape(" ".join(pieces)).split()
+    assert rebuilt == text.split()
+    assert chunks("") == []
 
 
 def test_letter_help_is_configured_with_yes_or_no() -> None:

@@ -19,9 +19,11 @@ from bot.letters.model import Letter, Problem
 from handlers.common import STAFF_LANGUAGE
 from handlers.common.views import deadline_phrase, staff_date
 
-CHUNK = 3500
+CHUNK = 3200
 """Characters of (escaped) text per message: with the heading and the found line, a message
 stays within Telegram's 4096."""
+SENTENCE = 300
+"""At most this much of the sentence a deadline came from."""
 
 PROBLEMS = {
     Problem.UNREADABLE: N_(
@@ -124,8 +126,11 @@ class LetterTexts:
             phrase = deadline_phrase(t, deadline.due, today, estimated=deadline.estimated)
             line = "⏰ " + t._(N_("Deadline: {deadline}"), deadline=phrase)
             lines.append(_esc(line))
-            if deadline.sentence.strip():
-                lines.append(f"<i>{_esc(deadline.sentence.strip())}</i>")
+            sentence = " ".join(deadline.sentence.split())
+            if len(sentence) > SENTENCE:
+                sentence = sentence[: SENTENCE - 1].rstrip() + "…"
+            if sentence:
+                lines.append(f"<i>{_esc(sentence)}</i>")
         return "\n".join(lines)
 
     def problem(self, problem: Problem) -> str:
