@@ -5,6 +5,7 @@ language, problems and non-letters, and that the text is never stored."""
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -85,8 +86,9 @@ async def letter_posts(bot: Harness, thread: int, count: int = 1) -> list[JSON]:
 
 
 async def test_staff_see_the_text_and_what_was_found_the_request_keeps_the_deadline(
-    bot: Harness,
+    bot: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     reader = reading(bot, Reading(letter=LETTER))
     user = await bot.onboard("Aylin", "de")
     sent = bot.sandbox.send_photo(user, caption="Was muss ich tun?")
@@ -116,6 +118,8 @@ async def test_staff_see_the_text_and_what_was_found_the_request_keeps_the_deadl
     await bot.stop()
     raw = bot.config.db_path.read_bytes()
     assert b"Unterlagen" not in raw and "Grüßen".encode() not in raw
+    assert "letter read for a request: 1 page(s), deadline found" in caplog.messages
+    assert not [m for m in caplog.messages if "Unterlagen" in m or "Jobcenter" in m]
 
 
 async def test_an_album_is_one_letter_with_its_pages_in_order(bot: Harness) -> None:
