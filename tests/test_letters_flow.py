@@ -17,7 +17,7 @@ from bot.clock import FakeClock
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import I18n
 from bot.letters.model import Deadline, Letter, Page, PageKind, Problem, Reading
-from bot.services.letters import MAX_DOWNLOAD, LetterFile, queue_probe
+from bot.services.letters import MAX_DOWNLOAD, LetterDesk, LetterFile, queue_probe
 from handlers.common.letters import chunks
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
@@ -124,7 +124,9 @@ async def test_staff_see_the_text_and_what_was_found_the_request_keeps_the_deadl
 
 async def test_an_album_is_one_letter_with_its_pages_in_order(bot: Harness) -> None:
     reader = reading(bot, Reading(letter=replace(LETTER, pages=3, pages_skipped=2, deadline=None)))
-    bot.services.intake.letters.album_grace = 0.05  # type: ignore[union-attr]
+    desk = bot.services.intake.letters
+    assert isinstance(desk, LetterDesk)
+    desk.album_grace = 0.05
     bot.services.staffpost.album_grace = 0.05
     user = await bot.onboard("Mia", "de")
     bot.sandbox.send_media_group(
@@ -185,7 +187,7 @@ async def test_problems_get_one_short_note_and_a_non_letter_nothing(bot: Harness
 async def test_a_file_over_20_mb_is_not_downloaded(bot: Harness) -> None:
     reader = reading(bot, Reading(letter=LETTER))
     desk = bot.services.intake.letters
-    assert desk is not None
+    assert isinstance(desk, LetterDesk)
 
     async def download(file_id: str) -> bytes:
         raise AssertionError("downloaded")

@@ -17,6 +17,7 @@ true once they read it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,9 +25,9 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.delivery.pacing import Spacing, duration_micros, micros
-from bot.delivery.staff_lane import StaffLane
-from bot.services.interpreting import Interpreter, VoiceRef
-from bot.services.letters import LetterDesk, LetterFile
+from bot.engines.voice import Transcriber
+from bot.services.interpreting import VoiceRef
+from bot.services.letters import LetterFile, LetterViews
 from storage import Storage
 from storage.requests import Request
 
@@ -93,6 +94,58 @@ class Outcome:
     """The resident gets the receipt now (once per request and :data:`RECEIPT_EVERY`)."""
 
 
+class StaffPost(Protocol):
+    """What the intake needs of the staff lane (``bot.delivery.staff_lane.StaffLane``)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def send_text(self, text: str, *, resident_id: int | None = None) -> int: ...
+
+    async def copy(
+        self,
+        from_chat_id: int,
+        message_ids: Sequence[int],
+        *,
+        resident_id: int | None = None,
+        group_key: str | None = None,
+        reply_to_resident_message: int | None = None,
+    ) -> int: ...
+
+
+class Interpreting(Protocol):
+    """What the intake needs of the interpreter (``bot.services.interpreting``)."""
+
+    transcriber: Transcriber | None
+
+    async def received(
+        self,
+        user_id: int,
+        message_id: int,
+        language: str,
+        *,
+        text: str | None,
+        voice: VoiceRef | None = None,
+        count: bool = True,
+    ) -> None: ...
+
+
+class LetterReading(Protocol):
+    """What the intake needs of the letter desk (``bot.services.letters.LetterDesk``)."""
+
+    views: LetterViews | None
+
+    def received(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        language: str,
+        file: LetterFile,
+        group_key: str | None = None,
+    ) -> None: ...
+
+
 class IntakeViews(Protocol):
     """The texts staff read about a resident's messages (in the staff language)."""
 
@@ -111,9 +164,9 @@ class Intake:
         *,
         storage: Storage,
         clock: Clock,
-        staff: StaffLane,
-        interpreter: Interpreter,
-        letters: LetterDesk | None = None,
+        staff: StaffPost,
+        interpreter: Interpreting,
+        letters: LetterReading | None = None,
         views: IntakeViews | None = None,
     ) -> None:
         self.storage = storage
