@@ -303,3 +303,17 @@ async def test_an_estimated_deadline_is_marked_for_staff_and_not_told_the_reside
     assert request.deadline_estimated
     await bot.idle()
     assert not [m for m in bot.sandbox.bot_messages(user["id"]) if "Frist" in m.get("text", "")]
+
+
+async def test_without_a_model_for_their_language_a_resident_gets_the_deadline(
+    helped: Harness,
+) -> None:
+    bot = helped
+    reading(bot, Reading(letter=LETTER))
+    user = await bot.onboard("Rojda", "ku")  # the office's server has no Kurmanji model
+    bot.sandbox.send_photo(user)
+    await bot.idle()
+    receipt, deadline = await bot.sandbox.wait_bot_messages(user["id"], 2)
+    assert "✅" in receipt["text"]
+    assert deadline["text"].startswith("Di nameyê de mohletek tê gotin:")
+    assert not quotes(deadline)

@@ -239,7 +239,7 @@ class LetterDesk:
         assert views is not None
         translation = None
         if language not in GERMAN_READERS and self.translator.enabled:
-            outcome = await self.translator.to_resident(user_id, letter.text, language)
+            outcome = await self.translator.to_resident(user_id, letter.text, language, quiet=True)
             if isinstance(outcome, Translated):
                 translation = outcome.text
         for text in views.for_resident(language, translation, letter, today):
