@@ -28,13 +28,17 @@ from bot.engines.voice import Transcriber, build_transcriber
 from bot.flows import Flows
 from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
+from bot.letters.model import LetterReader
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
 from bot.services.command_menus import CommandMenus
+from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
+from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
+from bot.services.letters import LetterDesk, queue_probe
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
@@ -132,6 +136,9 @@ def build_application(
         file = await application.bot.get_file(file_id)
         return bytes(await file.download_as_bytearray())
 
+    deadlines = Deadlines(
+        storage=storage, clock=clock, scheduler=scheduler, staff=outbox.staff, tz=config.tz
+    )
     interpreter = Interpreter(
         translator=translator,
         transcriber=transcriber,
@@ -141,6 +148,26 @@ def build_application(
         download=download,
     )
     i18n = i18n or I18n(config.tz)
+    letters = LetterDesk(
+        storage=storage,
+        clock=clock,
+        staff=outbox.staff,
+        replies=outbox.replies,
+        translator=translator,
+        deadlines=deadlines,
+        download=download,
+        spawn=interpreter.spawn,
+        # The reader (h24-read's OCR, ``bot.letters``) is Services.letters: read on
+        # every use, so it can be set after the build (None: reading is off).
+        reader=lambda: services_of(application).letters,
+        tz=config.tz,
+        help_residents=config.letter_help,
+    )
+    # PLUG-IN (issue 24): the letter reader (OCR + deadline finding, ``bot.letters``) is built
+    # here from the configuration; None while reading is off or not yet available.
+    reader: LetterReader | None = None
+    if reader is not None:
+        probes.append(queue_probe(lambda: services_of(application).letters))
     services = Services(
         config=config,
         storage=storage,
@@ -160,7 +187,7 @@ def build_application(
             topics=topics,
             retention=timedelta(days=config.retention_days),
             staff_group=outbox.staff,
-            memory=[interpreter, outbox.replies],
+            memory=[interpreter, outbox.replies, letters],
         ),
         feedback=FeedbackService(storage=storage, clock=clock, config=config),
         translator=translator,
@@ -172,6 +199,15 @@ def build_application(
             i18n,
             lambda: services_of(application).commands_for("private"),
         ),
+        intake=Intake(
+            storage=storage,
+            clock=clock,
+            staff=outbox.staff,
+            interpreter=interpreter,
+            letters=letters,
+        ),
+        deadlines=deadlines,
+        letters=reader,
         health_probes=probes,
         flows=Flows(storage, clock),
     )

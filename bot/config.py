@@ -110,6 +110,9 @@ class Config:
     """The language the office reads and writes in (QUARTIERBOT_STAFF_LANGUAGE)."""
     voice_model: str | None = None
     """faster-whisper model name or folder (QUARTIERBOT_VOICE_MODEL); None: no transcription."""
+    letter_help: bool = True
+    """A read letter's machine translation and deadline go to the resident too
+    (QUARTIERBOT_LETTER_HELP; no: only staff get them)."""
     agenda_at: time | None = time(7, 30)
     """When the day's agenda goes into the staff group, in ``tz`` (QUARTIERBOT_AGENDA_AT,
     e.g. 07:30; set but empty: no daily agenda)."""
@@ -225,6 +228,13 @@ def load_config(
             feedback = raw.lower() in ("1", "true", "yes", "on")
         else:
             problems.append(f"QUARTIERBOT_FEEDBACK: {raw!r} is not yes or no")
+
+    letter_help = True
+    if (raw := get("LETTER_HELP")) is not None:
+        if raw.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            letter_help = raw.lower() in ("1", "true", "yes", "on")
+        else:
+            problems.append(f"QUARTIERBOT_LETTER_HELP: {raw!r} is not yes or no")
 
     sandbox_port = 8080
     if (raw := get("SANDBOX_PORT")) is not None:
@@ -392,4 +402,5 @@ def load_config(
         staff_language=staff_language,
         voice_model=voice_model,
         agenda_at=agenda_at,
+        letter_help=letter_help,
     )

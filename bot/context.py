@@ -18,11 +18,14 @@ from bot.engines.voice import Transcriber
 from bot.flows import Flows
 from bot.health import Probe
 from bot.i18n import I18n, Translator
+from bot.letters.model import LetterReader
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
 from bot.services.command_menus import CommandMenus
+from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
+from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
@@ -71,6 +74,12 @@ class Services:
     """Translations and transcripts posted into the topic beside a resident's copy."""
     command_menus: CommandMenus
     """The "/" list of each resident's chat in the language they chose."""
+    intake: Intake
+    """What happens to a resident's message (``bot.services.intake``)."""
+    deadlines: Deadlines
+    """Letters' deadlines on requests, their reminders, and staff's follow-ups."""
+    letters: LetterReader | None = None
+    """Reads letters (OCR and deadline finding); None when reading is off."""
     health_probes: list[Probe] = field(default_factory=list)
     """Pluggable checks for ``/healthz`` (the configured engines add theirs)."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in

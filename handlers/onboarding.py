@@ -99,7 +99,14 @@ def privacy_notice(t: Translator, retention_days: int) -> str:
             "write down your voice messages. Nothing is sent elsewhere."
         )
     )
-    return f"{main}\n{engines}\n{retention_text(t, retention_days)}\n{staff_group}"
+    letters = t._(
+        N_(
+            "• Letters: photos and PDFs of letters you send are read automatically on our own "
+            "server, so that the counsellors see the text and any deadline at once. We store "
+            "only the deadline and who sent the letter, never its text."
+        )
+    )
+    return f"{main}\n{engines}\n{letters}\n{retention_text(t, retention_days)}\n{staff_group}"
 
 
 def language_markup(current: str | None) -> InlineKeyboardMarkup:

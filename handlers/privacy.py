@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -78,6 +78,7 @@ def summary_text(t: Translator, data: dict[str, Any]) -> str:
         ),
     )
     lines += [f"• {text}" for _, text in counts]
+    lines += letter_lines(t, data)
     lines.append(t._(N_("The attached file contains all details. /delete erases everything.")))
     return "\n".join(lines)
 
@@ -98,6 +99,32 @@ REQUEST_STATES: dict[str, str] = {
     "answered": N_("answered"),
     "closed": N_("closed"),
 }
+
+
+def letter_lines(t: Translator, data: dict[str, Any]) -> list[str]:
+    """What is kept of their letters (a deadline) and the counsellors' follow-ups, with
+    the counsellors' note as they wrote it."""
+    lines = []
+    for row in data.get("requests", []):
+        if row.get("deadline"):
+            day = date.fromisoformat(row["deadline"])
+            lines.append("• " + t._(N_("Deadline from a letter: {date}"), date=t.date_long(day)))
+    german = t.code in ("de", "de_easy")
+    for row in data.get("followups", []):
+        lines.append(
+            "• "
+            + t._(
+                N_("Follow-up planned by the counsellors for {date}"),
+                date=t.date(_parse(row["due_at"]), "yMMMd"),
+            )
+        )
+        note = (
+            N_("Note from the office: {note}")
+            if german
+            else N_("Note from the office (in German): {note}")
+        )
+        lines.append("  " + t._(note, note=row["note"]))
+    return lines
 
 
 def readable_lines(t: Translator, directory: Directory, data: dict[str, Any]) -> list[str]:

@@ -9,13 +9,16 @@ not for emergencies. Staff answers come back through ``handlers.staff``.
 
 A stray message — only emoji, a sticker or a single character — opens no request (no
 receipt, no queue entry) unless one is open: the resident gets a short answer with the
-menu instead (:func:`answered_as_stray`).
+menu instead (:func:`answer_stray`).
+
+What happens to a message is decided by the intake service (``bot.services.intake``):
+this module parses the update before and says what it decided after.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -23,34 +26,29 @@ from telegram.ext import MessageHandler, filters
 
 from bot.capability import App, Capability, Handler
 from bot.context import BotContext, Services
-from bot.delivery.pacing import Spacing, duration_micros, micros
 from bot.delivery.replies_lane import After
 from bot.directory import OFFICE_ID, status_now
 from bot.i18n import N_, Translator
+from bot.letters.model import PageKind
+from bot.services import intake
+from bot.services.intake import Incoming, Verdict
 from bot.services.interpreting import VoiceRef
+from bot.services.letters import LetterFile
 from handlers.common import (
+    STAFF_LANGUAGE,
     before_consent,
     closed_line,
     closures_now,
     example_note,
     has_consent,
     main_menu,
-    staff_t,
 )
+from handlers.common.letters import LetterTexts
 from storage.requests import Request
 
-# The receipt is sent once per conversation: for a new request, or again after this long.
-RECEIPT_EVERY = timedelta(hours=12)
 RECEIPT = "receipt"
 """The replies lane's record kind: the request's receipt was accepted by Telegram."""
-# Told again at most this often that their messages are not passed on.
-BAN_NOTICE_EVERY = timedelta(days=1)
-# Per-resident flood limit: a burst of FLOOD_BURST messages is fine, then one every
-# FLOOD_REFILL (a token bucket in clock time; kept in memory, a restart forgives).
-FLOOD_BURST = 30
-FLOOD_REFILL = timedelta(seconds=2)
-FLOOD = "questions_flood"
-"""bot_data key: user id -> its token bucket (``bot.delivery.pacing.Spacing``)."""
+FLOOD_BURST = intake.FLOOD_BURST
 
 EMERGENCY_POLICE = "110"
 EMERGENCY_FIRE = "112"
@@ -148,16 +146,6 @@ def call_office(context: BotContext, t: Translator) -> str:
     return " " + t._(N_("Please call the office: {phone}"), phone=t.ltr(phone))
 
 
-# -- flood limit ----------------------------------------------------------------------------
-def take_token(context: BotContext, user_id: int, now: datetime) -> bool:
-    """False when the resident floods: the message is refused with a message, not dropped."""
-    buckets: dict[int, Spacing] = context.bot_data.setdefault(FLOOD, {})
-    bucket = buckets.get(user_id)
-    if bucket is None:
-        bucket = buckets[user_id] = Spacing(duration_micros(FLOOD_REFILL), burst=FLOOD_BURST)
-    return bucket.try_take(micros(now))
-
-
 # -- stray messages -------------------------------------------------------------------------
 _NOT_COUNTED = frozenset({"Mn", "Me", "Cf", "Sk"})
 """Variation selectors, keycaps, joiners and skin tones: parts of one emoji."""
@@ -175,15 +163,10 @@ def is_stray(message: Message) -> bool:
     return len(counted) <= 1 or all(unicodedata.category(c) == "So" for c in counted)
 
 
-async def answered_as_stray(update: Update, context: BotContext, user_id: int) -> bool:
-    """A stray message without an open request opens none (no receipt, no queue entry):
-    the resident gets a short friendly answer with the menu. With an open request it is
-    passed on as usual (False)."""
+async def answer_stray(update: Update, context: BotContext) -> None:
+    """A stray message without an open request: a short friendly answer with the menu."""
     message = update.effective_message
-    if message is None or not is_stray(message):
-        return False
-    if await context.storage.requests.has_open(user_id):
-        return False
+    assert message is not None
     t = context.t
     await message.reply_text(
         t.paragraph(
@@ -197,138 +180,148 @@ async def answered_as_stray(update: Update, context: BotContext, user_id: int) -
         ),
         reply_markup=main_menu(context),
     )
-    return True
 
 
 # -- handlers -------------------------------------------------------------------------------
-def needs_receipt(request: Request, is_new: bool, now: datetime) -> bool:
-    return is_new or request.receipt_at is None or now - request.receipt_at >= RECEIPT_EVERY
+LETTER_TYPES = {
+    "image/jpeg": PageKind.IMAGE,
+    "image/png": PageKind.IMAGE,
+    "image/heic": PageKind.IMAGE,
+    "image/heif": PageKind.IMAGE,
+    "image/webp": PageKind.IMAGE,
+    "image/tiff": PageKind.IMAGE,
+    "application/pdf": PageKind.PDF,
+}
 
 
-async def on_message(update: Update, context: BotContext) -> None:
-    """A resident's free message: queue it for the staff group, then acknowledge."""
-    message = update.effective_message
+def letter_of(message: Message) -> LetterFile | None:
+    """A photo (its largest size), an image sent as a file, or a PDF: perhaps a letter."""
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        return LetterFile(largest.file_id, PageKind.IMAGE, largest.file_size)
+    document = message.document
+    if document is not None:
+        kind = LETTER_TYPES.get((document.mime_type or "").lower())
+        if kind is None and (document.file_name or "").lower().endswith(".pdf"):
+            kind = PageKind.PDF
+        if kind is not None:
+            return LetterFile(document.file_id, kind, document.file_size, document.file_name or "")
+    return None
+
+
+def incoming(update: Update, context: BotContext, message: Message) -> Incoming:
+    """The message as the intake service reads it."""
     user = update.effective_user
-    assert message is not None and user is not None
-    if not has_consent(context):
-        await before_consent(update, context)
-        return
-    t = context.t
-    now = context.clock.now()
-    staffpost = context.services.staffpost
-    if not staffpost.enabled:
-        await message.reply_text(
-            t._(N_("Sorry, messages cannot be passed on to the counsellors at the moment."))
-            + call_office(context, t)
-        )
-        return
-    requests = context.storage.requests
-    ban = await requests.ban_of(user.id)
-    if ban is not None:
-        if ban.notified_at is None or now - ban.notified_at >= BAN_NOTICE_EVERY:
-            await requests.ban_notified(user.id, now)
-            await message.reply_text(
-                t._(N_("Your messages are not passed on to the counsellors at the moment."))
-                + call_office(context, t)
-            )
-        return
-    if await answered_as_stray(update, context, user.id):
-        return
-    if not SUPPORTED.check_update(update):
-        await message.reply_text(
-            t._(
-                N_(
-                    "Sorry, I cannot pass this on. Please write text or send a photo, a "
-                    "document or a voice message."
-                )
-            )
-        )
-        return
-    if not take_token(context, user.id, now):
-        await message.reply_text(
-            t._(
-                N_(
-                    "You are sending many messages at once. This message was not passed on: "
-                    "please wait a minute and send it again."
-                )
-            ),
-            do_quote=True,
-        )
-        return
-    request, is_new = await requests.on_resident_message(user.id, now)
-    if is_new and await requests.previous(user.id, request.id):
-        await staffpost.send_text(
-            staff_t(context)._(N_("🆕 New request #{ref}"), ref=request.ref),
-            resident_id=user.id,
-        )
-    # Stored before the receipt: once the resident reads "passed on", it is on its way.
-    await staffpost.copy(
-        message.chat_id,
-        [message.message_id],
-        resident_id=user.id,
-        group_key=message.media_group_id,
-    )
-    await interpret(context, user.id, message)
-    if needs_receipt(request, is_new, now):
-        # Through the replies lane: it waits out any 429 storm, and the receipt is marked
-        # (``mark_receipt``) only once Telegram accepted it; one per request and period.
-        await context.services.outbox.replies.send(
-            message.chat_id,
-            await receipt_text(context, t, now),
-            after=After(RECEIPT, request.id),
-            key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
-        )
-
-
-async def interpret(
-    context: BotContext, user_id: int, message: Message, *, edited: bool = False
-) -> None:
-    """After the copy is queued (never before: it must not wait): the translation of a text
-    or caption, the transcript of a voice message, as replies to the copy in the topic.
-    An edited message gets its text translated again (not counted, not transcribed)."""
+    assert user is not None
     resident = context.resident
     language = resident.language if resident is not None else (context.lang or "de")
     media = message.voice or message.audio or message.video_note
     voice = None
-    if media is not None and context.services.transcriber is not None and not edited:
+    if media is not None:
         # Seconds as Telegram sent them (PTB's attribute is turning into a timedelta).
         seconds = media.to_dict().get("duration")
         voice = VoiceRef(media.file_id, int(seconds) if seconds is not None else None)
-    text = message.text if message.text is not None else message.caption
-    await context.services.interpreter.received(
-        user_id, message.message_id, language, text=text, voice=voice, count=not edited
+    return Incoming(
+        letter=letter_of(message),
+        user_id=user.id,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        language=language,
+        consented=has_consent(context),
+        text=message.text if message.text is not None else message.caption,
+        stray=is_stray(message),
+        supported=bool(SUPPORTED.check_update(update)),
+        group_key=message.media_group_id,
+        voice=voice,
     )
+
+
+async def on_message(update: Update, context: BotContext) -> None:
+    """A resident's free message: the intake service decides, this says what it decided."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    received = incoming(update, context, message)
+    intake = context.services.intake
+    outcome = await intake.receive(received)
+    t = context.t
+    match outcome.verdict:
+        case Verdict.BEFORE_CONSENT:
+            await before_consent(update, context)
+        case Verdict.NO_STAFF:
+            await message.reply_text(
+                t._(N_("Sorry, messages cannot be passed on to the counsellors at the moment."))
+                + call_office(context, t)
+            )
+        case Verdict.BANNED if outcome.tell:
+            await message.reply_text(
+                t._(N_("Your messages are not passed on to the counsellors at the moment."))
+                + call_office(context, t)
+            )
+        case Verdict.STRAY:
+            await answer_stray(update, context)
+        case Verdict.UNSUPPORTED:
+            await message.reply_text(
+                t._(
+                    N_(
+                        "Sorry, I cannot pass this on. Please write text or send a photo, a "
+                        "document or a voice message."
+                    )
+                )
+            )
+        case Verdict.FLOODED:
+            await message.reply_text(
+                t._(
+                    N_(
+                        "You are sending many messages at once. This message was not passed "
+                        "on: please wait a minute and send it again."
+                    )
+                ),
+                do_quote=True,
+            )
+        case Verdict.PASSED_ON:
+            request = outcome.request
+            if outcome.receipt and request is not None:
+                # Through the replies lane: it waits out any 429 storm, and the receipt is
+                # marked (``mark_receipt``) only once Telegram accepted it; one per request
+                # and period.
+                await context.services.outbox.replies.send(
+                    message.chat_id,
+                    await receipt_text(context, t, context.clock.now()),
+                    after=After(RECEIPT, request.id),
+                    key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
+                )
+            intake.answered(received)  # what the resident gets of a letter comes after this
+            # ``outcome.opened``: the message opened a new request (a prepared answer for
+            # it can be suggested to staff here).
 
 
 async def on_edit(update: Update, context: BotContext) -> None:
     """A resident corrected a message they had sent: staff see the new version as a reply
     to the old one."""
     message = update.edited_message
-    user = update.effective_user
-    if message is None or user is None or not has_consent(context):
+    if message is None or update.effective_user is None:
         return
-    staffpost = context.services.staffpost
-    requests = context.storage.requests
-    if not staffpost.enabled or await requests.ban_of(user.id) is not None:
-        return
-    if await requests.staff_copy_of(user.id, message.message_id) is None:
-        return  # never passed on (before consent, refused, or too old)
-    st = staff_t(context)
-    await staffpost.send_text(
-        "✏️ " + st._(N_("The resident edited this message:")),
-        resident_id=user.id,
-    )
-    await staffpost.copy(
-        message.chat_id,
-        [message.message_id],
-        resident_id=user.id,
-        reply_to_resident_message=message.message_id,
-    )
-    await interpret(context, user.id, message, edited=True)
+    await context.services.intake.edited(incoming(update, context, message))
+
+
+class IntakeTexts:
+    """What staff read about residents' messages, in the staff language."""
+
+    def __init__(self, services: Services) -> None:
+        self.t = services.i18n.get(STAFF_LANGUAGE)
+
+    def new_request(self, request: Request) -> str:
+        return self.t._(N_("🆕 New request #{ref}"), ref=request.ref)
+
+    def edited(self) -> str:
+        return "✏️ " + self.t._(N_("The resident edited this message:"))
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
     requests = services.storage.requests
+    services.intake.views = IntakeTexts(services)
+    if services.intake.letters is not None:
+        services.intake.letters.views = LetterTexts(services)
 
     async def receipt_sent(request_id: Any, at: datetime) -> None:
         await requests.mark_receipt(int(request_id), at)

@@ -10,6 +10,7 @@ from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
 from storage.closures import Closures, StoredClosure
 from storage.db import Database
 from storage.feedback import Feedback
+from storage.letters import Letters
 from storage.mentions import StaffMentions
 from storage.privacy import Privacy
 from storage.replies import Replies
@@ -45,6 +46,7 @@ class Storage:
         self.voice_pending = VoicePending(self.db)
         self.language_counts = LanguageCounts(self.db)
         self.replies = Replies(self.db)
+        self.letters = Letters(self.db)
 
     async def open(self) -> None:
         # What was remembered from an earlier opening may have been changed meanwhile.

@@ -36,6 +36,7 @@ RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
         "staff_outbox_mentions",
         "user_id = ? OR item_id NOT IN (SELECT id FROM staff_outbox)",
     ),
+    ("followups", "user_id = ?"),
     ("requests", "user_id = ?"),
     ("bans", "user_id = ?"),
     ("outbox", "user_id = ?"),
@@ -55,8 +56,9 @@ EXPORT_QUERIES: dict[str, str] = {
     " JOIN bookings b ON b.id = r.booking_id WHERE b.user_id = ? ORDER BY r.due_at",
     "waiting_list": "SELECT offer_id, place_id, status, created_at FROM booking_waitlist"
     " WHERE user_id = ?",
-    "requests": "SELECT id, state, opened_at, answered_at, closed_at FROM requests"
-    " WHERE user_id = ? ORDER BY id",
+    "requests": "SELECT id, state, opened_at, answered_at, closed_at, deadline, sender"
+    " FROM requests WHERE user_id = ? ORDER BY id",
+    "followups": "SELECT due_at, note, created_at FROM followups WHERE user_id = ? ORDER BY due_at",
     "subscriptions": "SELECT topic, created_at FROM subscriptions WHERE user_id = ?",
     "broadcasts_received": "SELECT o.broadcast_id, b.topic, o.status FROM outbox o"
     " JOIN broadcasts b ON b.id = o.broadcast_id WHERE o.user_id = ?",
@@ -207,7 +209,9 @@ class Privacy:
             # Their topics are deleted in the staff group (``expiring``): forget them first.
             "staff_topics": f"DELETE FROM staff_topics WHERE user_id IN ({_ALL_EXPIRED})",
             "requests": "UPDATE requests SET user_id = NULL, claimed_name = NULL,"
-            " answered_name = NULL, claimed_by = NULL WHERE state = 'closed' AND closed_at < ? AND user_id IS NOT NULL",
+            " answered_name = NULL, claimed_by = NULL, deadline = NULL, sender = NULL,"
+            " deadline_reminded = NULL"
+            " WHERE state = 'closed' AND closed_at < ? AND user_id IS NOT NULL",
             "booking_reminders": "DELETE FROM booking_reminders WHERE booking_id IN"
             " (SELECT id FROM bookings WHERE ends_at < ?)",
             "booking_waitlist": "DELETE FROM booking_waitlist WHERE status = 'done'"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import aiosqlite
 
@@ -36,6 +36,12 @@ class Request:
     closed_at: datetime | None
     answered_name: str | None = None
     """Who answered last; taking a request (``claimed_*``) is only ever /claim."""
+    deadline: date | None = None
+    """The date to act by of the resident's letter (found on arrival, or set by staff)."""
+    deadline_estimated: bool = False
+    sender: str | None = None
+    """The sender category of the letter (a key of bot/data/senders.yaml)."""
+    deadline_reminded: date | None = None
 
     @property
     def ref(self) -> str:
@@ -87,7 +93,15 @@ def _request(row: aiosqlite.Row) -> Request:
         answered_at=from_db(row["answered_at"]),
         closed_at=from_db(row["closed_at"]),
         answered_name=row["answered_name"],
+        deadline=_date(row["deadline"]),
+        deadline_estimated=bool(row["deadline_estimated"]),
+        sender=row["sender"],
+        deadline_reminded=_date(row["deadline_reminded"]),
     )
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -270,16 +284,20 @@ class Requests:
         )
         return _request(row) if row else None
 
-    async def queue(self) -> list[QueueEntry]:
-        """Every open request, i.e. not closed: first those waiting for an answer from
-        staff (oldest wait first), then those answered and waiting for the resident (oldest
-        answer first), which are open until somebody closes them."""
+    async def queue(self, due_by: date | None = None) -> list[QueueEntry]:
+        """Every open request, i.e. not closed: those with a deadline up to ``due_by``
+        first (the nearest first); then those waiting for an answer from staff (oldest wait
+        first), then those answered and waiting for the resident (oldest answer first),
+        which are open until somebody closes them."""
+        soon = due_by.isoformat() if due_by is not None else ""
         rows = await self.db.fetchall(
             "SELECT q.*, r.first_name AS r_first_name, r.language AS r_language"
             " FROM requests q JOIN residents r ON r.user_id = q.user_id"
             " WHERE q.state != 'closed'"
-            " ORDER BY q.state = 'answered',"
-            " coalesce(q.waiting_since, q.answered_at, q.opened_at), q.id"
+            " ORDER BY CASE WHEN q.deadline <= ?1 THEN q.deadline ELSE '9999' END,"
+            " q.state = 'answered',"
+            " coalesce(q.waiting_since, q.answered_at, q.opened_at), q.id",
+            (soon,),
         )
         return [QueueEntry(_request(r), r["r_first_name"], r["r_language"]) for r in rows]
 

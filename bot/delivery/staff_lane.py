@@ -188,6 +188,8 @@ class StaffLane(Lane):
         self._memory: OrderedDict[str, str] = OrderedDict()
         self._adding: set[str] = set()
         """Memo keys whose outbox row is being written (not yet in the outbox)."""
+        self._html: set[str] = set()
+        """Memo keys whose text is HTML (a letter's text in an expandable block quote)."""
         self._blocked_until: datetime | None = None
         """The first row waits for room in the window until then; rows added behind it
         (not priority) cannot go first, so waking for them need not look at the rows."""
@@ -261,14 +263,18 @@ class StaffLane(Lane):
         priority: bool = False,
         tag: str | None = None,
         mentions: Sequence[Mention] = (),
+        html: bool = False,
     ) -> int:
         """Post a text that must not be stored (a machine translation, a transcript of what
         a resident said): the row in the outbox carries only a random key, the text stays
-        in this process. A restart before it is sent loses it, and it is then not posted."""
+        in this process. A restart before it is sent loses it, and it is then not posted.
+        ``html``: the text is Telegram HTML, and the caller keeps it within 4096 characters."""
         key = uuid.uuid4().hex
-        self._memory[key] = text[:4096]
+        self._memory[key] = text if html else text[:4096]
+        if html:
+            self._html.add(key)
         while len(self._memory) > MEMORY_SIZE:
-            self._memory.popitem(last=False)
+            self._html.discard(self._memory.popitem(last=False)[0])
         self._adding.add(key)
         try:
             return await self._add(
@@ -295,6 +301,7 @@ class StaffLane(Lane):
         gone = [k for k in self._memory if k not in waiting and k not in self._adding]
         for key in gone:
             del self._memory[key]
+            self._html.discard(key)
         return len(gone)
 
     async def copy(
@@ -461,6 +468,7 @@ class StaffLane(Lane):
                 return
             if item.memo is not None and (await outbox.is_settled(item.id)):
                 self._memory.pop(item.memo, None)
+                self._html.discard(item.memo)
 
     async def _purge(self) -> None:
         """Sent rows only matter for the pacing window; failed ones for a day of diagnosis."""
@@ -623,6 +631,7 @@ class StaffLane(Lane):
                 message_thread_id=thread_id,
                 reply_markup=markup,
                 reply_parameters=reply,
+                parse_mode="HTML" if item.memo in self._html else None,
             )
             return [message.message_id]
         assert item.from_chat_id is not None

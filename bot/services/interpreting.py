@@ -109,6 +109,11 @@ class Interpreter:
         """A translation or transcription is still at work (tests wait for it)."""
         return bool(self._tasks)
 
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Background work beside a resident's message (a letter being read, too): counted
+        in :attr:`busy`, cancelled by :meth:`close`, its failure logged."""
+        self._spawn(work)
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Literal, Protocol
 
 from bot.clock import Clock
@@ -198,9 +198,10 @@ class RequestsService:
         await self.storage.requests.mark_answered(user_id, staff_id, staff_name, self.clock.now())
 
     # -- data for views ------------------------------------------------------------------------
-    async def queue(self) -> list[QueueEntry]:
-        """Requests somebody is waiting on, oldest first."""
-        return await self.storage.requests.queue()
+    async def queue(self, due_by: date | None = None) -> list[QueueEntry]:
+        """Requests somebody is waiting on: with a deadline up to ``due_by`` first, then
+        the rest oldest first."""
+        return await self.storage.requests.queue(due_by)
 
     async def card(self, user_id: int) -> CardFacts:
         requests = self.storage.requests

@@ -118,8 +118,12 @@ class ConversationTranslator:
             resident_id, text, source, self.staff_language, detected, quiet=quiet
         )
 
-    async def to_resident(self, resident_id: int, text: str, language: str) -> Outcome:
-        """Staff's free text for a resident: translated unless it starts with ``=``."""
+    async def to_resident(
+        self, resident_id: int, text: str, language: str, *, quiet: bool = False
+    ) -> Outcome:
+        """Staff's free text for a resident: translated unless it starts with ``=``.
+        ``quiet`` for a text that is not part of the conversation (a letter's translation):
+        its failure leaves the once-per-cause marks alone."""
         if text.startswith(VERBATIM):
             return Skipped(Skip.VERBATIM)
         if self.engine is None:
@@ -128,7 +132,9 @@ class ConversationTranslator:
             return Skipped(Skip.SAME)
         if not worth_translating(text):
             return Skipped(Skip.SHORT)
-        return await self._translate(resident_id, text, self.staff_language, language, None)
+        return await self._translate(
+            resident_id, text, self.staff_language, language, None, quiet=quiet
+        )
 
     async def _translate(
         self,

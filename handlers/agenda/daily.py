@@ -1,6 +1,7 @@
 """The daily agenda: each day at ``QUARTIERBOT_AGENDA_AT`` (Berlin time) the day's
 appointments go into the staff group's General topic, per place, with interpreter needs and
-who confirmed. Nothing on a day without appointments; the posted day is stored, so a
+who confirmed, and the deadlines of residents' letters this week ("Fristen diese Woche", by
+reference). Nothing on a day without either; the posted day is stored, so a
 restart never posts it twice (a bot started late that day still posts it while an
 appointment is ahead)."""
 
@@ -16,6 +17,7 @@ from bot.slots import day_bounds
 from handlers.agenda.notify import mention
 from handlers.agenda.views import LEGEND, agenda_lines, day_markup
 from handlers.common import STAFF_LANGUAGE
+from handlers.common.views import deadlines_this_week
 
 JOB = "agenda-daily"
 
@@ -39,16 +41,26 @@ async def post_day(services: Services, day: date) -> bool:
     now = services.clock.now()
     start, end = day_bounds(day, services.config.tz)
     bookings = await services.storage.bookings.between(start, end)
-    if not any(b.ends_at > now for b in bookings):
+    ahead = any(b.ends_at > now for b in bookings)
+    due = await services.deadlines.this_week()
+    if not ahead and not due:
         return False
     if not await services.storage.bookings.claim_agenda_day(day.isoformat(), now):
         return False
     t = services.i18n.get(STAFF_LANGUAGE)
-    head = "📅 " + t._(N_("Today's appointments: {date}"), date=t.date_long(day))
-    lines, translated = await agenda_lines(services, t, bookings)
-    text = head + "\n" + "\n".join(lines).rstrip() + "\n\n" + t._(LEGEND)
-    markup = day_markup(t, bookings)
-    mentions = [mention(b, "agenda_daily", day.isoformat()) for b in bookings]
+    parts = []
+    markup = None
+    translated = False
+    mentions = []
+    if ahead:
+        head = "📅 " + t._(N_("Today's appointments: {date}"), date=t.date_long(day))
+        lines, translated = await agenda_lines(services, t, bookings)
+        parts.append(head + "\n" + "\n".join(lines).rstrip() + "\n\n" + t._(LEGEND))
+        markup = day_markup(t, bookings)
+        mentions = [mention(b, "agenda_daily", day.isoformat()) for b in bookings]
+    if due:
+        parts.append(deadlines_this_week(t, due, day))
+    text = "\n\n".join(parts)
     lane = services.staffpost
     if translated:  # a machine translation of a note is in it: never in SQLite
         await lane.send_from_memory(text, markup=markup, priority=True, mentions=mentions)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -24,6 +24,7 @@ from bot.slots import Slot
 from storage import StoredClosure
 from storage.bookings import Booking
 from storage.broadcasts import GENERAL, Broadcast
+from storage.requests import Request
 
 # Under every broadcast (sent by the broadcast lane); news handles it.
 CB_STOP = callbacks.kind("nwstop", 1)
@@ -210,3 +211,40 @@ def render_broadcast(
         ]
     )
     return f"{header}\n\n{body}{note}", markup
+
+
+# -- deadlines of letters, as staff read them ------------------------------------------------------
+def staff_date(t: Translator, day: date) -> str:
+    """ "Freitag, 18.12.2026": the weekday in full, the date in digits."""
+    return f"{t.weekday(day.weekday())}, {t.date(day, 'yMMdd')}"
+
+
+def in_days(t: Translator, day: date, today: date) -> str:
+    """ "in 14 Tagen", "heute", "vor 2 Tagen"."""
+    n = (day - today).days
+    if n == 0:
+        return t._(N_("today"))
+    if n > 0:
+        return t.n_("in {n} day", "in {n} days", n)
+    return t.n_("{n} day ago", "{n} days ago", -n)
+
+
+def deadline_phrase(t: Translator, day: date, today: date, *, estimated: bool = False) -> str:
+    """ "Freitag, 18.12.2026 (in 14 Tagen)", marked when it is an estimate."""
+    phrase = f"{staff_date(t, day)} ({in_days(t, day, today)})"
+    if estimated:
+        phrase += " — " + t._(N_("estimated"))
+    return phrase
+
+
+def deadlines_this_week(t: Translator, requests: Iterable[Request], today: date) -> str:
+    """The daily agenda's "Fristen diese Woche", by reference (no names in the General
+    topic)."""
+    lines = ["⏰ " + t._(N_("Deadlines this week:"))]
+    for request in requests:
+        if request.deadline is not None:
+            phrase = deadline_phrase(
+                t, request.deadline, today, estimated=request.deadline_estimated
+            )
+            lines.append(f"#{request.ref} — {phrase}")
+    return "\n".join(lines)

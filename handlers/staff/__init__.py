@@ -36,7 +36,7 @@ from bot.filters import HUMAN, staff, staff_chat
 from bot.i18n import N_
 from bot.services.requests import Target
 from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
-from handlers.staff import relay, views
+from handlers.staff import deadlines, relay, views
 from handlers.staff.relay import (
     answered_after,
     on_staff_message,
@@ -106,7 +106,8 @@ async def targeted(update: Update, context: BotContext) -> tuple[Target | None, 
 
 # -- commands -------------------------------------------------------------------------------
 async def queue_command(update: Update, context: BotContext) -> None:
-    entries = await context.services.requests.queue()
+    # Requests with a deadline in the coming week first, then the rest oldest first.
+    entries = await context.services.requests.queue(context.services.deadlines.due_by())
     text = views.queue_text(staff_t(context), entries, context.clock.now())
     # It names residents: their erasure renders it again without them (QueueRedactions).
     await answer(update, context, text, views.queue_mentions(entries))
@@ -213,6 +214,22 @@ async def reply_command(update: Update, context: BotContext) -> None:
     await context.services.outbox.replies.send(user_id, text, after=after)
 
 
+async def deadline_command(update: Update, context: BotContext) -> None:
+    """``/deadline 2027-02-01`` / ``/deadline clear`` (``handlers.staff.deadlines``)."""
+    target, rest = await targeted(update, context)
+    if target is not None:
+        text = await deadlines.set_deadline(context, target, rest, staff_id(update))
+        await answer(update, context, text)
+
+
+async def followup_command(update: Update, context: BotContext) -> None:
+    """``/followup 14d <text>``: a note posted in the topic at that time."""
+    target, rest = await targeted(update, context)
+    if target is not None:
+        text = await deadlines.follow_up(context, target, rest, staff_id(update))
+        await answer(update, context, text)
+
+
 async def on_topic_closed(update: Update, context: BotContext) -> None:
     """Staff closed or reopened a resident's topic by hand: treat it like /close, so the
     resident's next message reopens the topic instead of getting lost."""
@@ -272,7 +289,25 @@ async def close_quiet(context: BotContext, data: object) -> None:
     await context.services.requests.close_quiet(timedelta(days=days), note)
 
 
-STAFF_COMMANDS = ("queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies")
+async def resume_deadlines(application: App) -> None:
+    """Reminders of deadlines and follow-ups, scheduled again after a restart."""
+    services = services_of(application)
+    if services.config.staff_chat is not None:
+        await services.deadlines.resume()
+
+
+STAFF_COMMANDS = (
+    "queue",
+    "claim",
+    "close",
+    "reopen",
+    "ban",
+    "unban",
+    "reply",
+    "replies",
+    "deadline",
+    "followup",
+)
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
@@ -280,6 +315,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
     services.topics.renderer = TopicCards(services)
     services.staffpost.redacts(("queue",), QueueRedactions(services))
     services.interpreter.views = TranslationViews(services)
+    services.deadlines.views = deadlines.DeadlineTexts(services)
     relay.register(services)
     groups = filters.ChatType.GROUPS
     allowed = filters.UpdateType.MESSAGES & staff(services.config)
@@ -293,6 +329,8 @@ def handlers(services: Services, application: App) -> list[Handler]:
         CommandHandler("unban", unban_command, filters=allowed),
         CommandHandler("reply", reply_command, filters=allowed),
         CommandHandler("replies", replies_command, filters=allowed),
+        CommandHandler("deadline", deadline_command, filters=allowed),
+        CommandHandler("followup", followup_command, filters=allowed),
         # Everybody else, in any chat, gets the same refusal.
         CommandHandler(STAFF_COMMANDS, refuse),
         MessageHandler(
@@ -325,6 +363,8 @@ CAPABILITY = Capability(
         Command("replies", N_("List the canned replies"), scope="staff"),
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
+        Command("deadline", N_("Set or clear the deadline of this request"), scope="staff"),
+        Command("followup", N_("Post a note in this topic later (follow-up)"), scope="staff"),
     ),
-    on_start=(start_map_purge, start_idle_close),
+    on_start=(start_map_purge, start_idle_close, resume_deadlines),
 )

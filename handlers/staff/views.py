@@ -20,6 +20,7 @@ from bot.services.requests import CardFacts
 from bot.services.topics import TopicInfo
 from bot.services.translation import Failed, Outcome, Translated, language_name as language_in
 from handlers.common import STAFF_LANGUAGE, note_translation
+from handlers.common.views import staff_date
 from storage import Resident
 from storage.bookings import Booking
 from storage.mentions import Mention, Redaction
@@ -215,6 +216,10 @@ def queue_text(t: Translator, entries: list[QueueEntry], now: datetime) -> str:
             line += " — " + t._(N_("claimed by {name}"), name=request.claimed_name)
         elif not answered:
             line += " — " + t._(N_("not claimed"))
+        if request.deadline is not None:
+            line += f" — ⏰ {staff_date(t, request.deadline)}"
+            if request.deadline_estimated:
+                line += " (" + t._(N_("estimated")) + ")"
         lines.append(line)
     if len(entries) > QUEUE_LIMIT:
         lines.append(more(t, len(entries) - QUEUE_LIMIT))

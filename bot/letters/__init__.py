@@ -1,0 +1,1 @@
+"""Reading residents' letters (OCR, deadline finding): see ``model`` for the contract."""
