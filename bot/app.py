@@ -30,6 +30,7 @@ from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
+from bot.services.answers import AnswerService
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
 from bot.services.feedback import FeedbackService
@@ -164,10 +165,19 @@ def build_application(
         translator=translator,
         transcriber=transcriber,
         interpreter=interpreter,
+        answers=AnswerService(
+            storage=storage,
+            clock=clock,
+            config=config,
+            translator=translator,
+            close_topic=outbox.staff,
+        ),
         health_probes=probes,
         flows=Flows(storage, clock),
     )
     services.outbox.broadcasts.report_note = ReportNote(services.i18n)
+    interpreter.heard.append(services.answers.heard)  # a request opened by voice
+    services.privacy.holds_memory(services.answers)
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
     application.add_error_handler(on_error)

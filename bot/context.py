@@ -20,6 +20,7 @@ from bot.health import Probe
 from bot.i18n import I18n, Translator
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
+from bot.services.answers import AnswerService
 from bot.services.appointments import AppointmentsService
 from bot.services.feedback import FeedbackService
 from bot.services.interpreting import Interpreter
@@ -68,6 +69,8 @@ class Services:
     """Voice transcription; None when off (no model configured or faster-whisper missing)."""
     interpreter: Interpreter
     """Translations and transcripts posted into the topic beside a resident's copy."""
+    answers: AnswerService
+    """The office's prepared answers: the library, suggestions to staff, offers to residents."""
     health_probes: list[Probe] = field(default_factory=list)
     """Pluggable checks for ``/healthz`` (the configured engines add theirs)."""
     # Collected from the capabilities by the app factory (``bot.app.CAPABILITIES``), in

@@ -278,6 +278,16 @@ async def on_message(update: Update, context: BotContext) -> None:
             after=After(RECEIPT, request.id),
             key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
         )
+    if is_new:  # a prepared answer: suggested to staff, offered after the receipt
+        await context.services.answers.request_opened(
+            request_id=request.id,
+            user_id=user.id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            language=context.resident.language if context.resident else t.code,
+            text=message.text if message.text is not None else message.caption,
+            voice=(message.voice or message.audio or message.video_note) is not None,
+        )
 
 
 async def interpret(

@@ -31,6 +31,7 @@ RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
     ("subscriptions", "user_id = ?"),
     ("broadcast_drafts", "user_id = ?"),
     ("replies", "chat_id = ?"),
+    ("answer_offers", "user_id = ?"),  # a prepared answer offered, not yet tapped (issue 25)
     ("residents", "user_id = ?"),
 )
 
@@ -51,6 +52,8 @@ EXPORT_QUERIES: dict[str, str] = {
     " JOIN broadcasts b ON b.id = o.broadcast_id WHERE o.user_id = ?",
     "ban": "SELECT reason, banned_at FROM bans WHERE user_id = ?",
     "staff_actions": "SELECT at, action FROM audit WHERE resident_id = ? ORDER BY id",
+    "prepared_answers_offered": "SELECT key, language, created_on FROM answer_offers"
+    " WHERE user_id = ?",
 }
 
 

@@ -3,9 +3,12 @@ labelled test set (tests/data/answers/questions.yaml; figures per language: benc
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from bench.answers import rank_all, score, table
+from bot.figures import build_figures, export_rows, parse_period
+from bot.i18n import I18n
 from bot.services.answer_match import (
     RESIDENTS,
     STAFF,
@@ -15,6 +18,8 @@ from bot.services.answer_match import (
     known_terms,
     terms,
 )
+from handlers.stats import prepared_lines
+from storage.stats import RawFigures
 
 
 def test_terms_are_stems_without_filler_words() -> None:
@@ -47,3 +52,48 @@ async def test_goals_on_the_labelled_questions(tmp_path: Path) -> None:
     figures = table(report)
     assert staff.precision >= 0.9 and staff.recall >= 0.7, figures
     assert residents.precision >= 0.97 and residents.recall >= 0.5, figures
+
+
+def test_stats_show_prepared_answers_per_language_with_small_counts_hidden(i18n: I18n) -> None:
+    raw = RawFigures(
+        new_by_language={},
+        active_by_language={},
+        requests_by_bucket={},
+        answered=0,
+        answer_median=None,
+        answer_p90=None,
+        open_now=0,
+        bookings_by_bucket={},
+        by_place=(),
+        broadcasts=0,
+        sent=0,
+        blocked=0,
+        waiting_list=0,
+        prepared={
+            ("helped", "ar"): 7,
+            ("talk", "ar"): 3,
+            ("offered", "ar"): 10,
+            ("helped", "uk"): 1,
+        },
+    )
+    period = parse_period("2026-11", date(2026, 11, 25), date(2023, 1, 1))
+    figures = build_figures(raw, period, 3)
+    lines = prepared_lines(i18n.get("en"), figures)
+    assert lines[0].startswith("💡 Prepared answers: 8 answered by a prepared answer (✅)")
+    # Ukrainian's 1 is shown as "<3", so Arabic's 7 is hidden too (8 - 7 would give it away).
+    assert lines[1] == (
+        "   • Arabic: x answered by a prepared answer (✅), 3 still wanted a counsellor (💬),"
+        " 10 offered, 0 sent by staff"
+    )
+    assert lines[2].startswith("   • Ukrainian: <3 answered")
+    rows = export_rows(figures, {})
+    assert (
+        "prepared_answers",
+        "prepared_offered",
+        "prepared_offered",
+        "",
+        "ar",
+        "",
+        "",
+        "10",
+    ) in rows
