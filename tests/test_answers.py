@@ -14,6 +14,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.i18n import I18n
 from bot.services.answers import parse_library
+from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
 from tests.conftest import ADMIN_ID, STAFF_CHAT, Harness, buttons, known, running, with_config
 from tests.test_questions import posted, staff_posts, topic_of
@@ -297,3 +298,52 @@ async def test_a_request_opened_by_voice_is_matched_on_its_transcript(bot: Harne
     await bot.services.answers.heard(user["id"], voice["message_id"], "de", KITA_QUESTION_DE)
     await bot.idle()
     assert len(suggestions(bot, thread)) == 1
+
+
+# -- with machine translation ----------------------------------------------------------------
+QUESTION_TR = "merhaba kızım için kreş yeri arıyorum nasıl başvururum"
+KITA_MACHINE_TR = "Şehrin Kita-Navigator sisteminden bir kreş yeri için kayıt olursunuz."
+
+
+@pytest.fixture
+async def translating(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
+) -> AsyncIterator[Harness]:
+    phrases = {
+        ("tr", "de", QUESTION_TR): "Hallo, ich suche einen Kita Platz für meine Tochter",
+        ("de", "tr", KITA): KITA_MACHINE_TR,
+    }
+    async with FakeLibreTranslate(phrases=phrases) as engine:
+        changed = with_config(config, translate_url=engine.url)
+        async for harness in running(Harness(sandbox, changed, clock, i18n)):
+            yield harness
+
+
+async def test_a_question_in_another_language_is_found_through_its_translation(
+    translating: Harness,
+) -> None:
+    bot = translating
+    # Written by staff in the group (as an office does): the German original that the
+    # resident can unfold under a machine translation is their text, as for their answers.
+    jana = staff(bot)
+    answer = bot.sandbox.send_text(jana, KITA, chat_id=STAFF_CHAT)
+    bot.sandbox.send_text(jana, "/answer add kita\nKita Platz", chat_id=STAFF_CHAT, reply_to=answer)
+    await bot.idle()
+    user = await bot.onboard("Emre", "tr")
+    bot.sandbox.send_text(user, QUESTION_TR)
+    await bot.idle()
+    thread = await topic_of(bot, user)
+    [hint] = await bot.sandbox.wait_for(lambda: suggestions(bot, thread))
+    assert "kita" in hint["text"]
+    # The resident reads the machine translation, marked as such (and never stored).
+    _, offer = await bot.sandbox.wait_bot_messages(user["id"], 2)
+    assert KITA_MACHINE_TR in offer["text"]
+    assert bot.i18n.get("tr")._("This answer was translated by a machine.") in offer["text"]
+    stored = await bot.storage.db.fetchall("SELECT text FROM replies")
+    assert all(KITA_MACHINE_TR not in (row[0] or "") for row in stored)
+    # /reply sends it the same way, and staff see what went out.
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    await staff_says(bot, jana, "/reply kita", thread)
+    [sent] = await new_for(bot, user, before)
+    assert sent["text"].startswith(KITA_MACHINE_TR)
+    assert bot.i18n.get("tr")._("This answer was translated by a machine.") in sent["text"]
