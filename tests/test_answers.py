@@ -5,6 +5,7 @@ offer to the resident with ✅ / 💬, QUARTIERBOT_SELF_HELP, and erasure."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -347,3 +348,20 @@ async def test_a_question_in_another_language_is_found_through_its_translation(
     [sent] = await new_for(bot, user, before)
     assert sent["text"].startswith(KITA_MACHINE_TR)
     assert bot.i18n.get("tr")._("This answer was translated by a machine.") in sent["text"]
+
+
+async def test_an_untapped_offer_expires_after_thirty_days(bot: Harness) -> None:
+    await add_kita(bot)
+    user = await bot.onboard("Emre", "tr")
+    _, offer = await bot.send(user, KITA_QUESTION_TR, count=2)
+    bot.clock.advance(timedelta(days=29))
+    assert await bot.services.answers.expire() == 0
+    bot.clock.advance(timedelta(days=2))
+    assert await bot.services.answers.expire() == 1
+    assert await bot.storage.answers.offers_of(user["id"]) == 0
+    await bot.tap(user, offer, data=buttons(offer)[0]["callback_data"])
+    said = bot.i18n.get("tr")._("Thank you, we already have your answer.")
+    assert bot.sandbox.callback_answers[-1]["text"] == said
+    # (The request itself went quiet and was closed by the idle rule, not by the tap.)
+    assert not [m for m in posted(bot, None) if "hat geholfen" in m.get("text", "")]
+    assert (await bot.storage.answers.counts("2000-01", "2999-12")).get(("tr", "helped")) is None

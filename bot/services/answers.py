@@ -44,6 +44,7 @@ OFFER_DAYS = 30
 MAX_FILE = 512 * 1024
 FORMAT_VERSION = 1
 VOICES_KEPT = 200
+GERMAN = frozenset({"de", "de_easy"})
 
 
 class Outcome(StrEnum):
@@ -178,6 +179,8 @@ class AnswerService:
             return InLanguage(entry.text, How.HUMAN)
         if (human := entry.translations.get(language)) is not None:
             return InLanguage(human, How.HUMAN)
+        if {language, staff} <= GERMAN:  # Leichte Sprache readers read German too
+            return InLanguage(entry.text, How.HUMAN)
         outcome = await self.translator.to_resident(user_id, entry.text, language)
         if isinstance(outcome, Translated):
             return InLanguage(outcome.text, How.MACHINE, outcome)
@@ -237,7 +240,6 @@ class AnswerService:
             return
         shown = await self.in_language(entry, user_id, language)
         today = self.clock.now().astimezone(self.config.tz).date()
-        await self.storage.answers.expire_offers((today - timedelta(days=OFFER_DAYS)).isoformat())
         token = secrets.token_urlsafe(9)
         offer = Offer(token, user_id, request_id, entry.key, language)
         await self.storage.answers.offer(offer, today.isoformat())
@@ -259,6 +261,13 @@ class AnswerService:
             language=language,
             text=text,
         )
+
+    async def expire(self) -> int:
+        """Daily: offers nobody tapped for :data:`OFFER_DAYS` lose their link to the
+        resident (the request stays as it is)."""
+        today = self.clock.now().astimezone(self.config.tz).date()
+        before = (today - timedelta(days=OFFER_DAYS)).isoformat()
+        return await self.storage.answers.expire_offers(before)
 
     async def tapped(self, token: str, helped: bool) -> Offer | None:
         """The resident's ✅ (closes the request, with a note in the topic) or 💬 (leaves it

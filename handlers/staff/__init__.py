@@ -211,6 +211,7 @@ async def start_map_purge(application: App) -> None:
 
 async def purge_map(context: BotContext, data: object) -> None:
     await context.services.requests.purge_map()
+    await context.services.answers.expire()  # untapped offers of prepared answers
 
 
 def next_daily(now: datetime, at: time, tz: Any) -> datetime:
