@@ -365,3 +365,38 @@ async def test_an_untapped_offer_expires_after_thirty_days(bot: Harness) -> None
     # (The request itself went quiet and was closed by the idle rule, not by the tap.)
     assert not [m for m in posted(bot, None) if "hat geholfen" in m.get("text", "")]
     assert (await bot.storage.answers.counts("2000-01", "2999-12")).get(("tr", "helped")) is None
+
+
+async def test_every_wrong_library_command_is_answered_and_changes_nothing(bot: Harness) -> None:
+    jana = staff(bot)
+    before = await bot.services.answers.entries()
+    text = bot.sandbox.send_text(jana, "Ein Text", chat_id=STAFF_CHAT)
+    cases = {
+        "/answer": "/answer add <key>",
+        "/answers nonsense": "/answers export",
+        "/answers import": "/answers import",  # no file
+        "/answer del nix": "„nix“",
+        "/answer add Kita!": "Kleinbuchstaben",
+        "/answer add": "Kleinbuchstaben",
+    }
+    for command, expected in cases.items():
+        [said] = await staff_says(bot, jana, command, None)
+        assert expected in said["text"], (command, said["text"])
+    bot.sandbox.send_text(jana, "/answer translate nix tr", chat_id=STAFF_CHAT, reply_to=text)
+    await bot.idle()
+    assert "„nix“" in posted(bot, None)[-1]["text"]
+    assert await bot.services.answers.entries() == before
+
+
+async def test_residents_cannot_use_the_library_commands_or_the_send_button(bot: Harness) -> None:
+    mallory = await bot.onboard("Mallory", "en")
+    for command in ("/answers", "/answers export", "/answer add x", "/answer id"):
+        [answer] = await bot.send(mallory, command)
+        assert "only for the project's staff" in answer["text"]
+    [menu] = await bot.send(mallory, "/help")
+    bot.sandbox.tap_raw(mallory, menu, "1:ans:id")
+    await bot.idle()
+    assert (
+        await bot.storage.db.fetchall("SELECT * FROM replies WHERE chat_id = ?", (mallory["id"],))
+        == []
+    )
