@@ -212,14 +212,22 @@ async def test_the_resident_still_wants_to_talk(bot: Harness) -> None:
     assert counts[("de", "talk")] == 1
 
 
-async def test_no_human_translation_and_no_translator_sends_german_with_the_note(
+async def test_no_human_translation_and_no_translator_german_only_from_staff(
     bot: Harness,
 ) -> None:
+    """Offered only in the resident's language; /reply sends the German with the note."""
     await add_kita(bot, turkish=False)
     user = await bot.onboard("Emre", "tr")
-    _, offer = await bot.send(user, KITA_QUESTION_TR, count=2)
-    assert KITA in offer["text"]
-    assert bot.i18n.get("tr")._("This message is only available in German.") in offer["text"]
+    [receipt] = await bot.send(user, KITA_QUESTION_TR)
+    await bot.idle()
+    assert bot.sandbox.bot_messages(user["id"])[-1] == receipt  # no offer
+    thread = await topic_of(bot, user)
+    await bot.sandbox.wait_for(lambda: suggestions(bot, thread))
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    await staff_says(bot, staff(bot), "/reply kita", thread)
+    [sent] = await new_for(bot, user, before)
+    assert KITA in sent["text"]
+    assert bot.i18n.get("tr")._("This message is only available in German.") in sent["text"]
 
 
 async def test_an_unrelated_question_gets_no_suggestion(bot: Harness) -> None:

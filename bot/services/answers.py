@@ -239,6 +239,8 @@ class AnswerService:
         if not await self.storage.requests.has_open(user_id):
             return
         shown = await self.in_language(entry, user_id, language)
+        if shown.how is How.STAFF:
+            return  # offered in the resident's language or not at all; staff can still send it
         today = self.clock.now().astimezone(self.config.tz).date()
         token = secrets.token_urlsafe(9)
         offer = Offer(token, user_id, request_id, entry.key, language)
