@@ -3,10 +3,14 @@ labelled test set (tests/data/answers/questions.yaml; figures per language: benc
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from bench.answers import rank_all, score, table
+from bot.config import ConfigError, load_config
 from bot.figures import build_figures, export_rows, parse_period
 from bot.i18n import I18n
 from bot.services.answer_match import (
@@ -18,7 +22,9 @@ from bot.services.answer_match import (
     known_terms,
     terms,
 )
+from bot.services.answers import LibraryProblem, dump_library, parse_library
 from handlers.stats import prepared_lines
+from storage.answers import StoredAnswer
 from storage.stats import RawFigures
 
 
@@ -97,3 +103,28 @@ def test_stats_show_prepared_answers_per_language_with_small_counts_hidden(i18n:
         "",
         "10",
     ) in rows
+
+
+def test_self_help_setting() -> None:
+    assert load_config({}, env_file=None).self_help == "residents"
+    assert load_config({"QUARTIERBOT_SELF_HELP": " Staff "}, env_file=None).self_help == "staff"
+    assert load_config({"QUARTIERBOT_SELF_HELP": "off"}, env_file=None).self_help == "off"
+    with pytest.raises(ConfigError, match="QUARTIERBOT_SELF_HELP: 'sometimes'"):
+        load_config({"QUARTIERBOT_SELF_HELP": "sometimes"}, env_file=None)
+
+
+def test_library_files_are_checked_before_anything_changes() -> None:
+    good = dump_library([StoredAnswer("kita", "Text", ("Kita Platz",), {"tr": "Metin"})])
+    assert parse_library(good) == [StoredAnswer("kita", "Text", ("Kita Platz",), {"tr": "Metin"})]
+    for bad, why in (
+        (b"\xff\xfe", "not a library file"),
+        (b"version: 2\nanswers: []", "not a library file"),
+        (b"version: 1\nanswers:\n- key: Kita!\n  text: x", "kita!"),
+        (b"version: 1\nanswers:\n- key: a\n  text: x\n- key: a\n  text: y", "a"),
+        (b"version: 1\nanswers:\n- key: b\n  text: ''", "b"),
+    ):
+        with pytest.raises(LibraryProblem, match=re.escape(why)):
+            parse_library(bad)
+    shipped = parse_library((Path(__file__).parent.parent / "bot/data/answers.yaml").read_bytes())
+    assert [e.key for e in shipped] == ["id", "docs", "call", "visit", "received", "book", "wait"]
+    assert all(len(e.translations) == 11 and e.phrases for e in shipped)

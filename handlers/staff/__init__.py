@@ -5,8 +5,8 @@ Each resident has their own forum topic, opened by the staff lane of the outbox
 known since, open appointments, previous requests). Staff answer by simply writing in the
 topic — or, in a group without topics, by replying to the resident's message — and the bot
 copies the answer to the resident. Lines starting with ``!`` are internal notes and never
-leave the group. Queue commands: /queue, /claim, /close, /reopen, /ban, /unban, canned
-answers with /reply and /replies.
+leave the group. Queue commands: /queue, /claim, /close, /reopen, /ban, /unban; prepared
+answers with /reply, and the library behind them (/answers, /answer: ``answers``).
 
 Who counts as staff: people writing in the staff chat (being a member is the permission),
 and the coordinators (``QUARTIERBOT_ADMINS``) in a private chat with the bot. Anything
