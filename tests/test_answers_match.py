@@ -23,6 +23,7 @@ from bot.services.answer_match import (
     terms,
 )
 from bot.services.answers import LibraryProblem, dump_library, parse_library
+from handlers.staff.answers import parts
 from handlers.stats import prepared_lines
 from storage.answers import StoredAnswer
 from storage.stats import RawFigures
@@ -128,3 +129,11 @@ def test_library_files_are_checked_before_anything_changes() -> None:
     shipped = parse_library((Path(__file__).parent.parent / "bot/data/answers.yaml").read_bytes())
     assert [e.key for e in shipped] == ["id", "docs", "call", "visit", "received", "book", "wait"]
     assert all(len(e.translations) == 11 and e.phrases for e in shipped)
+
+
+def test_a_long_list_goes_in_parts_of_whole_lines() -> None:
+    lines = [f"• key{i}: " + "x" * 90 for i in range(100)]
+    found = parts("\n".join(lines))
+    assert len(found) == 3 and all(len(p) <= 4000 for p in found)
+    assert "\n".join(found).split("\n") == lines
+    assert parts("short") == ["short"]

@@ -27,12 +27,28 @@ EXPORT_NAME = "answers.yaml"
 
 
 async def say(update: Update, context: BotContext, text: str) -> None:
+    """Answer staff where they asked; a long list (a library of many entries) in parts."""
     message = update.effective_message
     assert message is not None
-    if in_staff_chat(update, context):
-        await report(context, message, text)
-    else:
-        await message.reply_text(text)
+    for part in parts(text):
+        if in_staff_chat(update, context):
+            await report(context, message, part)
+        else:
+            await message.reply_text(part)
+
+
+def parts(text: str, limit: int = 4000) -> list[str]:
+    """Whole lines per message, each message within Telegram's limit."""
+    found: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            found.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [*found, current]
 
 
 def staff_of(update: Update) -> int:
@@ -167,7 +183,8 @@ async def send_prepared(
     service = context.services.answers
     entry = await service.entry(key)
     if entry is None:
-        await report(context, message, av.listing(t, await service.entries()))
+        for part in parts(av.listing(t, await service.entries())):
+            await report(context, message, part)
         return
     requests = context.services.requests
     if not await requests.accepts_answers(user_id):
