@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -408,3 +409,31 @@ async def test_residents_cannot_use_the_library_commands_or_the_send_button(bot:
         await bot.storage.db.fetchall("SELECT * FROM replies WHERE chat_id = ?", (mallory["id"],))
         == []
     )
+
+
+@pytest.fixture
+async def flat(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    group = sandbox.add_group("Team ohne Themen", is_forum=False)
+    changed = with_config(config, staff_chat=group["id"], db_path=tmp_path / "flat.sqlite3")
+    async for harness in running(Harness(sandbox, changed, clock, i18n)):
+        yield harness
+
+
+async def test_the_send_button_works_in_a_group_without_topics(flat: Harness) -> None:
+    bot = flat
+    group = bot.config.staff_chat
+    assert group is not None
+    await add_kita(bot)
+    user = await bot.onboard("Emre", "tr")
+    await bot.send(user, KITA_QUESTION_TR, count=2)
+    [hint] = await bot.sandbox.wait_for(
+        lambda: [m for m in bot.sandbox.bot_messages(group) if m.get("text", "").startswith("💡")]
+    )
+    assert hint["reply_to_message"]["text"] == KITA_QUESTION_TR  # the copy of the question
+    before = len(bot.sandbox.bot_messages(user["id"]))
+    bot.sandbox.tap(staff(bot), hint, data=buttons(hint)[0]["callback_data"])
+    await bot.idle()
+    [sent] = await new_for(bot, user, before)
+    assert sent["text"] == KITA_TR
