@@ -31,6 +31,7 @@ from bot.i18n import I18n
 from bot.letters.model import LetterReader
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
+from bot.services.answers import AnswerService
 from bot.services.appointments import AppointmentsService
 from bot.services.broadcast_recovery import ReportNote
 from bot.services.command_menus import CommandMenus
@@ -147,6 +148,13 @@ def build_application(
         clock=clock,
         download=download,
     )
+    answers = AnswerService(
+        storage=storage,
+        clock=clock,
+        config=config,
+        translator=translator,
+        close_topic=outbox.staff,
+    )
     i18n = i18n or I18n(config.tz)
     letters = LetterDesk(
         storage=storage,
@@ -205,13 +213,17 @@ def build_application(
             staff=outbox.staff,
             interpreter=interpreter,
             letters=letters,
+            answers=answers,
         ),
         deadlines=deadlines,
+        answers=answers,
         letters=reader,
         health_probes=probes,
         flows=Flows(storage, clock),
     )
     services.outbox.broadcasts.report_note = ReportNote(services.i18n)
+    interpreter.heard.append(services.answers.heard)  # a request opened by voice
+    services.privacy.holds_memory(services.answers)
     application.bot_data[SERVICES] = services
     wire(application, services, CAPABILITIES)
     application.add_error_handler(on_error)

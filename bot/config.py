@@ -27,6 +27,9 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 """What Telegram accepts as a webhook's ``secret_token``."""
 HTTPS_URL_RE = re.compile(r"^https://[^/\s?#]+(/[^\s?#]*)?$")
 DEFAULT_WEBHOOK_LISTEN = ("127.0.0.1", 8443)
+SELF_HELP_MODES = ("residents", "staff", "off")
+"""QUARTIERBOT_SELF_HELP: prepared answers offered to residents and suggested to staff, only
+suggested to staff, or neither."""
 WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 HEALTH_PATH = "/healthz"
 LOG_FORMATS = ("text", "json")
@@ -82,6 +85,9 @@ class Config:
     """A request with no message from either side for this long is closed."""
     feedback: bool = True
     """Ask the resident "Did we help you?" when staff close their request."""
+    self_help: str = "residents"
+    """Prepared answers for a new request (QUARTIERBOT_SELF_HELP): ``residents`` (suggested
+    to staff and offered to the resident), ``staff`` (suggested only), ``off``."""
     staff_per_minute: int = 20
     """Messages per minute the bot posts into the staff group (Telegram allows ~20)."""
     show_staff_names: bool = False
@@ -235,6 +241,11 @@ def load_config(
             letter_help = raw.lower() in ("1", "true", "yes", "on")
         else:
             problems.append(f"QUARTIERBOT_LETTER_HELP: {raw!r} is not yes or no")
+    self_help = (get("SELF_HELP") or "residents").strip().lower()
+    if self_help not in SELF_HELP_MODES:
+        problems.append(
+            f"QUARTIERBOT_SELF_HELP: {self_help!r} is not one of {', '.join(SELF_HELP_MODES)}"
+        )
 
     sandbox_port = 8080
     if (raw := get("SANDBOX_PORT")) is not None:
@@ -387,6 +398,7 @@ def load_config(
         retention_days=retention_days,
         idle_close_days=idle_close_days,
         feedback=feedback,
+        self_help=self_help,
         reminders=reminders,
         staff_per_minute=staff_per_minute,
         show_staff_names=show_staff_names,

@@ -21,6 +21,7 @@ from bot.i18n import I18n, Translator
 from bot.letters.model import LetterReader
 from bot.menu import Command, MenuEntry, Scope
 from bot.scheduler import Scheduler
+from bot.services.answers import AnswerService
 from bot.services.appointments import AppointmentsService
 from bot.services.command_menus import CommandMenus
 from bot.services.deadlines import Deadlines
@@ -78,6 +79,8 @@ class Services:
     """What happens to a resident's message (``bot.services.intake``)."""
     deadlines: Deadlines
     """Letters' deadlines on requests, their reminders, and staff's follow-ups."""
+    answers: AnswerService
+    """The office's prepared answers: the library, suggestions to staff, offers to residents."""
     letters: LetterReader | None = None
     """Reads letters (OCR and deadline finding); None when reading is off."""
     health_probes: list[Probe] = field(default_factory=list)

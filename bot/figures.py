@@ -289,6 +289,9 @@ FEEDBACK = (("helped", True), ("not_helped", False))
 """The answers to "Did we help you?" (👍, 👎)."""
 CONVERSATION = ("messages", "translated", "transcribed")
 """Residents' messages per language, and how many were machine translated or transcribed."""
+PREPARED = ("suggested", "offered", "helped", "talk", "sent")
+"""What prepared answers did per language (``bot.services.answers.Outcome``); figures
+``prepared_<outcome>``."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,8 @@ class Figures:
     """Languages interpreting was asked for, most asked first."""
     message_languages: tuple[str, ...] = ()
     """Languages residents wrote in during the period (the ``CONVERSATION`` counters)."""
+    prepared_languages: tuple[str, ...] = ()
+    """Languages prepared answers were suggested, offered or sent in (``PREPARED``)."""
 
     def cell(self, *key: str) -> Cell:
         value = self.values.get(key, 0)
@@ -398,6 +403,18 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         values[(measure,)] = sum(counted[lang][index] for lang in message_languages)
         relations.append(((measure,), [(measure, lang) for lang in message_languages]))
 
+    prepared = raw.prepared
+    weights: dict[str, int] = {}
+    for (_, lang), n in prepared.items():
+        weights[lang] = weights.get(lang, 0) + n
+    prepared_languages = tuple(sorted(weights, key=lambda lang: (-weights[lang], lang)))
+    for outcome in PREPARED:
+        name = f"prepared_{outcome}"
+        for lang in prepared_languages:
+            values[(name, lang)] = prepared.get((outcome, lang), 0)
+        values[(name,)] = sum(n for (o, _), n in prepared.items() if o == outcome)
+        relations.append(((name,), [(name, lang) for lang in prepared_languages]))
+
     marks = suppress(values, relations, min_cell)
     enough = raw.answered >= min_cell
     return Figures(
@@ -413,6 +430,7 @@ def build_figures(raw: RawFigures, period: Period, min_cell: int) -> Figures:
         broadcasts=raw.broadcasts,
         interpreter_languages=interpreter_languages,
         message_languages=message_languages,
+        prepared_languages=prepared_languages,
     )
 
 
@@ -497,6 +515,11 @@ def export_rows(
     add("broadcasts", "sent", figures.cell("sent").text)
     add("broadcasts", "blocked", figures.cell("blocked").text)
     add("waiting_list", "waiting_list", figures.cell("waiting_list").text)
+    for outcome in PREPARED:
+        name = f"prepared_{outcome}"
+        add("prepared_answers", name, figures.cell(name).text)
+        for lang in figures.prepared_languages:
+            add("prepared_answers", name, figures.cell(name, lang).text, language=lang)
     if figures.message_languages:
         for measure in CONVERSATION:
             add("conversation", measure, figures.cell(measure).text)

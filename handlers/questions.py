@@ -290,9 +290,8 @@ async def on_message(update: Update, context: BotContext) -> None:
                     after=After(RECEIPT, request.id),
                     key=f"{RECEIPT}:{request.id}:{request.receipt_at or 'first'}",
                 )
-            intake.answered(received)  # what the resident gets of a letter comes after this
-            # ``outcome.opened``: the message opened a new request (a prepared answer for
-            # it can be suggested to staff here).
+            # What the resident gets of a letter, or a prepared answer, comes after this.
+            await intake.answered(received, outcome)
 
 
 async def on_edit(update: Update, context: BotContext) -> None:

@@ -66,6 +66,11 @@ EXPORT_LABELS = {
     "waiting_list": N_("Residents on a waiting list now"),
     "helped": N_("Did we help? Yes"),
     "not_helped": N_("Did we help? No"),
+    "prepared_suggested": N_("Prepared answers suggested to staff"),
+    "prepared_offered": N_("Prepared answers offered to residents"),
+    "prepared_helped": N_("Requests answered by a prepared answer (✅)"),
+    "prepared_talk": N_("Prepared answer read, still wanted a counsellor (💬)"),
+    "prepared_sent": N_("Prepared answers sent by staff"),
 }
 
 
@@ -184,6 +189,7 @@ def summary(
         )
     )
     lines += conversation_lines(t, figures)
+    lines += prepared_lines(t, figures)
     lines.append("")
     lines.append(
         "📅 "
@@ -261,6 +267,30 @@ def summary(
             )
         )
     return "\n".join(lines)
+
+
+def prepared_lines(t: Translator, figures: Figures) -> list[str]:
+    """What the office's prepared answers did, per language (counters that know no one)."""
+    if not figures.prepared_languages:
+        return []
+    c = figures.cell
+
+    def line(lang: str | None) -> str:
+        key = (lang,) if lang else ()
+        return t._(
+            N_(
+                "answered by a prepared answer (✅): {helped}, still wanted a counsellor "
+                "(💬): {talk}, offered: {offered}, sent by staff: {sent}"
+            ),
+            helped=c("prepared_helped", *key).text,
+            talk=c("prepared_talk", *key).text,
+            offered=c("prepared_offered", *key).text,
+            sent=c("prepared_sent", *key).text,
+        )
+
+    lines = ["💡 " + t._(N_("Prepared answers:")) + " " + line(None)]
+    lines += [f"   • {language_name(t, lang)}: {line(lang)}" for lang in figures.prepared_languages]
+    return lines
 
 
 def conversation_lines(t: Translator, figures: Figures) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from storage.answers import Answers
 from storage.audit import Audit
 from storage.bookings import Bookings, Drafts, Reminders, Waitlist
 from storage.broadcasts import BroadcastDrafts, Broadcasts, Subscriptions
@@ -47,6 +48,7 @@ class Storage:
         self.language_counts = LanguageCounts(self.db)
         self.replies = Replies(self.db)
         self.letters = Letters(self.db)
+        self.answers = Answers(self.db)
 
     async def open(self) -> None:
         # What was remembered from an earlier opening may have been changed meanwhile.

@@ -43,6 +43,7 @@ RESIDENT_TABLES: tuple[tuple[str, str], ...] = (
     ("subscriptions", "user_id = ?"),
     ("broadcast_drafts", "user_id = ?"),
     ("replies", "chat_id = ?"),
+    ("answer_offers", "user_id = ?"),  # a prepared answer offered, not yet tapped (issue 25)
     ("residents", "user_id = ?"),
 )
 
@@ -69,6 +70,8 @@ EXPORT_QUERIES: dict[str, str] = {
     "staff_group_posts": "SELECT message_id, kind, CASE kind WHEN 'queue' THEN NULL"
     " ELSE booking_id END AS appointment, posted_at FROM staff_mentions WHERE user_id = ?"
     " ORDER BY message_id",
+    "prepared_answers_offered": "SELECT key, language, created_on FROM answer_offers"
+    " WHERE user_id = ?",
 }
 
 

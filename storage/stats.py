@@ -89,6 +89,9 @@ class RawFigures:
     that overlap the period."""
     messages_by_language: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     """language → (residents' messages, machine translated, transcribed), from counters."""
+    prepared: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(outcome, language) → what prepared answers did (suggested, offered, helped, talk,
+    sent), counted per month: the months that overlap the period."""
 
 
 def _span(span: Span) -> tuple[str, str]:
@@ -131,7 +134,18 @@ class Stats:
             interpreters=await self.interpreters(span),
             feedback=await self.feedback(months),
             messages_by_language=await LanguageCounts(self.db).between(*span),
+            prepared=await self.prepared(months),
         )
+
+    async def prepared(self, months: Sequence[str]) -> dict[tuple[str, str], int]:
+        if not months:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT outcome, language, sum(count) FROM answer_counts"
+            f" WHERE month IN ({','.join('?' * len(months))}) GROUP BY outcome, language",
+            tuple(months),
+        )
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
 
     async def feedback(self, months: Sequence[str]) -> dict[tuple[bool, str], int]:
         if not months:

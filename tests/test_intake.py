@@ -138,7 +138,7 @@ async def test_a_message_is_copied_then_interpreted_and_its_letter_read_after_th
     outcome = await world.intake.receive(first)
     assert outcome.verdict is Verdict.PASSED_ON and outcome.opened and outcome.receipt
     assert world.log == ["copy [1]", "interpret 1"]
-    world.intake.answered(first)
+    await world.intake.answered(first, outcome)
     assert world.log[-1] == "read 1"
     # Within the same conversation (the receipt was sent): no new request, no second receipt.
     assert outcome.request is not None

@@ -26,7 +26,7 @@ from tests.test_questions import staff_posts, topic_of
 
 JSON = dict[str, Any]
 
-SENTENCE = "Bitte reichen Sie die Unterlagen bis zum 18.12.2026 bei uns ein."
+SENTENCE = "Bitte reichen Sie die Mietbescheinigung bis zum 18.12.2026 bei uns ein."
 TEXT = f"Jobcenter Krefeld\nSehr geehrte Frau Demir,\n{SENTENCE}\nMit freundlichen Grüßen"
 ARABIC = "مركز العمل في كريفلد\nالسيدة المحترمة دمير،\nيرجى تقديم المستندات.\nمع أطيب التحيات"
 LETTER = Letter(
@@ -117,9 +117,10 @@ async def test_staff_see_the_text_and_what_was_found_the_request_keeps_the_deadl
     # The text is in no table and no log of the bot's.
     await bot.stop()
     raw = bot.config.db_path.read_bytes()
-    assert b"Unterlagen" not in raw and "Grüßen".encode() not in raw
+    # (words of the letter that the office's prepared answers do not use)
+    assert b"Mietbescheinigung" not in raw and "Demir".encode() not in raw
     assert "letter read for a request: 1 page(s), deadline found" in caplog.messages
-    assert not [m for m in caplog.messages if "Unterlagen" in m or "Jobcenter" in m]
+    assert not [m for m in caplog.messages if "Mietbescheinigung" in m or "Jobcenter" in m]
 
 
 async def test_an_album_is_one_letter_with_its_pages_in_order(bot: Harness) -> None:

@@ -113,6 +113,22 @@ class StaffPost(Protocol):
     ) -> int: ...
 
 
+class SelfHelp(Protocol):
+    """The office's prepared answers (``bot.services.answers.AnswerService``)."""
+
+    async def request_opened(
+        self,
+        *,
+        request_id: int,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        language: str,
+        text: str | None,
+        voice: bool = False,
+    ) -> None: ...
+
+
 class Interpreting(Protocol):
     """What the intake needs of the interpreter (``bot.services.interpreting``)."""
 
@@ -167,6 +183,7 @@ class Intake:
         staff: StaffPost,
         interpreter: Interpreting,
         letters: LetterReading | None = None,
+        answers: SelfHelp | None = None,
         views: IntakeViews | None = None,
     ) -> None:
         self.storage = storage
@@ -174,6 +191,7 @@ class Intake:
         self.staff = staff
         self.interpreter = interpreter
         self.letters = letters
+        self.answers = answers
         self.views = views
         self._buckets: dict[int, Spacing] = {}
 
@@ -229,9 +247,21 @@ class Intake:
             receipt=needs_receipt(request, is_new, now),
         )
 
-    def answered(self, message: Incoming) -> None:
+    async def answered(self, message: Incoming, outcome: Outcome) -> None:
         """The handler has queued its answer to a message passed on (the receipt): now the
-        letter it may carry is read, so that what the resident gets of it comes after."""
+        letter it may carry is read, and a message that opened a request is matched against
+        the office's prepared answers, so that what the resident gets of either comes after."""
+        request = outcome.request
+        if outcome.opened and request is not None and self.answers is not None:
+            await self.answers.request_opened(
+                request_id=request.id,
+                user_id=message.user_id,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                language=message.language,
+                text=message.text,
+                voice=message.voice is not None,
+            )
         if message.letter is not None and self.letters is not None:
             self.letters.received(
                 message.user_id,

@@ -76,6 +76,10 @@ class StaffPoster(Protocol):
     ) -> int: ...
 
 
+Heard = Callable[[int, int, str, str], Awaitable[None]]
+"""Told of a voice message's transcript: (user id, message id, language, text)."""
+
+
 @dataclass(frozen=True)
 class VoiceRef:
     file_id: str
@@ -103,6 +107,8 @@ class Interpreter:
         self.views = views
         self._tasks: set[asyncio.Task[None]] = set()
         self._voice_told: set[tuple[int, VoiceFailure]] = set()
+        self.heard: list[Heard] = []
+        """Who else reads transcripts (prepared answers, for a request opened by voice)."""
 
     @property
     def busy(self) -> bool:
@@ -236,6 +242,8 @@ class Interpreter:
                 resident_id=user_id,
                 reply_to_resident_message=message_id,
             )
+        for listener in self.heard:
+            await listener(user_id, message_id, language, text)
 
     async def _tell_voice(self, user_id: int, message_id: int, cause: VoiceFailure) -> None:
         """A voice message not transcribed: said as a reply to its copy. A message too long

@@ -5,8 +5,8 @@ Each resident has their own forum topic, opened by the staff lane of the outbox
 known since, open appointments, previous requests). Staff answer by simply writing in the
 topic — or, in a group without topics, by replying to the resident's message — and the bot
 copies the answer to the resident. Lines starting with ``!`` are internal notes and never
-leave the group. Queue commands: /queue, /claim, /close, /reopen, /ban, /unban, canned
-answers with /reply and /replies.
+leave the group. Queue commands: /queue, /claim, /close, /reopen, /ban, /unban; prepared
+answers with /reply, and the library behind them (/answers, /answer: ``answers``).
 
 Who counts as staff: people writing in the staff chat (being a member is the permission),
 and the coordinators (``QUARTIERBOT_ADMINS``) in a private chat with the bot. Anything
@@ -35,10 +35,10 @@ from bot.context import BotContext, Services, services_of
 from bot.filters import HUMAN, staff, staff_chat
 from bot.i18n import N_
 from bot.services.requests import Target
-from handlers.common import STAFF_LANGUAGE, in_staff_chat, refuse, staff_t
-from handlers.staff import deadlines, relay, views
+from handlers.common import in_staff_chat, on_callback, refuse, staff_t
+from handlers.staff import answers, deadlines, relay, views
+from handlers.staff.answer_views import CB_OFFER, CB_SEND
 from handlers.staff.relay import (
-    answered_after,
     on_staff_message,
     report,
     staff_name,
@@ -180,38 +180,11 @@ async def unban_command(update: Update, context: BotContext) -> None:
     await answer(update, context, views.unbanned(t))
 
 
-async def replies_command(update: Update, context: BotContext) -> None:
-    await answer(update, context, views.replies_text(staff_t(context)))
-
-
 async def reply_command(update: Update, context: BotContext) -> None:
     """``/reply <key>``: a prepared answer, in the resident's language."""
-    t = staff_t(context)
     target, rest = await target_request(update, context, list(context.args or []))
-    message = update.effective_message
-    assert message is not None
-    if target is None or not in_staff_chat(update, context):
-        await answer(update, context, views.needs_target(t))
-        return
     key = rest[0].lower() if rest else ""
-    if key not in CANNED:
-        await answer(update, context, views.replies_text(t))
-        return
-    user_id = target.user_id
-    requests = context.services.requests
-    language = await requests.language_of(user_id)
-    if language is None:
-        language = STAFF_LANGUAGE
-    text = context.services.i18n.get(language)._(CANNED[key])
-
-    if not await requests.accepts_answers(user_id):
-        await report(context, message, views.no_consent(t))
-        return
-    # Through the replies lane (it waits out a 429 storm); answered, and staff's
-    # confirmation in the topic, once Telegram accepted it.
-    note = views.canned_sent(t, key, language, text)
-    after = answered_after(user_id, staff_id(update), staff_name(update), message, note=note)
-    await context.services.outbox.replies.send(user_id, text, after=after)
+    await answers.reply_command(update, context, target.user_id if target else None, key)
 
 
 async def deadline_command(update: Update, context: BotContext) -> None:
@@ -243,6 +216,11 @@ async def on_topic_closed(update: Update, context: BotContext) -> None:
 
 
 # -- start-up -------------------------------------------------------------------------------
+async def start_answers(application: App) -> None:
+    """The shipped prepared answers at the first start; the search index at every start."""
+    await services_of(application).answers.start()
+
+
 async def start_map_purge(application: App) -> None:
     services = services_of(application)
     if services.config.staff_chat is not None:
@@ -256,6 +234,7 @@ async def start_map_purge(application: App) -> None:
 
 async def purge_map(context: BotContext, data: object) -> None:
     await context.services.requests.purge_map()
+    await context.services.answers.expire()  # untapped offers of prepared answers
 
 
 def next_daily(now: datetime, at: time, tz: Any) -> datetime:
@@ -297,17 +276,9 @@ async def resume_deadlines(application: App) -> None:
 
 
 STAFF_COMMANDS = (
-    "queue",
-    "claim",
-    "close",
-    "reopen",
-    "ban",
-    "unban",
-    "reply",
-    "replies",
-    "deadline",
-    "followup",
-)
+    "queue", "claim", "close", "reopen", "ban", "unban", "reply", "replies", "answers", "answer",
+    "deadline", "followup",
+)  # fmt: skip
 
 
 def handlers(services: Services, application: App) -> list[Handler]:
@@ -317,6 +288,7 @@ def handlers(services: Services, application: App) -> list[Handler]:
     services.interpreter.views = TranslationViews(services)
     services.deadlines.views = deadlines.DeadlineTexts(services)
     relay.register(services)
+    services.answers.poster = answers.AnswerPosts(services, application.bot)
     groups = filters.ChatType.GROUPS
     allowed = filters.UpdateType.MESSAGES & staff(services.config)
     in_group = HUMAN & staff_chat(services.config)
@@ -328,9 +300,17 @@ def handlers(services: Services, application: App) -> list[Handler]:
         CommandHandler("ban", ban_command, filters=allowed),
         CommandHandler("unban", unban_command, filters=allowed),
         CommandHandler("reply", reply_command, filters=allowed),
-        CommandHandler("replies", replies_command, filters=allowed),
         CommandHandler("deadline", deadline_command, filters=allowed),
         CommandHandler("followup", followup_command, filters=allowed),
+        CommandHandler("replies", answers.replies_command, filters=allowed),
+        CommandHandler("answers", answers.answers_command, filters=allowed),
+        CommandHandler("answer", answers.answer_command, filters=allowed),
+        MessageHandler(
+            allowed & filters.Document.ALL & filters.CaptionRegex(r"^/answers(@\w+)?\s+import\b"),
+            answers.on_import_caption,
+        ),
+        on_callback(CB_SEND, answers.on_send_button, filters=in_group),
+        on_callback(CB_OFFER, answers.on_offer_button),
         # Everybody else, in any chat, gets the same refusal.
         CommandHandler(STAFF_COMMANDS, refuse),
         MessageHandler(
@@ -361,10 +341,12 @@ CAPABILITY = Capability(
         Command("reopen", N_("Reopen this request"), scope="staff"),
         Command("reply", N_("Send a canned reply in the resident's language"), scope="staff"),
         Command("replies", N_("List the canned replies"), scope="staff"),
+        Command("answers", N_("The prepared answers: list, export, import"), scope="staff"),
+        Command("answer", N_("Show, add, delete or translate a prepared answer"), scope="staff"),
         Command("ban", N_("Stop passing on a resident's messages (with a reason)"), scope="staff"),
         Command("unban", N_("Pass on a resident's messages again"), scope="staff"),
         Command("deadline", N_("Set or clear the deadline of this request"), scope="staff"),
         Command("followup", N_("Post a note in this topic later (follow-up)"), scope="staff"),
     ),
-    on_start=(start_map_purge, start_idle_close, resume_deadlines),
+    on_start=(start_map_purge, start_idle_close, resume_deadlines, start_answers),
 )

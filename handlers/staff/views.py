@@ -31,7 +31,10 @@ NOTE_MARKER = "!"
 QUEUE_LIMIT = 50
 PREVIOUS_LIMIT = 5
 
-# Canned replies: /reply <key> sends the text in the resident's language.
+# The seven prepared answers as first shipped. They are now data (``bot/data/answers.yaml``,
+# made from these texts and their catalog translations, loaded once into the database; see
+# ``bot.services.answers``): kept here so their translations stay in the catalogs, which
+# that file was made from, and for the tests that check /reply against them.
 CANNED: dict[str, str] = {
     "id": N_("Please bring your ID card or passport."),
     "docs": N_("Please bring all letters and documents that concern your question."),
@@ -291,12 +294,6 @@ def not_banned(t: Translator) -> str:
 
 def unbanned(t: Translator) -> str:
     return "✅ " + t._(N_("Ban lifted: messages are passed on again."))
-
-
-def replies_text(t: Translator) -> str:
-    lines = [t._(N_("Canned replies (sent in the resident's language): /reply <key>"))]
-    lines += [f"• {key}: {t._(msgid)}" for key, msgid in CANNED.items()]
-    return "\n".join(lines)
 
 
 def canned_sent(t: Translator, key: str, language: str, text: str) -> str:
