@@ -28,6 +28,7 @@ from bot.engines.voice import Transcriber, build_transcriber
 from bot.flows import Flows
 from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
+from bot.letters.reader import build_letter_reader, reader_probe
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.appointments import AppointmentsService
@@ -126,6 +127,9 @@ def build_application(
     )
     outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
     translator, transcriber, probes = build_engines(config, clock)
+    letter_reader = build_letter_reader(config.ocr)
+    if letter_reader is not None:
+        probes.append(reader_probe(letter_reader))
 
     async def download(file_id: str) -> bytes:
         file = await application.bot.get_file(file_id)

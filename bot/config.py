@@ -110,6 +110,9 @@ class Config:
     """The language the office reads and writes in (QUARTIERBOT_STAFF_LANGUAGE)."""
     voice_model: str | None = None
     """faster-whisper model name or folder (QUARTIERBOT_VOICE_MODEL); None: no transcription."""
+    ocr: str | None = None
+    """Tesseract language(s) letters are read in (QUARTIERBOT_OCR, e.g. ``deu+eng``), or
+    ``off``; None (unset): ``deu`` whenever Tesseract is installed."""
     agenda_at: time | None = time(7, 30)
     """When the day's agenda goes into the staff group, in ``tz`` (QUARTIERBOT_AGENDA_AT,
     e.g. 07:30; set but empty: no daily agenda)."""
@@ -362,6 +365,15 @@ def load_config(
                     " (e.g. 07:30; empty: no daily agenda)"
                 )
 
+    ocr = get("OCR")
+    if ocr is not None:
+        if ocr.lower() in ("off", "no", "false", "0"):
+            ocr = "off"
+        elif not re.fullmatch(r"[a-z][a-z_]{1,30}(\+[a-z][a-z_]{1,30})*", ocr):
+            problems.append(
+                f"QUARTIERBOT_OCR: {ocr!r} is not a Tesseract language (deu, deu+eng) or off"
+            )
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -391,5 +403,6 @@ def load_config(
         translate_key=get("TRANSLATE_KEY"),
         staff_language=staff_language,
         voice_model=voice_model,
+        ocr=ocr,
         agenda_at=agenda_at,
     )

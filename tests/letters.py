@@ -360,6 +360,49 @@ def text_pdf(letter: TestLetter, pages: int = 1) -> bytes:
     return out.getvalue()
 
 
+def long_pdf(text: str, pages: int) -> bytes:
+    """A PDF of many pages with a text layer, written directly (matplotlib takes seconds for
+    sixty pages): each page carries ``text`` in Helvetica."""
+    lines = [line.replace("\\", "").replace("(", "").replace(")", "") for line in text.splitlines()]
+    stream = (
+        b"BT /F1 10 Tf 60 800 Td 13 TL "
+        + b" ".join(b"(" + line.encode("cp1252", "replace") + b") '" for line in lines)
+        + b" ET"
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids ["
+        + b" ".join(f"{5 + n} 0 R".encode() for n in range(pages))
+        + f"] /Count {pages} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream",
+    ]
+    objects += [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R"
+        b" >> >> /Contents 4 0 R >>"
+    ] * pages
+    return _pdf(objects, b"/Root 1 0 R")
+
+
+def _pdf(objects: list[bytes], trailer: bytes) -> bytes:
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(
+        f"trailer\n<< /Size {len(objects) + 1} ".encode()
+        + trailer
+        + f" >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return out.getvalue()
+
+
 def scanned_pdf(images: list[Image.Image]) -> bytes:
     """A PDF of page images only (a scan): no text layer."""
     out = io.BytesIO()
@@ -380,21 +423,7 @@ def encrypted_pdf() -> bytes:
         + b"cd" * 32
         + b"> /P -4 >>",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Encrypt 4 0 R "
-        f"/ID [<{'11' * 16}> <{'11' * 16}>] >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return out.getvalue()
+    return _pdf(objects, f"/Root 1 0 R /Encrypt 4 0 R /ID [<{'11' * 16}> <{'11' * 16}>]".encode())
 
 
 def zip_named_pdf() -> bytes:

@@ -21,6 +21,7 @@ Everything here is synchronous and meant for a worker thread (bot/letters/reader
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import os
@@ -81,6 +82,18 @@ def tesseract_binary() -> str | None:
     return shutil.which("tesseract")
 
 
+@functools.lru_cache(maxsize=4)
+def installed_languages(binary: str) -> frozenset[str]:
+    """The language data Tesseract has (asked once per binary: every app build asks)."""
+    try:
+        import pytesseract
+
+        return frozenset(pytesseract.get_languages(config=""))
+    except Exception as error:
+        log.warning("tesseract languages could not be listed: %s", type(error).__name__)
+        return frozenset()
+
+
 class TesseractOCR:
     """Tesseract through pytesseract, for one configured language set."""
 
@@ -117,13 +130,7 @@ class TesseractOCR:
         return self.reason is None
 
     def installed_languages(self) -> frozenset[str]:
-        try:
-            import pytesseract
-
-            return frozenset(pytesseract.get_languages(config=""))
-        except Exception as error:
-            log.warning("tesseract languages could not be listed: %s", type(error).__name__)
-            return frozenset()
+        return installed_languages(tesseract_binary() or "")
 
     def version(self) -> str:
         import pytesseract

@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 from PIL import Image, ImageFilter, ImageOps
 
-from bot.engines.ocr import OcrError, OcrPage, TesseractOCR
+from bot.engines.ocr import OcrError, OcrPage, TesseractOCR, build_ocr, tesseract_binary
+from bot.health import Check, Probe
 from bot.letters.deadlines import find_deadline, find_letter_date
 from bot.letters.model import Letter, LetterReader, Page, PageKind, Problem, Reading
 from bot.letters.references import find_reference
@@ -360,8 +361,25 @@ def estimate_tilt(image: Image.Image, max_tilt: float = MAX_TILT) -> float:
     return round(straight, 2)
 
 
-def build_reader(ocr: TesseractOCR | None, **options: object) -> TesseractLetterReader | None:
-    """The reader for a configured OCR engine (None: letters are not read)."""
+def build_letter_reader(setting: str | None, **options: Any) -> TesseractLetterReader | None:
+    """The reader for ``Config.ocr`` (Tesseract languages, None: off); None, said in the log,
+    when letters are not read."""
+    ocr = build_ocr(setting, **{k: v for k, v in options.items() if k.endswith("timeout")})
     if ocr is None:
         return None
-    return TesseractLetterReader(ocr, **options)  # type: ignore[arg-type]
+    return TesseractLetterReader(
+        ocr, **{k: v for k, v in options.items() if not k.endswith("timeout")}
+    )
+
+
+def reader_probe(reader: TesseractLetterReader) -> Probe:
+    """``/healthz``: is Tesseract still there, and how many pages wait for a worker."""
+
+    async def probe() -> Check:
+        depth = reader.queue_depth
+        detail = f"{reader.ocr.languages}, {depth} page(s) in the queue"
+        if tesseract_binary() is None:
+            return Check("letters", False, "the tesseract program is gone; " + detail)
+        return Check("letters", True, detail)
+
+    return probe
