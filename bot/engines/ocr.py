@@ -141,10 +141,10 @@ class TesseractOCR:
     def has_osd(self) -> bool:
         return "osd" in self.installed_languages()
 
-    def rotation(self, image: Image) -> int:
-        """Degrees to turn the image counter-clockwise so its text stands upright (0, 90, 180,
-        270), from Tesseract's orientation detection; 0 when it cannot tell (too little text,
-        no ``osd`` data)."""
+    def orientation(self, image: Image) -> tuple[int, float]:
+        """Tesseract's orientation detection: the degrees to turn the image *clockwise* so its
+        text stands upright (0, 90, 180, 270), and how sure it is (below ~1.5: a guess);
+        (0, 0.0) when it cannot tell (too little text, no ``osd`` data)."""
         import pytesseract
 
         try:
@@ -156,10 +156,8 @@ class TesseractOCR:
             )
         except Exception as error:  # "Too few characters", no osd data, timeout
             log.debug("orientation not detected: %s", str(error)[:80])
-            return 0
-        if float(osd.get("orientation_conf", 0.0)) < 1.5:
-            return 0
-        return int(osd.get("rotate", 0)) % 360
+            return 0, 0.0
+        return int(osd.get("rotate", 0)) % 360, float(osd.get("orientation_conf", 0.0))
 
     def read(self, image: Image, *, psm: int = 3) -> OcrPage:
         """Text and word confidences of one page image; raises OcrError."""

@@ -52,6 +52,8 @@ TARGET_LONG_SIDE = 2200
 """Page images are scaled to about this many pixels on their long side (A4 at ~190 dpi):
 Telegram's photos (≤ 1280 or 2560 px) are too small for Tesseract, large scans too slow."""
 MAX_TILT = 6.0
+MIN_OSD_CONFIDENCE = 1.5
+"""Below this, Tesseract's orientation guess is not trusted (straight pages score 3–10)."""
 
 _PDFIUM = threading.Lock()
 """PDFium is not thread-safe: one document operation at a time, in any thread."""
@@ -76,7 +78,9 @@ class _Decoded:
 class PageTiming:
     seconds: float
     rotation: int
+    """Degrees the page was turned clockwise to stand upright."""
     tilt: float
+    """Degrees it was turned counter-clockwise to straighten it."""
 
 
 class TesseractLetterReader(LetterReader):
@@ -232,16 +236,26 @@ class TesseractLetterReader(LetterReader):
         if unit.image is None:
             return ""
         image = flatten_light(scale_for_ocr(unit.image, self.target_long_side))
-        rotation = self.ocr.rotation(_small(image)) if self.orientation else 0
-        if rotation:
-            image = image.rotate(rotation, expand=True)
+        # Straighten first: orientation detection is unsure on a tilted page.
         tilt = estimate_tilt(image) if self.deskew else 0.0
-        if abs(tilt) >= 0.3:
-            image = image.rotate(
-                tilt, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255
-            )
+        image = _turn(image, tilt)
+        rotation, confidence = (0, 0.0)
+        if self.orientation:
+            rotation, confidence = self.ocr.orientation(_small(image))
+        if rotation and confidence >= MIN_OSD_CONFIDENCE:
+            image = image.rotate(-rotation, expand=True)
+            if rotation in (90, 270) and self.deskew:  # the tilt is only measurable now
+                extra = estimate_tilt(image)
+                image, tilt = _turn(image, extra), tilt + extra
+        else:
+            rotation = 0
         try:
             result: OcrPage = self.ocr.read(image)
+            if self.orientation and not rotation and _poor(result):
+                # Unsure detection and a poor reading: an upside-down page reads as noise.
+                flipped = self.ocr.read(image.rotate(180))
+                if flipped.good_words > 2 * max(result.good_words, 5):
+                    result, rotation = flipped, 180
         except OcrError as error:
             log.warning("page not read: %s", error)
             return ""
@@ -250,6 +264,16 @@ class TesseractLetterReader(LetterReader):
         if result.good_words < 5:
             return ""  # noise from a picture: nothing of a letter on this page
         return result.text
+
+
+def _turn(image: Image.Image, degrees: float) -> Image.Image:
+    if abs(degrees) < 0.3:
+        return image
+    return image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+
+
+def _poor(page: OcrPage) -> bool:
+    return page.good_words < 40 or page.mean_confidence < 60
 
 
 class _Refused(Exception):
