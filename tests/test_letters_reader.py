@@ -29,6 +29,7 @@ from bot.letters.reader import (
     build_letter_reader,
     estimate_tilt,
     looks_like_a_letter,
+    open_image,
     reader_probe,
 )
 from tests import letters as make
@@ -242,3 +243,14 @@ def test_generated_letters_are_varied() -> None:
     assert sum(letter.estimated for letter in batch) >= 6
     assert all("Sehr geehrte" in letter.text for letter in batch)
     assert io.BytesIO(make.scanned_pdf([batch[0].image])).getvalue().startswith(b"%PDF")
+
+
+def test_iphone_heic_photos_open_like_jpeg() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    letter = make.make_letter(8)
+    out = io.BytesIO()
+    letter.image.convert("RGB").save(out, "HEIF", quality=80)
+    assert out.getvalue()[4:12] == b"ftypheic"
+    opened = open_image(out.getvalue())
+    assert opened.size == letter.image.size and opened.mode == "L"

@@ -193,7 +193,7 @@ class TesseractLetterReader(LetterReader):
                 return self._decode_pdf(data, budget)
             if page.kind is PageKind.PDF:
                 return _Decoded([], 0, Problem.UNREADABLE)  # a ZIP or anything named .pdf
-            return _Decoded([_Unit(image=_open_image(data))], 0, None)
+            return _Decoded([_Unit(image=open_image(data))], 0, None)
         except _Refused as refused:
             return _Decoded([], 0, refused.problem)
         except Exception as error:  # any decoder's complaint about a broken file
@@ -291,7 +291,7 @@ def _register_heif() -> None:
         pass
 
 
-def _open_image(data: bytes) -> Image.Image:
+def open_image(data: bytes) -> Image.Image:
     with Image.open(io.BytesIO(data)) as opened:
         if opened.width * opened.height > MAX_PIXELS:
             raise _Refused(Problem.TOO_LARGE)
