@@ -40,6 +40,8 @@ def deadline_in(body: str, letter_day: date | None = LETTER_DAY) -> date | None:
         ("1. Maerz 2027", date(2027, 3, 1)),
         ("2026-12-18", date(2026, 12, 18)),
         ("18 . 12 . 2026", date(2026, 12, 18)),
+        ("18,12.2026", date(2026, 12, 18)),  # an OCR slip: comma for the first dot
+        ("84,50 Euro", None),
         ("31.02.2027", None),
         ("Tel. 02151 86-0", None),
         ("Version 1.2.3", None),
@@ -75,8 +77,12 @@ def test_the_letters_own_date(header: str, expected: date | None) -> None:
         ("Die Nachweise müssen bis spätestens 18.12.26 vorliegen.", date(2026, 12, 18)),
         ("Bitte zahlen Sie den Betrag bis einschließlich 2026-12-18.", date(2026, 12, 18)),
         ("Frist: 18.12.2026", date(2026, 12, 18)),
+        ("Bitte bis spatestens 18.12.2026 einreichen.", date(2026, 12, 18)),  # OCR lost the ä
         ("Die Frist für Ihre Antwort endet am 18.12.2026.", date(2026, 12, 18)),
         ("Der Betrag ist fällig am 18.12.2026.", date(2026, 12, 18)),
+        ("Die Mitwirkungsfrist endet mit Ablauf des 18.12.2026.", date(2026, 12, 18)),
+        ("Zahlungsziel: 18.12.2026", date(2026, 12, 18)),
+        ("Bitte teilen Sie uns bis zum 15. Januar 2027 mit, ob Sie umziehen.", date(2027, 1, 15)),
         ("Ich setze Ihnen hiermit eine Frist bis zum 18.12.2026.", date(2026, 12, 18)),
         ("Die Miete für Januar ist zum 01.01.2027 zu zahlen.", date(2027, 1, 1)),
         ("Bitte legen Sie den Nachweis vor dem 18.12.2026 vor.", date(2026, 12, 18)),
@@ -121,6 +127,8 @@ def test_the_date_to_act_by(body: str, expected: date) -> None:
         "Bewilligungszeitraum: 01.01.2027 bis 30.06.2027",
         "Leistungen werden für die Zeit vom 01.01.2027 bis 30.06.2027 bewilligt.",
         "Ihre Aufenthaltserlaubnis ist gültig bis 30.06.2027.",
+        "Ihre Aufenthaltserlaubnis ist befristet bis 30.06.2027.",
+        "Die Bescheinigung ist bis zum 30.06.2027 gültig.",
         "Die Zahlung erfolgt ab dem 01.01.2027.",
         "Bitte reichen Sie die Unterlagen bis zum 18.11.2026 ein.",  # before the letter
         "Geboren am 12.03.1990 in Aleppo.",

@@ -67,7 +67,7 @@ _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 DATE_RE = re.compile(
     r"(?<![\d.])(?:"
-    r"(?P<d1>[0-3]?\d)\s?\.\s?(?P<m1>[01]?\d)\s?\.\s?(?P<y1>(?:19|20)\d\d|\d\d)(?![\d])"
+    r"(?P<d1>[0-3]?\d)\s?[.,]\s?(?P<m1>[01]?\d)\s?\.\s?(?P<y1>(?:19|20)\d\d|\d\d)(?![\d])"
     rf"|(?P<d2>[0-3]?\d)\s?\.?\s*(?P<m2>{_MONTH_RE})\.?\s*(?P<y2>(?:19|20)\d\d)(?!\d)"
     r"|(?P<y3>(?:19|20)\d\d)-(?P<m3>[01]\d)-(?P<d3>[0-3]\d)(?!\d)"
     r")",
@@ -79,10 +79,11 @@ MAX_AHEAD = timedelta(days=2 * 366)
 
 # Words that introduce the date to act by, right before the date.
 _CUE_BEFORE = re.compile(
-    r"(?:\bbis\s+(?:spätestens\s+|einschließlich\s+|zum\s+|spätestens\s+zum\s+|spätestens\s+am\s+"
-    r"|am\s+|den\s+)?|\bspätestens\s+(?:am\s+|zum\s+|bis\s+)?|\bfrist\w*\W{0,3}(?:\w+\s+){0,3}"
-    r"|\bfällig\s+(?:am\s+|zum\s+)?|\bnicht\s+später\s+als\s+(?:am\s+)?|\b(?:endet|läuft)\s+am\s+"
-    r"|\beinsendeschluss\W{0,3}|\babgabetermin\W{0,3}|\bstichtag\W{0,3})$",
+    r"(?:\bbis\s+(?:sp[äa]testens\s+|einschlie(?:ß|ss|b)lich\s+|zum\s+|sp[äa]testens\s+zum\s+|sp[äa]testens\s+am\s+"
+    r"|am\s+|den\s+)?|\bsp[äa]testens\s+(?:am\s+|zum\s+|bis\s+)?|frist\w*\W{0,3}(?:\w+\s+){0,3}|\b(?:mit\s+)?ablauf\s+(?:des|vom)\s+"
+    r"|\bf[äa]llig\s+(?:am\s+|zum\s+)?|\bnicht\s+später\s+als\s+(?:am\s+)?|\b(?:endet|l[äa]uft)\s+am\s+"
+    r"|\beinsendeschluss\W{0,3}|\babgabetermin\W{0,3}|\bstichtag\W{0,3}|\bzahlungsziel\W{0,3}"
+    r"|\bzahlbar\s+(?:bis\s+)?(?:zum\s+)?)$",
     re.IGNORECASE,
 )
 # A sentence that asks for something to be done (supports a weaker cue).
@@ -107,7 +108,10 @@ _OTHER_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _PERIOD_JOIN = re.compile(r"^\s*(?:bis|[-–—])\s*$", re.IGNORECASE)
-_VALIDITY_BEFORE = re.compile(r"\b(?:gültig|befristet|bewilligt|laufzeit)\b[^.]{0,40}$", re.I)
+_VALIDITY_BEFORE = re.compile(
+    r"\b(?:g[üu]ltig|befristet|bewilligt|laufzeit|aufenthaltstitel)\b[^.]{0,40}$", re.I
+)
+_VALIDITY_AFTER = re.compile(r"^\W{0,3}(?:g[üu]ltig|befristet|bewilligt)\b", re.I)
 
 _NUMBER_WORDS = {
     "einer": 1,
@@ -268,10 +272,8 @@ def _deadline_dates(sentence: str, anchor: date, dated: bool) -> Iterator[date]:
         if _OTHER_BEFORE.search(before):
             continue
         cue = _CUE_BEFORE.search(before) is not None
-        if _VALIDITY_BEFORE.search(before) and not re.search(r"\bbis\s+(?:zum\s+)?$", before):
-            cue = False
-        if re.search(r"gültig\s+bis\s+(?:zum\s+)?$", before, re.I):
-            continue  # a validity ("gültig bis"), not a task
+        if _VALIDITY_BEFORE.search(before) or _VALIDITY_AFTER.match(after):
+            continue  # how long something is valid or granted, not a task
         if _TIME_AFTER.match(after):
             continue  # "am 15.12.2026 um 10:30 Uhr": an appointment
         if not cue and not (
