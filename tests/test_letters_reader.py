@@ -180,6 +180,9 @@ async def test_pictures_that_are_not_letters_give_nothing(reader: TesseractLette
     today = date(2026, 12, 5)
     for data in (make.room_photo(), make.chat_screenshot()):
         assert await reader.read([photo(data)], today=today) == Reading()
+    # A PDF of three words (its text layer): said, since a PDF is sent on purpose.
+    three = make.long_pdf("Hallo wie gehts", 1)
+    assert await reader.read([pdf(three)], today=today) == Reading(problem=Problem.NO_TEXT)
 
 
 async def test_a_bad_page_in_an_album_leaves_the_good_ones(reader: TesseractLetterReader) -> None:

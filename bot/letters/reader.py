@@ -119,6 +119,7 @@ class TesseractLetterReader(LetterReader):
         units: list[_Unit] = []
         skipped = 0
         first_problem: Problem | None = None
+        pdf_read = False
         budget = self.max_pages
         for page in pages:
             if budget <= 0:
@@ -130,6 +131,8 @@ class TesseractLetterReader(LetterReader):
                 log.info("letter file not read: %s", decoded.problem.value)
                 continue
             units.extend(decoded.units)
+            if decoded.units and page.kind is PageKind.PDF:
+                pdf_read = True
             skipped += decoded.skipped
             budget -= len(decoded.units)
         images = [unit for unit in units if unit.image is not None]
@@ -141,6 +144,10 @@ class TesseractLetterReader(LetterReader):
                 log.warning("page not read: %s", type(result).__name__)
             unit.text = result if isinstance(result, str) else ""
             unit.image = None
+        if first_problem is None and pdf_read:
+            # A PDF is sent as a document on purpose: when it holds no letter, staff hear so
+            # (a photo of a room just gives nothing).
+            first_problem = Problem.NO_TEXT
         return self.compose([unit.text or "" for unit in units], skipped, first_problem, today)
 
     async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
