@@ -246,23 +246,25 @@ class TesseractLetterReader(LetterReader):
         # Straighten first: orientation detection is unsure on a tilted page.
         tilt = estimate_tilt(image) if self.deskew else 0.0
         image = _turn(image, tilt)
-        rotation, confidence = (0, 0.0)
-        if self.orientation:
-            rotation, confidence = self.ocr.orientation(_small(image))
-        if rotation and confidence >= MIN_OSD_CONFIDENCE:
-            image = image.rotate(-rotation, expand=True)
-            if rotation in (90, 270) and self.deskew:  # the tilt is only measurable now
-                extra = estimate_tilt(image)
-                image, tilt = _turn(image, extra), tilt + extra
-        else:
-            rotation = 0
+        rotation = 0
         try:
             result: OcrPage = self.ocr.read(image)
-            if self.orientation and not rotation and _poor(result):
-                # Unsure detection and a poor reading: an upside-down page reads as noise.
-                flipped = self.ocr.read(image.rotate(180))
-                if flipped.good_words > 2 * max(result.good_words, 5):
-                    result, rotation = flipped, 180
+            if self.orientation and _poor(result):
+                # Most letters arrive upright, so orientation detection (as slow as reading)
+                # runs only when the reading is poor: upside down, sideways, or no letter.
+                turn, confidence = self.ocr.orientation(_small(image))
+                if turn and confidence >= MIN_OSD_CONFIDENCE:
+                    image = image.rotate(-turn, expand=True)
+                    if turn in (90, 270) and self.deskew:  # the tilt is measurable only now
+                        extra = estimate_tilt(image)
+                        image, tilt = _turn(image, extra), tilt + extra
+                    candidates = [(turn, image)]
+                else:  # unsure: an upside-down page is the likely case
+                    candidates = [(180, image.rotate(180))]
+                for turn, turned in candidates:
+                    again = self.ocr.read(turned)
+                    if again.good_words > 2 * max(result.good_words, 5):
+                        result, rotation = again, turn
         except OcrError as error:
             log.warning("page not read: %s", error)
             return ""
