@@ -149,6 +149,7 @@ async def main() -> None:
             Outcome(
                 letter.name,
                 1.0,
+                1.0,
                 0.0,
                 letter.deadline,
                 found.due if found else None,
