@@ -259,8 +259,10 @@ class TesseractLetterReader(LetterReader):
                         extra = estimate_tilt(image)
                         image, tilt = _turn(image, extra), tilt + extra
                     candidates = [(turn, image)]
-                else:  # unsure: an upside-down page is the likely case
+                elif confidence > 0:  # unsure: an upside-down page is the likely case
                     candidates = [(180, image.rotate(180))]
+                else:  # too few characters to tell: no text to turn (a room, a drawing)
+                    candidates = []
                 for turn, turned in candidates:
                     again = self.ocr.read(turned)
                     if again.good_words > 2 * max(result.good_words, 5):
