@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import os
+import resource
 import statistics
 import sys
 import time
@@ -43,6 +45,9 @@ class Outcome:
     accuracy: float
     line_accuracy: float
     seconds: float
+    cpu: float
+    """CPU seconds (this process and its Tesseract children): what a page costs on an idle
+    core, whatever else the machine is doing."""
     want: object
     got: object
     has_deadline: bool
@@ -63,6 +68,14 @@ def line_accuracy(expected: str, got: str) -> float:
     return matched / total if total else 1.0
 
 
+def _cpu() -> float:
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def accuracy(expected: str, got: str) -> float:
     return difflib.SequenceMatcher(
         None, " ".join(expected.split()), " ".join(got.split()), autojunk=False
@@ -70,9 +83,9 @@ def accuracy(expected: str, got: str) -> float:
 
 
 async def read_one(reader: TesseractLetterReader, letter: make.TestLetter, page: Page) -> Outcome:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     reading = await reader.read([page], today=letter.letter_date)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     text = reading.letter.text if reading.letter else ""
     deadline = reading.letter.deadline if reading.letter else None
     return Outcome(
@@ -80,6 +93,7 @@ async def read_one(reader: TesseractLetterReader, letter: make.TestLetter, page:
         accuracy(letter.text, text),
         line_accuracy(letter.text, text),
         seconds,
+        cpu,
         letter.deadline,
         deadline.due if deadline else None,
         letter.deadline is not None,
@@ -104,12 +118,13 @@ def summary(label: str, outcomes: list[Outcome]) -> None:
     scores = sorted(o.accuracy for o in outcomes)
     lines = sorted(o.line_accuracy for o in outcomes)
     times = sorted(o.seconds for o in outcomes)
+    cpu = sorted(o.cpu for o in outcomes)
     print(
         f"{label}: {len(outcomes)} pages, character accuracy mean {100 * statistics.mean(scores):.2f} %"
         f", min {100 * scores[0]:.2f} %, ≥ 97 % in {sum(s >= 0.97 for s in scores)}/{len(scores)}"
         f"; by line (order-free) mean {100 * statistics.mean(lines):.2f} %, min {100 * lines[0]:.2f} %"
         f"; seconds/page mean {statistics.mean(times):.2f}, median {statistics.median(times):.2f}"
-        f", max {times[-1]:.2f}"
+        f", max {times[-1]:.2f}; CPU s/page mean {statistics.mean(cpu):.2f}, max {cpu[-1]:.2f}"
     )
 
 
@@ -137,7 +152,10 @@ async def main() -> None:
     reader = TesseractLetterReader(ocr, workers=args.workers, **options)  # type: ignore[arg-type]
     if args.variant == "no-scale":
         reader_module.scale_for_ocr = lambda image, target=0: image  # type: ignore[assignment]
-    print(f"tesseract {ocr.version()}, variant {args.variant}, {args.workers} workers")
+    print(
+        f"tesseract {ocr.version()}, variant {args.variant}, {args.workers} workers, "
+        f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     batch = make.letters(args.count)
 
     # The deadline finder alone, on the source text (no OCR errors).
@@ -150,6 +168,7 @@ async def main() -> None:
                 letter.name,
                 1.0,
                 1.0,
+                0.0,
                 0.0,
                 letter.deadline,
                 found.due if found else None,
@@ -227,6 +246,7 @@ async def main() -> None:
     depth = reader.queue_depth
     await asyncio.gather(*tasks)
     wall = time.perf_counter() - started
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print(
         f"six letters at once: {wall:.1f} s wall, {wall / 6:.2f} s per page with {args.workers} "
         f"workers; queue depth after 0.5 s: {depth}"
