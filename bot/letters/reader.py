@@ -1,9 +1,10 @@
 """The letter reader: files in, a ``Reading`` out (bot/letters/model.py), never an exception.
 
-Photos and image documents (JPEG, PNG, HEIC with ``pillow-heif``) are decoded, turned upright
-(EXIF, then Tesseract's orientation detection for 90/180/270°), straightened (small tilts up to
-±6°, found by the sharpest row profile), scaled so that text is big enough for Tesseract, and
-read. PDFs give their text layer directly (pypdfium2); pages without one are rendered and read
+Photos and image documents (JPEG, PNG, HEIC with ``pillow-heif``) are decoded and turned as
+their EXIF says, scaled so that text is big enough for Tesseract, their uneven light divided
+out, straightened (small tilts up to ±6°, found by the sharpest row profile) and read; only
+when that reading is poor does Tesseract's orientation detection (as slow as a reading) turn
+the page by 90/180/270° for a second reading, the better one kept. PDFs give their text layer directly (pypdfium2); pages without one are rendered and read
 like photos. An album is one letter, pages in order, at most ``max_pages``.
 
 The work runs in a pool of ``workers`` threads (one page per core at most): decoding first, then
