@@ -297,3 +297,106 @@ def test_an_office_extends_the_list(tmp_path: Path) -> None:
 )
 def test_reference_numbers(text: str, expected: str | None) -> None:
     assert find_reference(text) == expected
+
+
+# ------------------------------------------------------------ whole letters
+
+JOBCENTER = """Jobcenter Krefeld
+Philadelphiastraße 2
+47799 Krefeld
+
+Frau
+Ayşe Yılmaz
+Südwall 12
+47798 Krefeld
+
+BG-Nummer: 12345BG0067890
+Krefeld, den 04.12.2026
+
+Mitwirkungsaufforderung
+
+Sehr geehrte Frau Yılmaz,
+
+Sie beziehen seit dem 01.03.2025 Bürgergeld. Für den Weiterbewilligungsantrag vom
+20.11.2026 benötige ich noch Ihre Kontoauszüge der Monate September bis November 2026.
+Bitte reichen Sie diese bis zum 21.12.2026 ein. Gerne können Sie die Unterlagen auch zu
+Ihrem Termin am 15.12.2026 um 10:30 Uhr mitbringen.
+
+Rechtsfolgenbelehrung: Kommen Sie Ihrer Mitwirkungspflicht nicht nach, können die Leistungen
+ganz versagt werden (§ 66 SGB I).
+
+Mit freundlichen Grüßen
+Im Auftrag
+Schneider
+"""
+
+FAMILIENKASSE = """Bundesagentur für Arbeit
+Familienkasse Nordrhein-Westfalen West
+
+Datum: 4. Dezember 2026
+Kindergeldnummer: 123FK456789
+
+Kindergeld für Ihr Kind Emre, geboren am 12.05.2010
+
+Sehr geehrter Herr Yılmaz,
+
+das Kindergeld wird für die Zeit vom 01.01.2026 bis 31.07.2027 festgesetzt. Damit wir
+prüfen können, ob der Anspruch über den 31.07.2027 hinaus besteht, senden Sie uns bitte
+die beiliegende Schulbescheinigung spätestens am 08.01.2027 ausgefüllt zurück.
+
+Rechtsbehelfsbelehrung
+Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Einspruch erhoben werden.
+"""
+
+TERMIN_ONLY = """Stadt Krefeld
+Der Oberbürgermeister
+Fachbereich Migration und Integration – Ausländerbehörde
+
+Krefeld, 04.12.2026
+Aktenzeichen: 32-4-123456
+
+Einladung zur Vorsprache
+
+Sehr geehrter Herr Koval,
+
+bitte kommen Sie am Dienstag, 15.12.2026, um 9:00 Uhr in Raum 204. Bringen Sie zu diesem
+Termin Ihren Reisepass und ein biometrisches Foto mit. Ihre Fiktionsbescheinigung ist
+gültig bis 31.12.2026.
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "sender", "letter_day", "reference", "due", "words"),
+    [
+        (
+            JOBCENTER,
+            "jobcenter",
+            LETTER_DAY,
+            "BG-Nummer 12345BG0067890",
+            date(2026, 12, 21),
+            "bis zum 21.12.2026",
+        ),
+        (
+            FAMILIENKASSE,
+            "familienkasse",
+            LETTER_DAY,
+            "Kindergeldnummer 123FK456789",
+            date(2027, 1, 8),
+            "spätestens am 08.01.2027",
+        ),
+        (TERMIN_ONLY, "auslaenderbehoerde", LETTER_DAY, "Aktenzeichen 32-4-123456", None, ""),
+    ],
+)
+def test_whole_letters(
+    text: str, sender: str, letter_day: date, reference: str, due: date | None, words: str
+) -> None:
+    found_sender = recognise(text, SENDERS)
+    assert found_sender is not None and found_sender.key == sender
+    assert find_letter_date(text) == letter_day
+    assert find_reference(text) == reference
+    deadline = find_deadline(text, letter_date=letter_day, today=TODAY)
+    if due is None:
+        assert deadline is None
+    else:
+        assert deadline is not None and deadline.due == due and not deadline.estimated
+        assert words in deadline.sentence
