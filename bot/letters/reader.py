@@ -53,6 +53,8 @@ TARGET_LONG_SIDE = 2200
 """Page images are scaled to about this many pixels on their long side (A4 at ~190 dpi):
 Telegram's photos (≤ 1280 or 2560 px) are too small for Tesseract, large scans too slow."""
 MAX_TILT = 6.0
+PAPER = 150
+"""After the light is flattened, anything lighter than this is paper (ink stays below ~100)."""
 MIN_OSD_CONFIDENCE = 1.5
 """Below this, Tesseract's orientation guess is not trusted (straight pages score 3–10)."""
 
@@ -362,7 +364,11 @@ def flatten_light(image: Image.Image) -> Image.Image:
     pixels = np.asarray(image, dtype=np.float32) / np.maximum(
         np.asarray(background, dtype=np.float32), 1.0
     )
-    return Image.fromarray(np.clip(pixels * 255.0, 0, 255).astype(np.uint8))
+    pixels = np.clip(pixels * 255.0, 0, 255)
+    # Lighter than this is paper: the soft shadow along a page's edge otherwise reads as a
+    # picture to Tesseract, and the letterhead beside it is lost.
+    pixels[pixels > PAPER] = 255.0
+    return Image.fromarray(pixels.astype(np.uint8))
 
 
 def _small(image: Image.Image, long_side: int = 1600) -> Image.Image:
