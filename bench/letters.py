@@ -151,7 +151,7 @@ async def main() -> None:
         reader_module.flatten_light = lambda image: image
     reader = TesseractLetterReader(ocr, workers=args.workers, **options)  # type: ignore[arg-type]
     if args.variant == "no-scale":
-        reader_module.scale_for_ocr = lambda image, target=0: image  # type: ignore[assignment]
+        reader_module.scale_for_ocr = lambda image: image
     print(
         f"tesseract {ocr.version()}, variant {args.variant}, {args.workers} workers, "
         f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
