@@ -191,6 +191,15 @@ async def main() -> None:
     ]
     if low:
         print("    below 97 %: " + ", ".join(low))
+    for side in (1280, 800):  # Telegram sends photos at most 1280 px (or 2560) long
+        small = []
+        for seed, letter in enumerate(batch[:16]):
+            camera = make.camera_for(seed, max_tilt=5.0)
+            camera = make.Camera(**{**camera.__dict__, "scale": side / make.HEIGHT})
+            data = make.photograph(letter.image, camera, seed)
+            small.append(await read_one(reader, letter, Page(data, PageKind.IMAGE)))
+        summary(f"photos {side} px long, tilted ≤ ±5°", small)
+        print(f"photos {side} px: " + deadline_figures(small))
     if args.quick:
         return
 
