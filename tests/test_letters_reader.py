@@ -210,6 +210,14 @@ def test_a_letter_needs_words() -> None:
     assert looks_like_a_letter(make.make_letter(0).text)
 
 
+def test_tesseract_runs_single_threaded_and_the_bot_does_not() -> None:
+    _need_tesseract()
+    from pytesseract import pytesseract as module
+
+    assert module.environ["OMP_THREAD_LIMIT"] == "1"
+    assert "OMP_THREAD_LIMIT" not in os.environ  # Whisper (CTranslate2) breaks under it
+
+
 def test_the_setting() -> None:
     def ocr(value: str | None) -> str | None:
         environ = {} if value is None else {"QUARTIERBOT_OCR": value}

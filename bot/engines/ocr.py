@@ -74,6 +74,21 @@ class OcrPage:
         return sum(scored) / len(scored) if scored else 0.0
 
 
+def _one_thread_per_process() -> None:
+    """``OMP_THREAD_LIMIT=1`` for the Tesseract processes only (module doc).
+
+    Not in the bot's own environment: CTranslate2 (voice transcription, same process) reads it
+    too and transcribes nonsense under it. pytesseract hands its module's ``environ`` to every
+    process it starts, so that mapping gets the setting (pytesseract is pinned below 0.4).
+    """
+    try:
+        from pytesseract import pytesseract as module
+    except ImportError:
+        return
+    if isinstance(getattr(module, "environ", None), os._Environ):
+        module.environ = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
 def pytesseract_installed() -> bool:
     return importlib.util.find_spec("pytesseract") is not None
 
@@ -122,8 +137,7 @@ class TesseractOCR:
                     f"Tesseract has no language data for {', '.join(missing)} "
                     f"(apt install {' '.join('tesseract-ocr-' + m for m in missing)})"
                 )
-        # One thread per Tesseract process: the reader runs one page per core (module doc).
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        _one_thread_per_process()
 
     @property
     def available(self) -> bool:
