@@ -28,7 +28,7 @@ from bot.engines.voice import Transcriber, build_transcriber
 from bot.flows import Flows
 from bot.health import Check, Probe, http_probe
 from bot.i18n import I18n
-from bot.letters.model import LetterReader
+from bot.letters.reader import build_letter_reader, reader_probe
 from bot.receiver import Receiver
 from bot.scheduler import Scheduler
 from bot.services.answers import AnswerService
@@ -39,7 +39,7 @@ from bot.services.deadlines import Deadlines
 from bot.services.feedback import FeedbackService
 from bot.services.intake import Intake
 from bot.services.interpreting import Interpreter
-from bot.services.letters import LetterDesk, queue_probe
+from bot.services.letters import LetterDesk
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestsService
 from bot.services.topics import Topics
@@ -132,6 +132,9 @@ def build_application(
     )
     outbox = Outbox(application.bot, storage, clock, config, topics, limiter.log)
     translator, transcriber, probes = build_engines(config, clock)
+    letter_reader = build_letter_reader(config.ocr)
+    if letter_reader is not None:
+        probes.append(reader_probe(letter_reader))
 
     async def download(file_id: str) -> bytes:
         file = await application.bot.get_file(file_id)
@@ -171,11 +174,6 @@ def build_application(
         tz=config.tz,
         help_residents=config.letter_help,
     )
-    # PLUG-IN (issue 24): the letter reader (OCR + deadline finding, ``bot.letters``) is built
-    # here from the configuration; None while reading is off or not yet available.
-    reader: LetterReader | None = None
-    if reader is not None:
-        probes.append(queue_probe(lambda: services_of(application).letters))
     services = Services(
         config=config,
         storage=storage,
@@ -217,7 +215,7 @@ def build_application(
         ),
         deadlines=deadlines,
         answers=answers,
-        letters=reader,
+        letters=letter_reader,
         health_probes=probes,
         flows=Flows(storage, clock),
     )
@@ -318,6 +316,8 @@ async def shutdown(application: App) -> None:
     for hook in services.on_stop:
         await hook(application)
     await services.interpreter.close()
+    if services.letters is not None:
+        await services.letters.close()
     await services.outbox.stop()
     await services.storage.close()
 

@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import Config
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY, DirectoryError, load_directory
+from bot.engines.ocr import TesseractOCR, resolve_languages, tesseract_binary
 from storage.health import known_migrations
 
 
@@ -24,6 +25,7 @@ async def check(config: Config) -> list[str]:
     problems = check_settings(config)
     problems += check_directory(config.directory or DEFAULT_DIRECTORY)
     problems += check_database(config.db_path)
+    problems += check_ocr(config)
     problems += await check_telegram(config)
     return problems
 
@@ -37,6 +39,20 @@ def check_settings(config: Config) -> list[str]:
     if not config.admins:
         problems.append("QUARTIERBOT_ADMINS: not set (nobody could broadcast or see /stats)")
     return problems
+
+
+def check_ocr(config: Config) -> list[str]:
+    """Letters are read only where Tesseract and its language data are installed."""
+    languages = resolve_languages(config.ocr)
+    if languages is None:
+        return []
+    engine = TesseractOCR(languages)
+    if engine.available or (config.ocr is None and tesseract_binary() is None):
+        return []  # unset and no Tesseract: letters are simply not read (said at start)
+    return [
+        f"letter reading (QUARTIERBOT_OCR={languages}): {engine.reason}; letters are "
+        "passed on unread (QUARTIERBOT_OCR=off says that is intended)"
+    ]
 
 
 def check_directory(path: Path) -> list[str]:

@@ -119,6 +119,9 @@ class Config:
     letter_help: bool = True
     """A read letter's machine translation and deadline go to the resident too
     (QUARTIERBOT_LETTER_HELP; no: only staff get them)."""
+    ocr: str | None = None
+    """Tesseract language(s) letters are read in (QUARTIERBOT_OCR, e.g. ``deu+eng``), or
+    ``off``; None (unset): ``deu`` whenever Tesseract is installed."""
     agenda_at: time | None = time(7, 30)
     """When the day's agenda goes into the staff group, in ``tz`` (QUARTIERBOT_AGENDA_AT,
     e.g. 07:30; set but empty: no daily agenda)."""
@@ -383,6 +386,15 @@ def load_config(
                     " (e.g. 07:30; empty: no daily agenda)"
                 )
 
+    ocr = get("OCR")
+    if ocr is not None:
+        if ocr.lower() in ("off", "no", "false", "0"):
+            ocr = "off"
+        elif not re.fullmatch(r"[a-z][a-z_]{1,30}(\+[a-z][a-z_]{1,30})*", ocr):
+            problems.append(
+                f"QUARTIERBOT_OCR: {ocr!r} is not a Tesseract language (deu, deu+eng) or off"
+            )
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -413,6 +425,7 @@ def load_config(
         translate_key=get("TRANSLATE_KEY"),
         staff_language=staff_language,
         voice_model=voice_model,
+        ocr=ocr,
         agenda_at=agenda_at,
         letter_help=letter_help,
     )

@@ -17,7 +17,7 @@ from bot.clock import FakeClock
 from bot.config import Config, ConfigError, load_config
 from bot.i18n import I18n
 from bot.letters.model import Deadline, Letter, Page, PageKind, Problem, Reading
-from bot.services.letters import MAX_DOWNLOAD, LetterDesk, LetterFile, queue_probe
+from bot.services.letters import MAX_DOWNLOAD, LetterDesk, LetterFile
 from handlers.common.letters import chunks
 from sandbox.libretranslate import FakeLibreTranslate
 from sandbox.server import Sandbox
@@ -55,6 +55,9 @@ class FakeReader:
     @property
     def queue_depth(self) -> int:
         return self.depth
+
+    async def close(self) -> None:
+        self.readings = [Reading()]
 
 
 def reading(bot: Harness, *readings: Reading) -> FakeReader:
@@ -217,16 +220,6 @@ def test_letter_help_is_configured_with_yes_or_no() -> None:
     assert load_config({"QUARTIERBOT_LETTER_HELP": "no"}, env_file=None).letter_help is False
     with pytest.raises(ConfigError, match="QUARTIERBOT_LETTER_HELP: 'maybe' is not yes or no"):
         load_config({"QUARTIERBOT_LETTER_HELP": "maybe"}, env_file=None)
-
-
-async def test_healthz_shows_the_reading_queue() -> None:
-    reader: FakeReader | None = None
-    probe = queue_probe(lambda: reader)
-    check = await probe()
-    assert (check.name, check.ok, check.detail) == ("letters", True, "reading off")
-    reader = FakeReader(Reading())
-    reader.depth = 3
-    assert (await probe()).detail == "queue depth 3"
 
 
 # -- the resident's part ----------------------------------------------------------------------

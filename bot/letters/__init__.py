@@ -1,1 +1,2 @@
-"""Reading residents' letters (OCR, deadline finding): see ``model`` for the contract."""
+"""Reading residents' letters: OCR, the sender, the letter's date, a reference and the
+deadline. The contract with the intake is ``bot.letters.model``."""

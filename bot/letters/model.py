@@ -77,3 +77,7 @@ class LetterReader(Protocol):
 
     @property
     def queue_depth(self) -> int: ...
+
+    async def close(self) -> None:
+        """At shutdown: pages still waiting are dropped (their copies reached staff)."""
+        ...

@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.delivery.replies_lane import RepliesLane
 from bot.delivery.staff_lane import StaffLane
-from bot.health import Check, Probe
 from bot.letters.model import Letter, LetterReader, Page, PageKind, Problem, Reading
 from bot.services.deadlines import Deadlines
 from bot.services.translation import ConversationTranslator, Translated
@@ -249,15 +248,3 @@ class LetterDesk:
         """Erasure: albums still being collected for this resident are not read."""
         for key in [k for k, a in self._albums.items() if a.user_id == user_id]:
             self._albums[key].parts.clear()
-
-
-def queue_probe(reader: Callable[[], LetterReader | None]) -> Probe:
-    """``/healthz``: how many pages wait for the reader (its bounded worker's queue)."""
-
-    async def letters() -> Check:
-        current = reader()
-        if current is None:
-            return Check("letters", True, "reading off")
-        return Check("letters", True, f"queue depth {current.queue_depth}")
-
-    return letters
