@@ -83,7 +83,7 @@ def _load_schema(path: str, mtime: float) -> ApiSchema:
 
 @dataclasses.dataclass
 class Storm:
-    """A stretch of real time in which Telegram answers every send with 429."""
+    """A stretch of the clock's elapsed time in which Telegram answers every send with 429."""
 
     start: float
     end: float
@@ -270,7 +270,7 @@ class Sandbox(LoopbackServer):
         return self._methods.get(method.lower())
 
     async def _answer(self, request: web.Request, name: str) -> web.Response:
-        call = Call(name, {}, at=self.world.clock.now(), monotonic=time.monotonic())
+        call = Call(name, {}, at=self.world.clock.now(), monotonic=self.world.clock.monotonic())
         self.stats["calls"] += 1
         try:
             raw = await _read_params(request)
@@ -316,7 +316,9 @@ class Sandbox(LoopbackServer):
     def _rate_limit(self, name: str, params: JSON) -> None:
         if name == "getUpdates":
             return
-        now = time.monotonic()
+        # Per second in the world clock's elapsed time (real seconds unless a test moves it),
+        # the time the bot paces in.
+        now = self.world.clock.monotonic()
         if self.max_per_second:
             span = 1.0 if self.max_per_second >= 1 else 1.0 / self.max_per_second
             allowed = max(1, int(self.max_per_second * span))
@@ -1186,15 +1188,17 @@ class Sandbox(LoopbackServer):
             await asyncio.sleep(min(0.01, max(quiet / 4, 0.001)))
 
     # ---------------------------------------------- storms, send rates, a kill at a moment
-    # Storms and send rates are in real (monotonic) time: Telegram counts real seconds, and
-    # so do the bot's waits after a 429 (its rate limiter and its lanes sleep them out).
+    # Storms and send rates are in the world clock's elapsed time (``Clock.monotonic``): real
+    # seconds as Telegram counts them, unless a test moves the clock, which is what the bot's
+    # waits after a 429 count in too (its rate limiter and its lanes sleep them out).
 
     def storm(self, seconds: float, *, retry_after: int = 5) -> Storm:
-        """From now on, for ``seconds`` of real time, every sending or editing request is
-        answered 429 with ``parameters.retry_after`` (``retry_after``, or the time left if
-        shorter; at least 1, as Telegram says whole seconds). Returns the storm, whose
-        ``end`` is the monotonic moment it ends."""
-        now = time.monotonic()
+        """From now on, for ``seconds`` of the clock's elapsed time, every sending or editing
+        request is answered 429 with ``parameters.retry_after`` (``retry_after``, or the time
+        left if shorter; at least 1, as Telegram says whole seconds). Returns the storm, whose
+        ``end`` is the moment it ends (as :attr:`Call.monotonic`); a test moves the clock past
+        it instead of waiting."""
+        now = self.world.clock.monotonic()
         storm = Storm(start=now, end=now + seconds, retry_after=retry_after)
         self._storm = storm
         self.storms.append(storm)
@@ -1204,7 +1208,7 @@ class Sandbox(LoopbackServer):
         storm = self._storm
         if storm is None or not (_is_sending(name) or name.startswith("edit")):
             return
-        left = storm.end - time.monotonic()
+        left = storm.end - self.world.clock.monotonic()
         if left <= 0:
             self._storm = None
             return
@@ -1214,7 +1218,7 @@ class Sandbox(LoopbackServer):
 
     def sends(self, since: float = 0.0) -> list[Call]:
         """Sending requests (as :func:`_is_sending` and edits) that reached the sandbox at
-        or after ``since`` (monotonic), refused or not."""
+        or after ``since`` (as :attr:`Call.monotonic`), refused or not."""
         return [
             c
             for c in self.world.call_log
@@ -1222,8 +1226,9 @@ class Sandbox(LoopbackServer):
         ]
 
     def peak_rate(self, since: float = 0.0, until: float = math.inf, span: float = 1.0) -> int:
-        """The most sending requests within any ``span`` seconds (a sliding window, which is
-        stricter than counting per wall-clock second) between ``since`` and ``until``."""
+        """The most sending requests within any ``span`` seconds of the clock's elapsed time
+        (a sliding window, which is stricter than counting per wall-clock second) between
+        ``since`` and ``until``."""
         times = sorted(c.monotonic for c in self.sends(since) if c.monotonic < until)
         peak, first = 0, 0
         for last, moment in enumerate(times):
