@@ -32,7 +32,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.clock import Clock, FakeClock
-from sandbox.loopback import LoopbackServer
+from sandbox.loopback import LoopbackServer, client_gone
 from sandbox.methods import METHODS
 from sandbox.schema import SCHEMA_ENV, ApiSchema, Problem, Upload, decode_loose, find_schema
 from sandbox.world import (
@@ -170,7 +170,7 @@ class Sandbox(LoopbackServer):
     # ------------------------------------------------------------ lifecycle
 
     def _make_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[client_gone])
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_get("/sandbox/api/state", self._handle_state)
