@@ -49,6 +49,12 @@ from sandbox.world import (
 __all__ = ["Hold", "Sandbox", "SandboxError", "Storm"]
 
 log = logging.getLogger(__name__)
+
+WAIT_LIMIT = 30.0
+"""Seconds a wait for the bot gives up after, by default: a guard against a hang, never a
+measure. A wait returns as soon as its condition holds, so a long limit costs a passing test
+nothing, while on a loaded machine (a shared 2-core box running the suite on every core) the
+bot may take seconds for what usually takes milliseconds."""
 T = TypeVar("T")
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -1112,12 +1118,13 @@ class Sandbox(LoopbackServer):
     async def wait_for(
         self,
         predicate: Callable[[], T | None],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait
+        timeout: float = WAIT_LIMIT,  # noqa: ASYNC109 - a deadline for the whole wait
         *,
         message: str | None = None,
         poll: float = 0.02,
     ) -> T:
         """Poll ``predicate`` after every API call (and every ``poll`` s) until it is truthy.
+        The timeout only guards against a hang (see :data:`WAIT_LIMIT`).
 
         A predicate about what the bot sent becomes true with an API call; one about the
         bot's own state (a handler finished, a worker went idle) wants a shorter ``poll``.
@@ -1140,7 +1147,7 @@ class Sandbox(LoopbackServer):
         chat_id: int,
         count: int = 1,
         thread_id: int | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_LIMIT,  # noqa: ASYNC109
     ) -> list[JSON]:
         """Wait for ``count`` bot messages newer than the last thing a person did there.
 

@@ -48,7 +48,7 @@ from bot.context import BotContext, Services, services_of
 from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY, Directory, load_directory
 from bot.i18n import N_, I18n, first_strong
-from sandbox.server import Sandbox, Storm
+from sandbox.server import WAIT_LIMIT, Sandbox, Storm
 from storage import Storage
 from tests.rtl import lines_not_rtl
 
@@ -231,7 +231,7 @@ class Harness:
 
     async def idle(
         self,
-        timeout: float = 5.0,  # noqa: ASYNC109 - one deadline for the whole wait
+        timeout: float = WAIT_LIMIT,  # noqa: ASYNC109 - one deadline; guards against a hang
         *,
         broadcasts: bool = False,
     ) -> None:
