@@ -88,7 +88,7 @@ for i in $(seq "$N"); do
     log="$work/run-$i.log"
     started=$(date +%s)
     if clone "$run" >"$log" 2>&1 \
-        && (cd "$run" && "$venv/pybabel" compile -q -d locales -D messages) >>"$log" 2>&1 \
+        && (cd "$run" && "$venv/pybabel" compile -d locales -D messages) >>"$log" 2>&1 \
         && (cd "$run" && "$venv/python" -m pytest -q -n auto --dist worksteal -p no:cacheprovider) >>"$log" 2>&1; then
         passed=$((passed + 1))
         verdict="passed"
