@@ -12,9 +12,10 @@ into a temporary directory, catalogs compiled, then the README's test command
 run and a summary ("10 passed, 0 failed"); the exit status is 0 only if every run passed.
 
 One virtual environment serves all N runs: it is built once per call, with pip, from the
-first clone's pyproject.toml (the project's dependencies and its [test] extra, not the
-project itself, so each run imports the code of its own clone). Building it needs the
-network or pip's cache, once.
+first clone's pyproject.toml (the project's dependencies and its [test] extra); each clone
+gets it as its .venv (a link) with the clone itself installed in it in editable mode (no
+dependencies fetched), so that `python -m bot` in the tests runs that clone's code.
+Building it needs the network or pip's cache, once.
 
 Environment:
   LOAD=1    run a CPU-heavy process beside the tests (one busy Python loop per
@@ -46,8 +47,13 @@ work="$(mktemp -d /tmp/quartierbot-repeat.XXXXXX)"
 keep="${KEEP:-$(mktemp -d /tmp/quartierbot-repeat-failures.XXXXXX)}"
 mkdir -p "$keep"
 burners=()
+running=""
 
 cleanup() {
+    if [ -n "$running" ]; then  # the run in progress: its own process group
+        kill -TERM -- "-$running" 2>/dev/null
+        wait "$running" 2>/dev/null
+    fi
     for pid in "${burners[@]}"; do
         kill "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
@@ -66,7 +72,7 @@ clone "$work/seed" || { echo "cannot clone $src" >&2; exit 2; }
 "$PY" -m venv "$work/venv" || exit 2
 venv="$work/venv/bin"
 if ! { "$venv/pip" install -q -q --upgrade pip \
-        && "$venv/pip" install -q -q "$work/seed[test]" \
+        && "$venv/pip" install -q -q "setuptools>=68" "$work/seed[test]" \
         && "$venv/pip" uninstall -q -q -y quartierbot; } >"$work/pip.log" 2>&1; then
     cat "$work/pip.log" >&2
     echo "cannot build the environment" >&2
@@ -87,9 +93,18 @@ for i in $(seq "$N"); do
     run="$work/run-$i"
     log="$work/run-$i.log"
     started=$(date +%s)
-    if clone "$run" >"$log" 2>&1 \
-        && (cd "$run" && "$venv/pybabel" compile -d locales -D messages) >>"$log" 2>&1 \
-        && (cd "$run" && "$venv/python" -m pytest -q -n auto --dist worksteal -p no:cacheprovider) >>"$log" 2>&1; then
+    setsid bash -c '
+        set -e
+        git clone -q --no-checkout "$1" "$2"
+        git -C "$2" checkout -q --detach "$3"
+        cd "$2"
+        ln -s "$4" .venv
+        .venv/bin/pip install -q -q --no-deps --no-build-isolation -e .
+        .venv/bin/pybabel compile -d locales -D messages
+        exec .venv/bin/python -m pytest -q -n auto --dist worksteal -p no:cacheprovider
+    ' run "$src" "$run" "$head" "$work/venv" >"$log" 2>&1 &
+    running=$!
+    if wait "$running"; then
         passed=$((passed + 1))
         verdict="passed"
     else
@@ -97,6 +112,7 @@ for i in $(seq "$N"); do
         verdict="FAILED (log: $keep/run-$i.log)"
         cp "$log" "$keep/run-$i.log"
     fi
+    running=""
     summary="$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed|error)' "$log" | tail -1)"
     echo "run $i: $verdict in $(($(date +%s) - started)) s${summary:+ — $summary}"
     rm -rf "$run"
