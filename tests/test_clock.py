@@ -55,7 +55,6 @@ async def test_a_jump_shortens_a_wait_in_real_time() -> None:
     await asyncio.sleep(0)
     clock.advance(seconds=3600)
     await asyncio.wait_for(long, 1)
-    assert not longer.done()
     await asyncio.wait_for(longer, 10)  # what was left: 50 ms of real time
 
 
