@@ -188,9 +188,12 @@ class BroadcastLane(Lane):
         """Nothing could be sent in a whole pass: wait for a row to become due, or for a
         request in flight to finish (it may put its row back)."""
         if self._in_flight:
-            await asyncio.wait(
-                self._in_flight, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+            try:
+                await asyncio.wait({*self._in_flight, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                await asyncio.gather(sleeper, return_exceptions=True)
         else:
             await self.sleep(seconds)
 
