@@ -44,6 +44,7 @@ if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
     echo "note: uncommitted changes are not tested (HEAD is ${head:0:10})" >&2
 fi
 work="$(mktemp -d /tmp/quartierbot-repeat.XXXXXX)"
+chmod 755 "$work"  # some tests run the bot as another user (nobody), as a service would
 keep="${KEEP:-$(mktemp -d /tmp/quartierbot-repeat-failures.XXXXXX)}"
 mkdir -p "$keep"
 burners=()
