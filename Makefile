@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run sandbox check test lint catalogs extract update-catalogs update-schema bench clean
+.PHONY: run sandbox check test test-repeat lint catalogs extract update-catalogs update-schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ check: $(STAMP) catalogs
 # database and clock).
 test: $(STAMP) catalogs
 	$(BIN)/python -m pytest -q -n auto --dist worksteal
+
+# The suite N times, each from a fresh clone of HEAD (one venv for all runs); LOAD=1 keeps a
+# CPU-heavy process running beside it. scripts/test-repeat.sh --help says more.
+N ?= 10
+test-repeat:
+	LOAD=$(LOAD) PY=$(PY) scripts/test-repeat.sh $(N)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -98,6 +98,7 @@ def build_application(
 ) -> App:
     if config.token is None:
         raise ValueError("build_application needs a token")
+    clock = clock or SystemClock()
     telegram = TolerantBot(
         config.token,
         base_url=config.base_url,
@@ -111,13 +112,13 @@ def build_application(
         # The one place that paces requests to Telegram; a 429 is waited out and retried.
         # Not per group: the only group the bot posts into is the staff group, and its
         # lane of the outbox paces that one durably in clock time (20/min). aiolimiter's
-        # group bucket would add real-time waits on top and stall the lane.
-        rate_limiter=(limiter := SharedRateLimiter(group_max_rate=0, max_retries=3)),
+        # group bucket would add real-time waits on top and stall the lane. Its waits are in
+        # the clock's elapsed time (real seconds, unless a test moves the clock).
+        rate_limiter=(limiter := SharedRateLimiter(group_max_rate=0, max_retries=3, clock=clock)),
     )
     application: App = (
         ApplicationBuilder().bot(telegram).context_types(ContextTypes(context=BotContext)).build()
     )
-    clock = clock or SystemClock()
     directory_path = config.directory or DEFAULT_DIRECTORY
     storage = storage or Storage(config.db_path)
     scheduler = Scheduler[BotContext](application, clock)

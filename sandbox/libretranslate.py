@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.loopback import LoopbackServer
+from sandbox.loopback import LoopbackServer, client_gone
 
 __all__ = ["LANGUAGE_NAMES", "PHRASES", "FakeLibreTranslate", "Request"]
 
@@ -127,7 +127,7 @@ class FakeLibreTranslate(LoopbackServer):
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port: int | None = None
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[client_gone])
         self.app.router.add_get("/languages", self._languages)
         self.app.router.add_post("/translate", self._translate)
         self.app.router.add_post("/detect", self._detect)

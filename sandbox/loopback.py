@@ -3,8 +3,33 @@ stopped by ``async with``, named by ``url``."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def client_gone(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A client that closes its connection before its request was read is no error of the
+    server's: a bot that stops cancels what it was sending (and a loaded machine makes that
+    moment likelier), and Telegram does not tell the bot either. aiohttp would log the
+    handler's ``ConnectionResetError`` as an error (and the tests fail on logged errors);
+    it is logged at debug level here, only when the connection is really gone. Any other
+    error, and a reset on a connection that is still open, stays an error."""
+    try:
+        return await handler(request)
+    except ConnectionResetError:
+        if request.transport is not None and not request.transport.is_closing():
+            raise
+        log.debug("client closed the connection during %s %s", request.method, request.path)
+        return web.Response(status=499)  # nobody reads it
 
 
 class LoopbackServer:

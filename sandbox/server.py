@@ -32,7 +32,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.clock import Clock, FakeClock
-from sandbox.loopback import LoopbackServer
+from sandbox.loopback import LoopbackServer, client_gone
 from sandbox.methods import METHODS
 from sandbox.schema import SCHEMA_ENV, ApiSchema, Problem, Upload, decode_loose, find_schema
 from sandbox.world import (
@@ -49,6 +49,12 @@ from sandbox.world import (
 __all__ = ["Hold", "Sandbox", "SandboxError", "Storm"]
 
 log = logging.getLogger(__name__)
+
+WAIT_LIMIT = 30.0
+"""Seconds a wait for the bot gives up after, by default: a guard against a hang, never a
+measure. A wait returns as soon as its condition holds, so a long limit costs a passing test
+nothing, while on a loaded machine (a shared 2-core box running the suite on every core) the
+bot may take seconds for what usually takes milliseconds."""
 T = TypeVar("T")
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -83,7 +89,7 @@ def _load_schema(path: str, mtime: float) -> ApiSchema:
 
 @dataclasses.dataclass
 class Storm:
-    """A stretch of real time in which Telegram answers every send with 429."""
+    """A stretch of the clock's elapsed time in which Telegram answers every send with 429."""
 
     start: float
     end: float
@@ -170,7 +176,7 @@ class Sandbox(LoopbackServer):
     # ------------------------------------------------------------ lifecycle
 
     def _make_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[client_gone])
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         app.router.add_get("/sandbox/api/state", self._handle_state)
@@ -270,7 +276,7 @@ class Sandbox(LoopbackServer):
         return self._methods.get(method.lower())
 
     async def _answer(self, request: web.Request, name: str) -> web.Response:
-        call = Call(name, {}, at=self.world.clock.now(), monotonic=time.monotonic())
+        call = Call(name, {}, at=self.world.clock.now(), monotonic=self.world.clock.monotonic())
         self.stats["calls"] += 1
         try:
             raw = await _read_params(request)
@@ -316,7 +322,9 @@ class Sandbox(LoopbackServer):
     def _rate_limit(self, name: str, params: JSON) -> None:
         if name == "getUpdates":
             return
-        now = time.monotonic()
+        # Per second in the world clock's elapsed time (real seconds unless a test moves it),
+        # the time the bot paces in.
+        now = self.world.clock.monotonic()
         if self.max_per_second:
             span = 1.0 if self.max_per_second >= 1 else 1.0 / self.max_per_second
             allowed = max(1, int(self.max_per_second * span))
@@ -1113,12 +1121,13 @@ class Sandbox(LoopbackServer):
     async def wait_for(
         self,
         predicate: Callable[[], T | None],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait
+        timeout: float = WAIT_LIMIT,  # noqa: ASYNC109 - a deadline for the whole wait
         *,
         message: str | None = None,
         poll: float = 0.02,
     ) -> T:
         """Poll ``predicate`` after every API call (and every ``poll`` s) until it is truthy.
+        The timeout only guards against a hang (see :data:`WAIT_LIMIT`).
 
         A predicate about what the bot sent becomes true with an API call; one about the
         bot's own state (a handler finished, a worker went idle) wants a shorter ``poll``.
@@ -1141,7 +1150,7 @@ class Sandbox(LoopbackServer):
         chat_id: int,
         count: int = 1,
         thread_id: int | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_LIMIT,  # noqa: ASYNC109
     ) -> list[JSON]:
         """Wait for ``count`` bot messages newer than the last thing a person did there.
 
@@ -1189,15 +1198,17 @@ class Sandbox(LoopbackServer):
             await asyncio.sleep(min(0.01, max(quiet / 4, 0.001)))
 
     # ---------------------------------------------- storms, send rates, a kill at a moment
-    # Storms and send rates are in real (monotonic) time: Telegram counts real seconds, and
-    # so do the bot's waits after a 429 (its rate limiter and its lanes sleep them out).
+    # Storms and send rates are in the world clock's elapsed time (``Clock.monotonic``): real
+    # seconds as Telegram counts them, unless a test moves the clock, which is what the bot's
+    # waits after a 429 count in too (its rate limiter and its lanes sleep them out).
 
     def storm(self, seconds: float, *, retry_after: int = 5) -> Storm:
-        """From now on, for ``seconds`` of real time, every sending or editing request is
-        answered 429 with ``parameters.retry_after`` (``retry_after``, or the time left if
-        shorter; at least 1, as Telegram says whole seconds). Returns the storm, whose
-        ``end`` is the monotonic moment it ends."""
-        now = time.monotonic()
+        """From now on, for ``seconds`` of the clock's elapsed time, every sending or editing
+        request is answered 429 with ``parameters.retry_after`` (``retry_after``, or the time
+        left if shorter; at least 1, as Telegram says whole seconds). Returns the storm, whose
+        ``end`` is the moment it ends (as :attr:`Call.monotonic`); a test moves the clock past
+        it instead of waiting."""
+        now = self.world.clock.monotonic()
         storm = Storm(start=now, end=now + seconds, retry_after=retry_after)
         self._storm = storm
         self.storms.append(storm)
@@ -1207,7 +1218,7 @@ class Sandbox(LoopbackServer):
         storm = self._storm
         if storm is None or not (_is_sending(name) or name.startswith("edit")):
             return
-        left = storm.end - time.monotonic()
+        left = storm.end - self.world.clock.monotonic()
         if left <= 0:
             self._storm = None
             return
@@ -1217,7 +1228,7 @@ class Sandbox(LoopbackServer):
 
     def sends(self, since: float = 0.0) -> list[Call]:
         """Sending requests (as :func:`_is_sending` and edits) that reached the sandbox at
-        or after ``since`` (monotonic), refused or not."""
+        or after ``since`` (as :attr:`Call.monotonic`), refused or not."""
         return [
             c
             for c in self.world.call_log
@@ -1225,8 +1236,9 @@ class Sandbox(LoopbackServer):
         ]
 
     def peak_rate(self, since: float = 0.0, until: float = math.inf, span: float = 1.0) -> int:
-        """The most sending requests within any ``span`` seconds (a sliding window, which is
-        stricter than counting per wall-clock second) between ``since`` and ``until``."""
+        """The most sending requests within any ``span`` seconds of the clock's elapsed time
+        (a sliding window, which is stricter than counting per wall-clock second) between
+        ``since`` and ``until``."""
         times = sorted(c.monotonic for c in self.sends(since) if c.monotonic < until)
         peak, first = 0, 0
         for last, moment in enumerate(times):

@@ -184,6 +184,8 @@ class Call:
     description: str | None = None
     at: datetime | None = None
     monotonic: float = 0.0
+    """When it arrived, in the world clock's elapsed time (:meth:`bot.clock.Clock.monotonic`:
+    real seconds, unless a test moves the clock): what storms and send rates count in."""
 
     @property
     def ok(self) -> bool:

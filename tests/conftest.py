@@ -45,9 +45,10 @@ from bot.capability import App
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.context import BotContext, Services, services_of
+from bot.delivery.pacing import SharedRateLimiter
 from bot.directory import DEFAULT_PATH as DEFAULT_DIRECTORY, Directory, load_directory
 from bot.i18n import N_, I18n, first_strong
-from sandbox.server import Sandbox
+from sandbox.server import WAIT_LIMIT, Sandbox, Storm
 from storage import Storage
 from tests.rtl import lines_not_rtl
 
@@ -187,21 +188,29 @@ class Harness:
         Asks the bot, instead of guessing from a quiet spell: every update people made is
         handled, no Bot API call is being answered, no job is due or running, and the staff
         outbox waits to be woken. Work that waits for a later moment of the clock (a
-        reminder, a full pacing window) or of real time (a 429 to wait out) is not "now".
+        reminder, a full pacing window, a 429 to wait out) is not "now".
         A broadcast is sent at Telegram's pace over seconds, while the bot goes on
         answering; it counts only with ``broadcasts=True``.
         """
         app = self.app
         assert app is not None, "the bot is not running"
         last = self.sandbox.world.next_update_id - 1
-        if self.handled_up_to < last:
-            return f"update {self.handled_up_to + 1} is not handled yet (last: {last})"
-        if app.update_processor.current_concurrent_updates:
-            return "an update is being handled"
         if self.sandbox.in_flight:
             return f"{self.sandbox.in_flight} Bot API call(s) in flight"
+        # A request waiting out a 429 in the rate limiter waits for a later moment of the
+        # clock: what holds it (a handler, a job, a lane) is not "at work" now.
+        limiter = app.bot.rate_limiter
+        held = 0
+        if isinstance(limiter, SharedRateLimiter) and limiter.log.pause_left() > 0:
+            held = limiter.waiting
+        working: list[str] = []
+        in_progress = app.update_processor.current_concurrent_updates
+        if self.handled_up_to + in_progress < last:
+            return f"update {self.handled_up_to + 1} is not handled yet (last: {last})"
+        if in_progress:
+            working.append("an update is being handled")
         if self.jobs_running:
-            return f"{self.jobs_running} job(s) running"
+            working.append(f"{self.jobs_running} job(s) running")
         now = datetime.now(UTC)
         for job in self.job_queue(app).jobs():
             if job.next_t is not None and job.next_t <= now:
@@ -213,16 +222,18 @@ class Harness:
             return "residents' command lists are being published"
         outbox = services.outbox
         if not outbox.staff.idle:
-            return "the staff lane is at work"
+            working.append("the staff lane is at work")
         if not outbox.replies.idle:
-            return "the replies lane is at work"
+            working.append("the replies lane is at work")
         if broadcasts and not outbox.broadcasts.idle:
-            return "the broadcast lane is at work"
+            working.append("the broadcast lane is at work")
+        if len(working) > held:
+            return working[0]
         return None
 
     async def idle(
         self,
-        timeout: float = 5.0,  # noqa: ASYNC109 - one deadline for the whole wait
+        timeout: float = WAIT_LIMIT,  # noqa: ASYNC109 - one deadline; guards against a hang
         *,
         broadcasts: bool = False,
     ) -> None:
@@ -248,6 +259,18 @@ class Harness:
                     message=f"the bot to become idle ({reason})",
                     poll=0.002,
                 )
+
+    async def outlast(self, storm: Storm) -> None:
+        """Move the clock through a 429 storm of the sandbox in steps of its
+        ``retry_after`` (plus the rate limiter's slack): at each step the bot wakes, tries
+        again, is refused and waits again (it is idle then: nothing to do before a later
+        moment of the clock); then past the storm's end, when what waited goes out. No
+        real time is waited, however long the storm."""
+        while True:
+            await self.idle()
+            if self.clock.monotonic() > storm.end:
+                return
+            self.clock.advance(seconds=storm.retry_after + 1)
 
     def expect(self, *errors: type[BaseException]) -> None:
         """A test that provokes an error from Telegram declares it; anything else fails."""

@@ -324,8 +324,9 @@ async def test_a_translated_answer_outlasts_a_storm_from_memory(bot: Harness) ->
     await bot.send(user, ARABIC_QUESTION)
     thread = await topic_of(bot, user)
     await staff_posts(bot, thread, 3)
-    storm = bot.sandbox.storm(3, retry_after=1)
+    storm = bot.sandbox.storm(30, retry_after=10)
     bot.sandbox.send_text(staff_member(bot), GERMAN_ANSWER, chat_id=STAFF_CHAT, thread_id=thread)
+    await bot.outlast(storm)
 
     def answers() -> list[Any]:
         return [

@@ -12,8 +12,8 @@ button to send those N again (:class:`ReportNote`; then a duplicate is their inf
 choice). A clean stop lets the requests in flight finish and puts back the rows whose
 request had not left yet.
 
-Real time paces the requests (Telegram counts real seconds); scheduling, in clock time, is
-the business of the broadcast capability, which also renders the messages: it sets a
+The clock's elapsed time paces the requests (real seconds in production, as Telegram counts
+them; a test moves the clock); scheduling, in calendar time, is the business of the broadcast capability, which also renders the messages: it sets a
 :class:`BroadcastRenderer` on the lane at build time.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -92,7 +91,7 @@ class BroadcastLane(Lane):
         self.storage = storage
         self.renderer: BroadcastRenderer | None = None
         self.report_note: ReportNote | None = None
-        self.log = request_log or RequestLog()
+        self.log = request_log or RequestLog(clock.monotonic)
         self.pacer = Pacer(self.log)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -143,7 +142,7 @@ class BroadcastLane(Lane):
         if broadcast.progress_message is None:
             await self._progress(broadcast, final=False)
             broadcast = await repo.get(broadcast.id) or broadcast
-        last_progress = time.monotonic()
+        last_progress = self.clock.monotonic()
         cursor, sent_in_pass, soonest = 0, False, math.inf
         while not self.stopping:
             rows = await repo.pending(broadcast.id, cursor, BATCH)
@@ -173,7 +172,7 @@ class BroadcastLane(Lane):
                     await repo.mark(broadcast.id, row.user_id, SKIPPED)
                     continue
                 wait = max(
-                    self._not_before.get((broadcast.id, row.user_id), 0.0) - time.monotonic(),
+                    self._not_before.get((broadcast.id, row.user_id), 0.0) - self.clock.monotonic(),
                     self.pacer.chat_wait(row.user_id),
                 )
                 if wait > 0:
@@ -181,17 +180,20 @@ class BroadcastLane(Lane):
                     continue
                 if await self._launch(broadcast, row):
                     sent_in_pass = True
-                if time.monotonic() - last_progress >= PROGRESS_EVERY:
+                if self.clock.monotonic() - last_progress >= PROGRESS_EVERY:
                     await self._progress(broadcast, final=False)
-                    last_progress = time.monotonic()
+                    last_progress = self.clock.monotonic()
 
     async def _idle(self, seconds: float) -> None:
         """Nothing could be sent in a whole pass: wait for a row to become due, or for a
         request in flight to finish (it may put its row back)."""
         if self._in_flight:
-            await asyncio.wait(
-                self._in_flight, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+            try:
+                await asyncio.wait({*self._in_flight, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                await asyncio.gather(sleeper, return_exceptions=True)
         else:
             await self.sleep(seconds)
 
@@ -241,7 +243,7 @@ class BroadcastLane(Lane):
                     await repo.mark(broadcast.id, row.user_id, FAILED, error)
                 else:
                     delay = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
-                    self._not_before[key] = time.monotonic() + delay
+                    self._not_before[key] = self.clock.monotonic() + delay
                     await repo.release(broadcast.id, row.user_id)
             else:
                 self._not_before.pop(key, None)

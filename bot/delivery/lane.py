@@ -4,8 +4,9 @@ A lane is what every kind of outgoing traffic that must not be lost shares: its 
 written first (so a restart resumes where it stopped), one asyncio task works through them
 at the lane's pace, sorts failures with :func:`bot.delivery.errors.classify`, and sleeps
 until it is woken — by a new row, by a moment of the injected clock (:meth:`Lane.wake_at`;
-a clock moved by hand wakes every lane), or at the end of a real-time pause. A lane only
-says how to *drain* (send what is due, and return when nothing is) and, optionally, how to
+a clock moved by hand wakes every lane), or at the end of a pause (a 429, a retry delay)
+counted in the clock's elapsed time (:meth:`bot.clock.Clock.sleep`: real seconds in
+production, skipped in a test by moving the clock). A lane only says how to *drain* (send what is due, and return when nothing is) and, optionally, how to
 recover after a crash, what to do when a drain fails unexpectedly and what to finish at a
 stop.
 
@@ -41,7 +42,7 @@ from datetime import datetime
 
 from telegram import Bot
 
-from bot.clock import Clock
+from bot.clock import Cancellable, Clock
 from bot.logs import Throttled
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class Lane(ABC):
         self._event = asyncio.Event()
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._alarm: asyncio.TimerHandle | None = None
+        self._alarm: Cancellable | None = None
         self._alarm_at = math.inf
         self.crashes = 0
         """Drains in a row that raised; reset by one that did not."""
@@ -133,31 +134,45 @@ class Lane(ABC):
     @property
     def idle(self) -> bool:
         """Nothing to do until woken: by a new row, a later moment of the clock, or the end
-        of a real-time pause. Tests wait for this rather than for silence."""
+        of a pause. Tests wait for this rather than for silence."""
         if self._task is None:
             return True
-        alarm_due = self._alarm is not None and self._alarm_at <= asyncio.get_running_loop().time()
+        alarm_due = self._alarm is not None and self._alarm_at <= self.clock.monotonic()
         return self._waiting and not self._event.is_set() and not alarm_due
 
     def wake_at(self, when: datetime) -> None:
         """Look at the rows at ``when`` (clock time). The earliest such moment wins: waking
         early only costs a look."""
-        loop = asyncio.get_running_loop()
-        fire_at = loop.time() + max((when - self.clock.now()).total_seconds(), 0.0)
+        self.wake_in((when - self.clock.now()).total_seconds())
+
+    def wake_in(self, seconds: float) -> None:
+        """Look at the rows after ``seconds`` of the clock's elapsed time (the end of a 429
+        pause, a retry delay); as with :meth:`wake_at`, the earliest moment wins."""
+        delay = max(seconds, 0.0)
+        fire_at = self.clock.monotonic() + delay
         if self._alarm is not None and self._alarm_at <= fire_at:
             return
         if self._alarm is not None:
             self._alarm.cancel()
-        self._alarm, self._alarm_at = loop.call_at(fire_at, self._ring), fire_at
+        self._alarm, self._alarm_at = self.clock.call_later(delay, self._ring), fire_at
 
     def _ring(self) -> None:
         self._alarm, self._alarm_at = None, math.inf
         self.wake()
 
     async def sleep(self, seconds: float) -> None:
-        """Real time, cut short by a stop."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped.wait(), max(seconds, 0.0))
+        """The clock's elapsed time (real seconds in production; a test moves the clock past
+        it), cut short by a stop."""
+        if self.stopping:
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(max(seconds, 0.0)))
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait((sleeper, stopped), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (sleeper, stopped):
+                waiter.cancel()
+            await asyncio.gather(sleeper, stopped, return_exceptions=True)
 
     async def _work(self) -> None:
         while not self.stopping:

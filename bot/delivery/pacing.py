@@ -38,6 +38,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
+from bot.clock import Clock, SystemClock
 from bot.delivery.errors import retry_seconds
 from bot.logs import Throttled
 
@@ -232,23 +233,28 @@ class SharedRateLimiter(AIORateLimiter):
     PTB's limiter. A 429 pauses every request; an interactive request is tried again up to
     ``max_retries`` times, a lane's request (``own_retries``) goes back to its lane.
 
-    The :class:`RequestLog` tells the lanes what else is being sent."""
+    The :class:`RequestLog` tells the lanes what else is being sent. Every wait is in the
+    injected clock's elapsed time (:meth:`bot.clock.Clock.sleep`): real seconds in
+    production, moved by hand in tests about pacing."""
 
     def __init__(
         self,
         *args: Any,
-        now: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         limit: int = LIMIT,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.log = RequestLog(now)
+        self.clock: Clock = clock or SystemClock()
+        self.log = RequestLog(self.clock.monotonic)
         self.window = SlidingWindow(limit, RequestLog.WINDOW)
         # After a 429 pause, what waited leaves evenly spaced for a while, not as one burst
         # that a network's jitter could squeeze into less than one of Telegram's seconds.
         # In ordinary times replies leave as soon as the window has room.
         self.grid = Spacing(1.0 / RATE, burst=1 + GRID_SLACK)
         self._turn = asyncio.Lock()
+        self.waiting = 0
+        """Requests waiting for their turn (a test driving the clock knows when all wait)."""
         self.throttled_log = Throttled(logging.getLogger(__name__), 30.0)
 
     async def wait_turn(self, paced: bool, smooth: bool = False) -> None:
@@ -257,6 +263,13 @@ class SharedRateLimiter(AIORateLimiter):
         and a stream of bursts meets Telegram's limit at the edges of its seconds), everyone's
         in the seconds after a pause; an interactive reply in ordinary times leaves as soon
         as the window has room."""
+        self.waiting += 1
+        try:
+            await self._wait_turn(paced, smooth)
+        finally:
+            self.waiting -= 1
+
+    async def _wait_turn(self, paced: bool, smooth: bool) -> None:
         async with self._turn:
             while True:
                 now = self.log.now()
@@ -268,7 +281,7 @@ class SharedRateLimiter(AIORateLimiter):
                         wait = max(wait, self.grid.wait(now))
                 if wait <= 0:
                     break
-                await asyncio.sleep(wait)
+                await self.clock.sleep(wait)
             if paced:
                 self.window.spend(now)
                 if on_grid:

@@ -11,9 +11,9 @@ lane sends it:
   :class:`~bot.delivery.pacing.Departure`), marked ``sent`` right after Telegram accepted
   it — so a crash leaves a row in doubt only for one round trip; such a row is never sent
   again (``unknown``): no duplicates;
-* on 429 the row goes back to ``pending`` uncounted and the lane sleeps until the pause
-  ends (a timed wake-up in real time, since Telegram counts real seconds; no polling),
-  then tries the same row again: a storm of any length is waited out, and the shared
+* on 429 the row goes back to ``pending`` uncounted and the lane waits until the pause
+  ends (a timed wake-up in the clock's elapsed time: real seconds in production, as
+  Telegram counts them; a test moves the clock; no polling), then tries the same row again: a storm of any length is waited out, and the shared
   limiter's window paces what leaves after it;
 * rows still pending at a restart are sent after the start.
 
@@ -37,10 +37,8 @@ Usage::
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -75,7 +73,8 @@ AfterFailed = Callable[[Any, Failure], Awaitable[None]]
 
 MAX_NETWORK_ATTEMPTS = 10
 NETWORK_BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)
-"""Real seconds before a reply that did not reach Telegram is tried again."""
+"""Seconds (of the clock's elapsed time) before a reply that did not reach Telegram is tried
+again."""
 KEEP_DONE = timedelta(days=7)
 BATCH = 50
 MEMORY_SIZE = 1000
@@ -100,11 +99,10 @@ class RepliesLane(Lane):
     ) -> None:
         super().__init__(bot, clock)
         self.storage = storage
-        self.log = request_log or RequestLog()
+        self.log = request_log or RequestLog(clock.monotonic)
         self._after: dict[str, AfterSent] = {}
         self._failed_after: dict[str, AfterFailed] = {}
         self._not_before: dict[int, float] = {}
-        self._timer: asyncio.TimerHandle | None = None
         self._memory: OrderedDict[str, tuple[int, str]] = OrderedDict()
 
     # -- the API ----------------------------------------------------------------------------
@@ -221,25 +219,27 @@ class RepliesLane(Lane):
     async def drain(self) -> None:
         repo = self.storage.replies
         while not self.stopping:
+            pause = self.log.pause_left()
+            if pause > 0:
+                # 429: everything waits out the pause (the lane is idle meanwhile), then
+                # the oldest goes first again.
+                self.wake_in(pause)
+                return
             heads = await repo.heads(BATCH)
-            now = time.monotonic()
+            now = self.clock.monotonic()
             due = [r for r in heads if self._not_before.get(r.id, 0.0) <= now]
             if not due:
                 if heads:
-                    self._wake_in(min(self._not_before[r.id] for r in heads) - now)
+                    self.wake_in(min(self._not_before[r.id] for r in heads) - now)
                 return
             for reply in due:
                 if self.stopping:
                     return
                 if not await self._deliver(reply):
-                    # 429: everything waits out the pause, then the oldest goes first again.
-                    await self.sleep(max(self.log.pause_left(), 0.05))
+                    if self.log.pause_left() <= 0:
+                        self.wake_in(0.05)
+                        return
                     break
-
-    def _wake_in(self, seconds: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(max(seconds, 0.0), self.wake)
 
     async def _deliver(self, reply: Reply) -> bool:
         """One request; False when Telegram asks to wait."""
@@ -343,7 +343,7 @@ class RepliesLane(Lane):
             else:
                 await repo.release(reply.id, refund=False)
                 delay = NETWORK_BACKOFF[min(attempts, len(NETWORK_BACKOFF) - 1)]
-                self._not_before[reply.id] = time.monotonic() + delay
+                self._not_before[reply.id] = self.clock.monotonic() + delay
                 self.errors.warning(
                     "network", "replies: Telegram not reached (%s); trying again", exc
                 )

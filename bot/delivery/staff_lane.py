@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -203,7 +202,7 @@ class StaffLane(Lane):
     @property
     def idle(self) -> bool:
         """Also not idle while an album may still get parts (it is sent after the grace)."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         return super().idle and all(now - t >= self.album_grace for t in self._albums.values())
 
     @property
@@ -318,7 +317,7 @@ class StaffLane(Lane):
         """Copy messages (no "forwarded from" link to the sender's account). For a
         resident's messages pass ``resident_id``; album parts share ``group_key``."""
         if group_key is not None:
-            self._albums[group_key] = time.monotonic()
+            self._albums[group_key] = self.clock.monotonic()
         return await self._add(
             "copy",
             from_chat_id=from_chat_id,
@@ -449,9 +448,9 @@ class StaffLane(Lane):
             if item.group_key is not None:
                 seen = self._albums.get(item.group_key)
                 if seen is not None:
-                    remaining = self.album_grace - (time.monotonic() - seen)
+                    remaining = self.album_grace - (self.clock.monotonic() - seen)
                     if remaining > 0:
-                        asyncio.get_running_loop().call_later(remaining, self.wake)
+                        self.wake_in(remaining)
                         return
                     del self._albums[item.group_key]
                 parts = await outbox.album(item) or [item]
