@@ -5,11 +5,28 @@ in the topic, and the request keeps the deadline (issue 24). Skipped without Tes
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.i18n import I18n
 from bot.letters.reader import TesseractLetterReader
+from sandbox.server import Sandbox
 from tests import letters as make
-from tests.conftest import Harness
+from tests.conftest import Harness, running, with_config
 from tests.test_letters_reader import _need_tesseract
 from tests.test_questions import posted, topic_of
+
+
+@pytest.fixture
+async def bot(
+    sandbox: Sandbox, config: Config, clock: FakeClock, i18n: I18n
+) -> AsyncIterator[Harness]:
+    """The bot as an office runs it: letters read with Tesseract (``QUARTIERBOT_OCR`` unset)."""
+    async for harness in running(Harness(sandbox, with_config(config, ocr=None), clock, i18n)):
+        yield harness
 
 
 def a_letter_with_a_deadline() -> make.TestLetter:
