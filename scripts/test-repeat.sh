@@ -8,7 +8,7 @@ usage: scripts/test-repeat.sh [N]        (make test-repeat N=10 [LOAD=1])
 
 N times (default 10): a fresh `git clone` of this checkout's HEAD (committed work only)
 into a temporary directory, catalogs compiled, then the README's test command
-(`python -m pytest -q -n auto --dist worksteal`, what `make test` runs). Prints one line per
+(`python -m pytest -q -n 3 --dist worksteal`, what `make test` runs). Prints one line per
 run and a summary ("10 passed, 0 failed"); the exit status is 0 only if every run passed.
 
 One virtual environment serves all N runs: it is built once per call, with pip, from the
@@ -102,7 +102,7 @@ for i in $(seq "$N"); do
         ln -s "$4" .venv
         .venv/bin/pip install -q -q --no-deps --no-build-isolation -e .
         .venv/bin/pybabel compile -d locales -D messages
-        exec .venv/bin/python -m pytest -q -n auto --dist worksteal -p no:cacheprovider
+        exec .venv/bin/python -m pytest -q -n 3 --dist worksteal -p no:cacheprovider
     ' run "$src" "$run" "$head" "$work/venv" >"$log" 2>&1 &
     running=$!
     if wait "$running"; then
