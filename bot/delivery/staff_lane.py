@@ -28,7 +28,7 @@ import json
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -734,18 +734,13 @@ class StaffLane(Lane):
         name = info.name[:NAME_LIMIT]
         cost = 0
         if name != topic.name:
-            self._room(now, 1)
-            try:
-                await self.bot.edit_forum_topic(staff, topic.thread_id, name=name)
-            except TelegramError as exc:
-                failure = classify(exc)
-                if failure.kind is Kind.LOST_TOPIC:
-                    await self.topics.lost(topic.thread_id)
-                    return 1
-                if failure.kind is not Kind.NOT_MODIFIED:
-                    raise
-            finally:
-                self._spend(now)
+            renamed = await self._topic_call(
+                topic.thread_id,
+                now,
+                lambda: self.bot.edit_forum_topic(staff, topic.thread_id, name=name),
+            )
+            if not renamed:
+                return 1
             cost += 1
             await self.topics.renamed(topic.thread_id, name)
         if topic.card_message_id is not None and info.card:
@@ -772,23 +767,30 @@ class StaffLane(Lane):
             return 0
         staff = self.config.staff_chat
         assert staff is not None
+        change = self.bot.close_forum_topic if closing else self.bot.reopen_forum_topic
+        if await self._topic_call(topic.thread_id, now, lambda: change(staff, topic.thread_id)):
+            await self.topics.set_closed(topic.thread_id, closing)
+        return 1
+
+    async def _topic_call(
+        self, thread_id: int, now: datetime, call: Callable[[], Awaitable[object]]
+    ) -> bool:
+        """One paced call about a resident's topic; "not modified" is the goal reached.
+        False when the topic is gone (staff deleted it): it is forgotten, and the
+        resident's next post opens a new one."""
         self._room(now, 1)
         try:
-            if closing:
-                await self.bot.close_forum_topic(staff, topic.thread_id)
-            else:
-                await self.bot.reopen_forum_topic(staff, topic.thread_id)
+            await call()
         except TelegramError as exc:
             failure = classify(exc)
             if failure.kind is Kind.LOST_TOPIC:
-                await self.topics.lost(topic.thread_id)
-                return 1
+                await self.topics.lost(thread_id)
+                return False
             if failure.kind is not Kind.NOT_MODIFIED:
                 raise
         finally:
             self._spend(now)
-        await self.topics.set_closed(topic.thread_id, closing)
-        return 1
+        return True
 
     async def _delete_topic(self, item: OutboxItem, now: datetime) -> int:
         staff = self.config.staff_chat
