@@ -335,7 +335,7 @@ async def test_kill_mid_broadcast_reports_the_unknown_and_sends_them_again(
                 timeout=30,
                 message="the new report",
             )
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # real time: a second copy would come from another process
             assert broadcasts_to(sandbox, ids) == Counter({i: 1 for i in ids}), "nobody twice"
             print(
                 f"\nSIGKILL mid-broadcast to 30: unknown after restart {n} (reported), "
