@@ -74,6 +74,22 @@ async def test_cache_hit_makes_no_second_request(
     assert server.counts["/translate"] == 1
 
 
+async def test_the_same_text_asked_twice_at_once_is_one_request(
+    client: LibreTranslate, server: FakeLibreTranslate
+) -> None:
+    """A new request's question is translated for staff and for the prepared-answers
+    search at the same moment: the engine is asked once."""
+    assert await client.refresh_languages()
+    server.delay = 0.05
+    first, second = await asyncio.gather(
+        client.translate(ARABIC, "ar", "de"), client.translate(ARABIC, "ar", "de")
+    )
+    assert first.ok and second.ok and first == second
+    assert server.counts["/translate"] == 1
+    other = await client.translate(ARABIC, "ar", "en")  # another pair: its own request
+    assert other.ok and server.counts["/translate"] == 2
+
+
 async def test_cache_is_bounded(server: FakeLibreTranslate, clock: FakeClock) -> None:
     async with LibreTranslate(server.url, clock=clock, cache_size=2) as engine:
         for text in ("eins zwei drei", "vier fünf sechs", "sieben acht neun"):

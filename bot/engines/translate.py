@@ -157,6 +157,10 @@ class LibreTranslate:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._cache_size = cache_size
+        self._asking: dict[tuple[str, str, str], asyncio.Future[TranslateOutcome]] = {}
+        """Requests under way, by (source, target, text): a second caller for the same
+        text waits for the first one's answer (a new request's question is translated for
+        staff and for the prepared-answers search at the same moment)."""
         self._session: aiohttp.ClientSession | None = None
         self._languages: tuple[EngineLanguage, ...] | None = None
         self._pairs: frozenset[tuple[str, str]] | None = None
@@ -272,7 +276,20 @@ class LibreTranslate:
             self._cache.move_to_end(key)
             log.debug("%s %s->%s: %d chars from cache", self.name, src, tgt, len(text))
             return Translation(text=hit, source=source, target=target, seconds=0.0, cached=True)
+        if src == AUTO:
+            return await self._ask(text, source, target, src, tgt)
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = asyncio.ensure_future(self._ask(text, source, target, src, tgt))
+            self._asking[key] = asking
+            asking.add_done_callback(lambda _: self._asking.pop(key, None))
+        # Shielded: one caller giving up (its update cancelled) does not cancel the others'.
+        return await asyncio.shield(asking)
 
+    async def _ask(
+        self, text: str, source: str, target: str, src: str, tgt: str
+    ) -> TranslateOutcome:
+        key = (src, tgt, text)
         payload: dict[str, Any] = {"q": text, "source": src, "target": tgt, "format": "text"}
         started = time.perf_counter()
         try:
