@@ -101,18 +101,38 @@ class StaffMentions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def posted(self, item_id: int, message_id: int, now: datetime) -> None:
-        """The outbox item was posted as ``message_id``: whom it names is recorded against
-        the message."""
+    async def posted(
+        self, item_id: int, message_id: int, now: datetime, *, buttons: bool = False
+    ) -> None:
+        """The outbox item was posted as ``message_id`` (``buttons``: with buttons): whom
+        it names is recorded against the message."""
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT OR REPLACE INTO staff_mentions"
-                " (message_id, user_id, booking_id, kind, about, posted_at)"
-                " SELECT ?, user_id, booking_id, kind, about, ? FROM staff_outbox_mentions"
+                " (message_id, user_id, booking_id, kind, about, posted_at, buttons)"
+                " SELECT ?, user_id, booking_id, kind, about, ?, ? FROM staff_outbox_mentions"
                 " WHERE item_id = ?",
-                (message_id, to_db(now), item_id),
+                (message_id, to_db(now), int(buttons), item_id),
             )
             await conn.execute("DELETE FROM staff_outbox_mentions WHERE item_id = ?", (item_id,))
+
+    async def superseded(self, item_id: int) -> list[int]:
+        """Notices whose buttons a queued post makes stale: the earlier notices, still with
+        buttons, of the appointments it is a notice (or closure notice) of — a moved or
+        cancelled appointment's old confirm and attendance buttons."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT m.message_id FROM staff_mentions m"
+            " JOIN staff_outbox_mentions q ON q.booking_id = m.booking_id"
+            " WHERE q.item_id = ? AND q.kind IN ('notice', 'closure')"
+            " AND m.kind = 'notice' AND m.buttons = 1 ORDER BY m.message_id",
+            (item_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def buttons_gone(self, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE staff_mentions SET buttons = 0 WHERE message_id = ?", (message_id,)
+        )
 
     async def lines_of(self, message_id: int) -> list[Line]:
         """The appointments a post still shows (of residents not erased)."""

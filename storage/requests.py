@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import aiosqlite
 
@@ -15,7 +15,6 @@ from storage.db import Database, from_db, to_db
 from storage.mentions import Mention, queue_mentions
 
 STATES = ("open", "claimed", "answered", "closed")
-KEEP_BUTTONS = timedelta(days=90)
 """How long the ids of messages with buttons to take away later are kept (appointments are
 booked at most weeks ahead)."""
 WAITING = ("open", "claimed")
@@ -448,7 +447,6 @@ class OutboxItem:
     attempts: int
     memo: str | None = None
     """Key of a text held in memory only (a translation): never its content."""
-    tag: str | None = None
     """What the post's buttons belong to ("booking:12"), so they can be taken away later."""
 
 
@@ -471,7 +469,6 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         due_at=_dt(row, "due_at"),
         attempts=row["attempts"],
         memo=row["memo"],
-        tag=row["tag"],
     )
 
 
@@ -495,18 +492,16 @@ class StaffOutbox:
         reply_to_resident_message: int | None = None,
         reply_to: int | None = None,
         memo: str | None = None,
-        tag: str | None = None,
         mentions: Sequence[Mention] = (),
     ) -> int:
         """``mentions``: the residents the post names (``storage.mentions``), stored with it
-        in one transaction and recorded against the message once it is posted. ``tag``: the
-        post supersedes earlier ones with that tag (their buttons go)."""
+        in one transaction and recorded against the message once it is posted."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO staff_outbox (kind, priority, user_id, thread_id, text, markup,"
                 " from_chat_id, message_ids, group_key, reply_to_resident_message, reply_to,"
-                " created_at, due_at, memo, tag)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " created_at, due_at, memo)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     kind,
                     int(priority),
@@ -522,7 +517,6 @@ class StaffOutbox:
                     to_db(now),
                     to_db(now),
                     memo,
-                    tag,
                 ),
             )
             row = await cursor.fetchone()
@@ -532,23 +526,6 @@ class StaffOutbox:
         return item_id
 
     # -- buttons to take away later ---------------------------------------------------------
-    async def tag_message(self, tag: str, message_id: int, now: datetime) -> None:
-        await self.db.execute(
-            "INSERT OR IGNORE INTO staff_buttons (tag, message_id, created_at) VALUES (?, ?, ?)",
-            (tag, message_id, to_db(now)),
-        )
-
-    async def tagged(self, tag: str) -> list[int]:
-        rows = await self.db.fetchall(
-            "SELECT message_id FROM staff_buttons WHERE tag = ? ORDER BY message_id", (tag,)
-        )
-        return [int(r[0]) for r in rows]
-
-    async def untag(self, tag: str, message_id: int) -> None:
-        await self.db.execute(
-            "DELETE FROM staff_buttons WHERE tag = ? AND message_id = ?", (tag, message_id)
-        )
-
     async def next_due(self, now: datetime) -> OutboxItem | None:
         """Priority first (answers to staff commands), then in order of arrival."""
         row = await self.db.fetchone(
@@ -653,9 +630,6 @@ class StaffOutbox:
         return [(_dt(r, "sent_at"), int(r["cost"])) for r in rows]
 
     async def purge(self, before: datetime) -> int:
-        await self.db.execute(
-            "DELETE FROM staff_buttons WHERE created_at < ?", (to_db(before - KEEP_BUTTONS),)
-        )
         purged = await self.db.execute(
             "DELETE FROM staff_outbox WHERE (sent_at IS NOT NULL AND sent_at < ?)"
             " OR (failed IS NOT NULL AND created_at < ?)",

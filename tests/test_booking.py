@@ -1035,5 +1035,5 @@ async def test_a_moved_or_cancelled_appointment_takes_the_buttons_off_its_old_no
     await bot.idle()
     assert "abgesagt" in staff_posts(bot)[-1]["text"]
     assert [m for m in staff_posts(bot) if buttons(m)] == []
-    # What was kept to find the notices goes with the buttons.
-    assert await bot.storage.db.fetchall("SELECT * FROM staff_buttons") == []
+    # Which notices still show buttons is kept with whom they name, and cleared with them.
+    assert await bot.storage.db.fetchall("SELECT * FROM staff_mentions WHERE buttons = 1") == []

@@ -227,16 +227,14 @@ class StaffLane(Lane):
         reply_to: int | None = None,
         reply_to_resident_message: int | None = None,
         priority: bool = False,
-        tag: str | None = None,
         mentions: Sequence[Mention] = (),
     ) -> int:
         """Post the bot's own text: into ``thread_id``, or into the topic of
         ``resident_id`` (as a reply to the copy of ``reply_to_resident_message``, if given).
-        ``priority`` is for answers to staff commands (still paced). ``tag`` (one or more
-        words, e.g. "booking:12"): this post supersedes the earlier ones with the same tag,
-        whose buttons are taken off before it is sent (see :meth:`_clear_buttons`).
-        ``mentions``: the residents the text names outside their topic (recorded once it is
-        posted, so that their erasure deletes it or edits it down)."""
+        ``priority`` is for answers to staff commands (still paced). ``mentions``: the
+        residents the text names outside their topic (recorded once it is posted, so that
+        their erasure deletes it or edits it down); a notice of an appointment takes the
+        buttons off its earlier notices (see :meth:`_clear_buttons`)."""
         return await self._add(
             "text",
             text=text[:4096],
@@ -246,7 +244,6 @@ class StaffLane(Lane):
             reply_to=reply_to,
             reply_to_resident_message=reply_to_resident_message,
             priority=priority,
-            tag=tag,
             mentions=mentions,
         )
 
@@ -260,7 +257,6 @@ class StaffLane(Lane):
         reply_to_resident_message: int | None = None,
         markup: InlineKeyboardMarkup | ForceReply | None = None,
         priority: bool = False,
-        tag: str | None = None,
         mentions: Sequence[Mention] = (),
         html: bool = False,
     ) -> int:
@@ -285,7 +281,6 @@ class StaffLane(Lane):
                 reply_to_resident_message=reply_to_resident_message,
                 markup=_dump_markup(markup),
                 priority=priority,
-                tag=tag,
                 mentions=mentions,
             )
         finally:
@@ -576,8 +571,7 @@ class StaffLane(Lane):
                 cost += 1
                 await self.topics.posted(header.message_id, user_id, None, now)
                 reply_to = header.message_id
-        tags = item.tag.split() if item.tag else []
-        cost += await self._clear_buttons(tags, now)
+        cost += await self._clear_buttons(item, now)
         if item.reply_to_resident_message is not None and user_id is not None:
             original = await self.topics.staff_copy_of(user_id, item.reply_to_resident_message)
             reply_to = original if original is not None else reply_to
@@ -598,11 +592,10 @@ class StaffLane(Lane):
             # A refused request still counts for Telegram's limit as far as we know.
             self._spend(now)
         cost += 1
-        for tag in tags if item.markup is not None else []:  # only buttons can be taken away
-            for message_id in sent:
-                await self.storage.outbox.tag_message(tag, message_id, now)
-        if sent:  # whom it names, for their erasure
-            await self.storage.mentions.posted(item.id, sent[0], now)
+        if sent:  # whom it names, for their erasure (and whether it has buttons to take off)
+            await self.storage.mentions.posted(
+                item.id, sent[0], now, buttons=item.markup is not None
+            )
         if user_id is not None:
             resident_ids: list[int | None] = [m for p in parts for m in p.message_ids]
             if item.kind == "text" or not resident_ids:
@@ -659,28 +652,27 @@ class StaffLane(Lane):
         )
         return [m.message_id for m in many]
 
-    async def _clear_buttons(self, tags: list[str], now: datetime) -> int:
-        """A post with tags supersedes the earlier posts with the same tags (a moved or
-        cancelled appointment's notices): their buttons go first, one paced edit each. A
-        message already without buttons, or gone, is simply forgotten; done ones are
-        forgotten at once, so a wait for room in the window resumes with the rest."""
+    async def _clear_buttons(self, item: OutboxItem, now: datetime) -> int:
+        """A later notice of an appointment (moved, cancelled, closed) takes the buttons off
+        its earlier notices, one paced edit each, before it is posted. A message already
+        without buttons, or gone, is simply forgotten; each done one is recorded at once, so
+        a wait for room in the window resumes with the rest."""
         staff = self.config.staff_chat
         assert staff is not None
-        outbox = self.storage.outbox
+        mentions = self.storage.mentions
         edits = 0
-        for tag in tags:
-            for message_id in await outbox.tagged(tag):
-                self._room(now, 1)
-                edits += 1
-                try:
-                    await self.bot.edit_message_reply_markup(staff, message_id, reply_markup=None)
-                except TelegramError as exc:
-                    failure = classify(exc)
-                    if failure.kind is not Kind.NOT_MODIFIED and not failure.refused:
-                        raise
-                finally:
-                    self._spend(now)
-                await outbox.untag(tag, message_id)
+        for message_id in await mentions.superseded(item.id):
+            self._room(now, 1)
+            edits += 1
+            try:
+                await self.bot.edit_message_reply_markup(staff, message_id, reply_markup=None)
+            except TelegramError as exc:
+                failure = classify(exc)
+                if failure.kind is not Kind.NOT_MODIFIED and not failure.refused:
+                    raise
+            finally:
+                self._spend(now)
+            await mentions.buttons_gone(message_id)
         return edits
 
     async def _topic_for(self, user_id: int, now: datetime) -> tuple[int, int]:

@@ -92,12 +92,6 @@ def attendance_markup(t: Translator, booking: Booking) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([attendance_buttons(t, booking)])
 
 
-def buttons_tag(booking: Booking) -> str:
-    """Every notice of one appointment carries this tag: the staff lane takes the buttons
-    off the earlier ones when a later one (moved, cancelled) is posted."""
-    return f"booking:{booking.id}"
-
-
 def mention(booking: Booking, kind: MentionKind = "notice", about: str | None = None) -> Mention:
     """This post names the booking's resident (``storage.mentions``)."""
     return Mention(booking.user_id, booking.id, kind, about)
@@ -137,7 +131,6 @@ class StaffNotifier:
         markup: InlineKeyboardMarkup | None = None,
         *,
         from_memory: bool = False,
-        tag: str | None = None,
         mentions: Sequence[Mention] = (),
     ) -> None:
         """``from_memory`` when a machine translation is in the text: never in SQLite."""
@@ -145,13 +138,9 @@ class StaffNotifier:
             return
         lane = self.services.staffpost
         if from_memory:
-            await lane.send_from_memory(
-                text, markup=markup, priority=True, tag=tag, mentions=mentions
-            )
+            await lane.send_from_memory(text, markup=markup, priority=True, mentions=mentions)
         else:
-            await lane.send_text(
-                text[:4096], markup=markup, priority=True, tag=tag, mentions=mentions
-            )
+            await lane.send_text(text[:4096], markup=markup, priority=True, mentions=mentions)
 
     async def booked(
         self, booking: Booking, *, replaced: Booking | None = None, from_waitlist: bool = False
@@ -177,7 +166,6 @@ class StaffNotifier:
             join(head, line),
             markup,
             from_memory=translated,
-            tag=buttons_tag(booking),
             mentions=[mention(booking)],
         )
 
@@ -206,11 +194,10 @@ class StaffNotifier:
         else:
             head = t._(N_("Appointment cancelled by the resident:"))
         line, translated = await staff_line(self.services, booking)
-        # Tagged like the booking's notices: their buttons go before this one is posted.
+        # A notice of the booking: the buttons of its earlier notices go before it is posted.
         await self.post(
             join("❌ " + head, line),
             from_memory=translated,
-            tag=buttons_tag(booking),
             mentions=[mention(booking)],
         )
 
@@ -223,5 +210,4 @@ class StaffNotifier:
             join(head, *lines),
             from_memory=any(done for _, done in rendered),
             mentions=[mention(b, "closure", str(closure.id)) for b in cancelled],
-            tag=" ".join(buttons_tag(b) for b in cancelled),
         )

@@ -25,6 +25,9 @@ CREATE TABLE staff_mentions (
                                               'agenda_day', 'agenda_week', 'queue')),
     about       TEXT,               -- agenda: the day of the line; closure: its number
     posted_at   TEXT NOT NULL,
+    buttons     INTEGER NOT NULL DEFAULT 0 CHECK (buttons IN (0, 1)),
+                                    -- a notice that still shows its buttons: they go when a
+                                    -- later notice of the appointment (moved, cancelled) is posted
     PRIMARY KEY (message_id, booking_id)
 ) STRICT;
 CREATE INDEX staff_mentions_user ON staff_mentions (user_id);
