@@ -22,9 +22,11 @@ from tests.conftest import BERLIN, STAFF_CHAT, START, TOKEN, Harness
 
 
 @asynccontextmanager
-async def running_bot(**config: Any) -> AsyncIterator[Harness]:
-    """A fresh sandbox with the staff group, and the bot started against it."""
-    clock = FakeClock(START)
+async def running_bot(*, ticking: bool = False, **config: Any) -> AsyncIterator[Harness]:
+    """A fresh sandbox with the staff group, and the bot started against it. ``ticking``:
+    the clock runs with real time (the staff group's 20 posts a minute then pass as they
+    would for an office)."""
+    clock = FakeClock(START, ticking=ticking)
     with tempfile.TemporaryDirectory() as folder:
         async with Sandbox(TOKEN, clock=clock, strict=False) as sandbox:
             sandbox.add_group("Kom.ZFB Team", is_forum=True, chat_id=STAFF_CHAT)
