@@ -169,8 +169,8 @@ def build_application(
         deadlines=deadlines,
         download=download,
         spawn=interpreter.spawn,
-        # The reader (h24-read's OCR, ``bot.letters``) is Services.letters: read on
-        # every use, so it can be set after the build (None: reading is off).
+        # The reader (Tesseract, ``bot.letters.reader``) is Services.letters: read on
+        # every use, so tests can put another in its place (None: reading is off).
         reader=lambda: services_of(application).letters,
         tz=config.tz,
         help_residents=config.letter_help,
